@@ -1,0 +1,292 @@
+//! Command line: `run` starts the operator, `crd` prints the CustomResourceDefinition.
+//! Every flag of `run` can also be set by an environment variable (shown in `--help`).
+
+use crate::controller::{self, Context, OperatorConfig, Prober, SecretCache};
+use crate::crd::parse_go_duration;
+use crate::dataplane::auth::{AuthDefaults, DEFAULT_AUDIENCE, DEFAULT_TOKEN_URL};
+use crate::dataplane::{ClientConfig, DataplaneClient};
+use crate::metrics::Metrics;
+use crate::server::{self, ServerState};
+use crate::status::Settings;
+use crate::telemetry::{self, LogFormat};
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use kube::runtime::events::Reporter;
+use prometheus_client::registry::Registry;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+use url::Url;
+
+/// Reports the health of Kafka Connect connectors (Redpanda Cloud managed connectors) in the
+/// status and conditions of `ManagedConnector` resources.
+#[derive(Debug, Parser)]
+#[command(name = "managed-connector-operator", version, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the operator against the cluster of the current kubeconfig (or in-cluster config).
+    Run(RunArgs),
+    /// Print the ManagedConnector CustomResourceDefinition as YAML.
+    Crd,
+}
+
+/// Flags of `run`.
+#[derive(Debug, Args)]
+#[command(next_line_help = false)]
+pub struct RunArgs {
+    /// Data Plane API URL for resources without spec.dataplane.url
+    /// (e.g. https://api-a1b2c3.cabc123.fmc.prd.cloud.redpanda.com).
+    #[arg(long, env = "MCO_DATAPLANE_URL", value_parser = parse_http_url)]
+    pub dataplane_url: Option<Url>,
+
+    /// Credentials Secret, as <namespace>/<name>, for resources without
+    /// spec.dataplane.credentialsSecretRef. Keys: client_id and client_secret (optional token_url,
+    /// audience), or token.
+    #[arg(long, env = "MCO_CREDENTIALS_SECRET", value_parser = parse_secret_ref, value_name = "NAMESPACE/NAME")]
+    pub credentials_secret: Option<(String, String)>,
+
+    /// OAuth2 token endpoint for Secrets without a token_url key.
+    #[arg(long, env = "MCO_TOKEN_URL", default_value = DEFAULT_TOKEN_URL, value_parser = parse_http_url)]
+    pub token_url: Url,
+
+    /// Token audience for Secrets without an audience key.
+    #[arg(long, env = "MCO_AUDIENCE", default_value = DEFAULT_AUDIENCE)]
+    pub audience: String,
+
+    /// Poll interval for resources without spec.pollInterval (Go duration, at least 5s).
+    #[arg(long, env = "MCO_POLL_INTERVAL", default_value = "30s", value_parser = parse_poll_interval)]
+    pub poll_interval: Duration,
+
+    /// Refresh status.lastSyncTime at most this often while nothing else changes; a steady
+    /// connector costs one status write per heartbeat, none per poll.
+    #[arg(long, env = "MCO_STATUS_HEARTBEAT", default_value = "5m", value_parser = parse_duration)]
+    pub status_heartbeat: Duration,
+
+    /// How long after a resource's creation a missing connector is expected (still being
+    /// created) rather than a problem (Stalled).
+    #[arg(long, env = "MCO_NOT_FOUND_GRACE_PERIOD", default_value = "5m", value_parser = parse_duration)]
+    pub not_found_grace_period: Duration,
+
+    /// How long the last known state is reported as current while the Data Plane API is
+    /// unreachable; after that Ready turns Unknown (StatusStale).
+    #[arg(long, env = "MCO_STALE_AFTER", default_value = "10m", value_parser = parse_duration)]
+    pub stale_after: Duration,
+
+    /// Data Plane requests in flight at once, across all resources.
+    #[arg(long, env = "MCO_MAX_CONCURRENT_REQUESTS", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_concurrent_requests: u16,
+
+    /// Data Plane requests per second, across all resources.
+    #[arg(long, env = "MCO_MAX_REQUESTS_PER_SECOND", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_requests_per_second: u32,
+
+    /// Timeout of one Data Plane or token request, body included.
+    #[arg(long, env = "MCO_REQUEST_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Largest Data Plane response read, in bytes; larger answers are an InvalidResponse.
+    #[arg(long, env = "MCO_MAX_RESPONSE_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_response_bytes: usize,
+
+    /// Watch only this namespace (default: all namespaces).
+    #[arg(long, env = "MCO_NAMESPACE")]
+    pub namespace: Option<String>,
+
+    /// Address of /metrics, /healthz and /readyz.
+    #[arg(long, env = "MCO_METRICS_ADDR", default_value = "0.0.0.0:8080")]
+    pub metrics_addr: SocketAddr,
+
+    /// Log line format.
+    #[arg(long, env = "MCO_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Log filter in RUST_LOG syntax, e.g. `info` or `managed_connector_operator=debug,kube=warn`.
+    #[arg(long, env = "MCO_LOG_LEVEL", default_value = "info")]
+    pub log_level: String,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    parse_go_duration(s).ok_or_else(|| format!("{s:?} is not a duration such as 30s, 5m or 1h30m"))
+}
+
+fn parse_poll_interval(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < crate::crd::MIN_POLL_INTERVAL {
+        return Err(format!("{s} is below the minimum poll interval of 5s"));
+    }
+    Ok(d)
+}
+
+fn parse_http_url(s: &str) -> Result<Url, String> {
+    let url = Url::parse(s).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("{s:?} is not an http:// or https:// URL"));
+    }
+    Ok(url)
+}
+
+fn parse_secret_ref(s: &str) -> Result<(String, String), String> {
+    match s.split_once('/') {
+        Some((ns, name)) if !ns.is_empty() && !name.is_empty() && !name.contains('/') => {
+            Ok((ns.to_string(), name.to_string()))
+        }
+        _ => Err(format!("{s:?} is not <namespace>/<name>")),
+    }
+}
+
+impl RunArgs {
+    /// The operator-wide configuration these flags describe.
+    pub fn operator_config(&self) -> OperatorConfig {
+        OperatorConfig {
+            default_dataplane_url: self.dataplane_url.clone(),
+            default_credentials_secret: self.credentials_secret.clone(),
+            auth_defaults: AuthDefaults {
+                token_url: self.token_url.clone(),
+                audience: self.audience.clone(),
+            },
+            settings: Settings {
+                not_found_grace: self.not_found_grace_period,
+                stale_after: self.stale_after,
+                heartbeat: self.status_heartbeat,
+            },
+            default_poll_interval: self.poll_interval,
+            namespace: self.namespace.clone(),
+        }
+    }
+
+    /// Limits of the Data Plane client these flags describe.
+    pub fn client_config(&self) -> ClientConfig {
+        ClientConfig {
+            request_timeout: self.request_timeout,
+            max_response_bytes: self.max_response_bytes,
+            max_concurrent_requests: usize::from(self.max_concurrent_requests),
+            max_requests_per_second: self.max_requests_per_second,
+        }
+    }
+}
+
+/// Runs the operator until SIGTERM or SIGINT.
+pub async fn run(args: RunArgs) -> anyhow::Result<()> {
+    telemetry::init(args.log_format, &args.log_level).map_err(anyhow::Error::msg)?;
+    let client = kube::Client::try_default()
+        .await
+        .context("no Kubernetes configuration: set KUBECONFIG, or run in a cluster")?;
+    let mut registry = Registry::default();
+    let metrics = Metrics::new(&mut registry);
+    let dataplane = DataplaneClient::new(args.client_config(), metrics.clone())
+        .context("building the Data Plane HTTP client")?;
+    let config = args.operator_config();
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        dataplane_url = config.default_dataplane_url.as_ref().map(|u| u.as_str()),
+        credentials_secret = config.default_credentials_secret.as_ref().map(|(n, s)| format!("{n}/{s}")),
+        namespace = config.namespace.as_deref().unwrap_or("<all>"),
+        poll_interval = ?config.default_poll_interval,
+        max_requests_per_second = args.max_requests_per_second,
+        max_concurrent_requests = args.max_concurrent_requests,
+        "starting"
+    );
+    let prober = Prober {
+        dataplane,
+        secrets: Arc::new(SecretCache::new(client.clone())),
+        config,
+    };
+    let reporter = Reporter {
+        controller: "managed-connector-operator".into(),
+        instance: std::env::var("POD_NAME")
+            .ok()
+            .or_else(|| std::env::var("HOSTNAME").ok()),
+    };
+    let ctx = Arc::new(Context::new(client, reporter, metrics, prober));
+    let ready = Arc::new(AtomicBool::new(false));
+
+    let listener = tokio::net::TcpListener::bind(args.metrics_addr)
+        .await
+        .with_context(|| format!("cannot listen on --metrics-addr {}", args.metrics_addr))?;
+    tracing::info!(addr = %listener.local_addr()?, "serving /metrics, /healthz, /readyz");
+    let app = server::router(ServerState {
+        registry: Arc::new(registry),
+        ready: ready.clone(),
+    });
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut server_stop = stop_rx.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = server_stop.wait_for(|s| *s).await;
+            })
+            .await
+    });
+
+    let mut controller_stop = stop_rx;
+    // Reconciles are mostly waiting (rate limiter, Data Plane): allow several per request slot.
+    let concurrency = args.max_concurrent_requests.saturating_mul(4);
+    let controller = controller::run(ctx, concurrency, ready, async move {
+        let _ = controller_stop.wait_for(|s| *s).await;
+    });
+    tokio::pin!(controller);
+    tokio::select! {
+        _ = &mut controller => {}
+        signal = shutdown_signal() => {
+            tracing::info!(signal, "shutting down: finishing reconciles in flight");
+            let _ = stop_tx.send(true);
+            controller.await;
+        }
+    }
+    let _ = stop_tx.send(true);
+    server.await.context("HTTP server task")?.context("HTTP server")?;
+    Ok(())
+}
+
+async fn shutdown_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(mut term), Ok(mut int)) => tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        },
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+            "SIGINT"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent_and_every_flag_is_explained() {
+        Cli::command().debug_assert();
+        let run = Cli::command().find_subcommand("run").cloned().expect("run");
+        for arg in run.get_arguments() {
+            if matches!(arg.get_id().as_str(), "help" | "version") {
+                continue;
+            }
+            assert!(arg.get_help().is_some(), "--{} has no help", arg.get_id());
+            assert!(arg.get_env().is_some(), "--{} has no environment variable", arg.get_id());
+        }
+    }
+
+    #[test]
+    fn flag_values_are_checked() {
+        assert!(parse_secret_ref("ns/name").is_ok());
+        assert!(parse_secret_ref("name").is_err());
+        assert!(parse_secret_ref("a/b/c").is_err());
+        assert!(parse_http_url("ftp://x").is_err());
+        assert!(parse_http_url("https://api.example.com").is_ok());
+        assert!(parse_poll_interval("1s").is_err());
+        assert_eq!(parse_poll_interval("1m"), Ok(Duration::from_secs(60)));
+        assert!(parse_duration("five").is_err());
+    }
+}

@@ -1,0 +1,555 @@
+//! The reconciler: fetch (Secret, Data Plane) → build (pure, [`crate::status`]) → apply (status
+//! patch, Events, metrics) → schedule the next poll.
+//!
+//! Reconciles are triggered by spec changes (generation) and by their own requeue timers; the
+//! operator's own status writes do not trigger a new probe.
+
+use crate::crd::{ManagedConnector, ManagedConnectorStatus};
+use crate::dataplane::DataplaneClient;
+use crate::dataplane::auth::{AuthDefaults, Credentials};
+use crate::metrics::{Metrics, ResourceLabels};
+use crate::probe::{Failure, FailureKind, Observation};
+use crate::status::{self, Outcome, Settings, Subject};
+use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt};
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Patch, PatchParams};
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{WatchStreamExt, predicates, watcher};
+use kube::{Api, Client, Resource, ResourceExt};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+use url::Url;
+
+/// Field manager of every status write (server-side apply).
+pub const FIELD_MANAGER: &str = "managed-connector-operator";
+
+/// Errors that stop a reconcile: only Kubernetes API trouble. Data Plane failures are not errors
+/// here; they become conditions.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A Kubernetes API call failed.
+    #[error("Kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    /// The object lacks a namespace or name (cannot happen for a namespaced resource).
+    #[error("object has no {0}")]
+    MissingMetadata(&'static str),
+}
+
+impl Error {
+    fn metric_label(&self) -> &'static str {
+        match self {
+            Error::Kube(kube::Error::Api(_)) => "api",
+            Error::Kube(_) => "client",
+            Error::MissingMetadata(_) => "metadata",
+        }
+    }
+}
+
+/// Operator-wide settings from the command line.
+#[derive(Debug, Clone)]
+pub struct OperatorConfig {
+    /// Data Plane URL for resources that do not set `spec.dataplane.url`.
+    pub default_dataplane_url: Option<Url>,
+    /// Credentials Secret (namespace, name) for resources that do not name one.
+    pub default_credentials_secret: Option<(String, String)>,
+    /// Token endpoint and audience for Secrets that do not set them.
+    pub auth_defaults: AuthDefaults,
+    /// Timing policy for status.
+    pub settings: Settings,
+    /// Poll interval of resources that do not set one.
+    pub default_poll_interval: Duration,
+    /// Watch only this namespace.
+    pub namespace: Option<String>,
+}
+
+impl Default for OperatorConfig {
+    fn default() -> Self {
+        OperatorConfig {
+            default_dataplane_url: None,
+            default_credentials_secret: None,
+            auth_defaults: AuthDefaults::default(),
+            settings: Settings::default(),
+            default_poll_interval: crate::crd::DEFAULT_POLL_INTERVAL,
+            namespace: None,
+        }
+    }
+}
+
+/// Reads credentials Secrets. A trait so that the probe path can be exercised without an API
+/// server; the operator uses [`SecretCache`].
+pub trait SecretSource: Send + Sync {
+    /// The credentials in Secret `namespace/name`: `Ok(Err(_))` when the Secret is missing or
+    /// unusable (a condition), `Err(_)` when the Kubernetes API failed (retried).
+    fn credentials<'a>(
+        &'a self,
+        namespace: &'a str,
+        name: &'a str,
+        defaults: &'a AuthDefaults,
+    ) -> BoxFuture<'a, Result<Result<Credentials, Failure>, kube::Error>>;
+
+    /// Drops what is cached for the Secret, after its credentials were refused.
+    fn forget(&self, namespace: &str, name: &str);
+}
+
+/// Secrets read with a GET and kept for a short time, instead of a cluster-wide Secret watch:
+/// the operator never holds every Secret of the cluster in memory, and its RBAC can be limited to
+/// `get`. A fixed or newly created Secret is picked up within [`SecretCache::TTL`].
+pub struct SecretCache {
+    client: Client,
+    entries: Mutex<HashMap<(String, String), (Instant, Result<Credentials, Failure>)>>,
+}
+
+impl SecretCache {
+    /// How long a read Secret (or its absence) is remembered.
+    pub const TTL: Duration = Duration::from_secs(30);
+
+    /// A cache reading through `client`.
+    pub fn new(client: Client) -> Self {
+        SecretCache {
+            client,
+            entries: Mutex::default(),
+        }
+    }
+}
+
+impl SecretSource for SecretCache {
+    fn credentials<'a>(
+        &'a self,
+        namespace: &'a str,
+        name: &'a str,
+        defaults: &'a AuthDefaults,
+    ) -> BoxFuture<'a, Result<Result<Credentials, Failure>, kube::Error>> {
+        async move {
+            let key = (namespace.to_string(), name.to_string());
+            {
+                let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some((at, creds)) = entries.get(&key)
+                    && at.elapsed() < Self::TTL
+                {
+                    return Ok(creds.clone());
+                }
+            }
+            let api: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
+            let result = match api.get_opt(name).await {
+                Ok(Some(secret)) => {
+                    Credentials::from_secret_data(&secret.data.unwrap_or_default(), defaults)
+                        .map_err(|mut f| {
+                            f.message = format!("Secret {namespace}/{name}: {}", f.message);
+                            f
+                        })
+                }
+                Ok(None) => Err(Failure::new(
+                    FailureKind::CredentialsNotFound,
+                    format!("credentials Secret {namespace}/{name} does not exist"),
+                )),
+                Err(kube::Error::Api(s)) if s.code == 403 => Err(Failure::new(
+                    FailureKind::CredentialsNotFound,
+                    format!(
+                        "the operator may not read Secret {namespace}/{name} (forbidden): grant it get on Secrets in {namespace}"
+                    ),
+                )),
+                Err(e) => return Err(e),
+            };
+            let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            entries.insert(key, (Instant::now(), result.clone()));
+            Ok(result)
+        }
+        .boxed()
+    }
+
+    fn forget(&self, namespace: &str, name: &str) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.remove(&(namespace.to_string(), name.to_string()));
+    }
+}
+
+/// Resolves where and how to read a resource's status, and reads it.
+pub struct Prober {
+    /// The Data Plane client.
+    pub dataplane: DataplaneClient,
+    /// Where credentials come from.
+    pub secrets: Arc<dyn SecretSource>,
+    /// Operator-wide defaults.
+    pub config: OperatorConfig,
+}
+
+impl Prober {
+    /// Probes the resource's connector once. `Err` only when the Kubernetes API failed.
+    pub async fn observe(&self, mc: &ManagedConnector) -> Result<Observation, kube::Error> {
+        let namespace = mc.namespace().unwrap_or_default();
+        let spec_source = mc.spec.dataplane.as_ref();
+        let url = match spec_source.and_then(|d| d.url.as_deref()) {
+            Some(u) => match Url::parse(u) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => u,
+                _ => {
+                    return Ok(Observation::Failed(Failure::new(
+                        FailureKind::InvalidArgument,
+                        format!("spec.dataplane.url {u:?} is not an http(s) URL"),
+                    )));
+                }
+            },
+            None => match &self.config.default_dataplane_url {
+                Some(u) => u.clone(),
+                None => {
+                    return Ok(Observation::Failed(Failure::new(
+                        FailureKind::DataplaneUrlMissing,
+                        "no Data Plane URL: set spec.dataplane.url or run the operator with --dataplane-url",
+                    )));
+                }
+            },
+        };
+        let (secret_ns, secret_name) = match spec_source.and_then(|d| d.credentials_secret_ref.as_ref()) {
+            Some(r) => (namespace.clone(), r.name.clone()),
+            None => match &self.config.default_credentials_secret {
+                Some((ns, name)) => (ns.clone(), name.clone()),
+                None => {
+                    return Ok(Observation::Failed(Failure::new(
+                        FailureKind::CredentialsNotFound,
+                        "no credentials: set spec.dataplane.credentialsSecretRef or run the operator with --credentials-secret",
+                    )));
+                }
+            },
+        };
+        let creds = match self
+            .secrets
+            .credentials(&secret_ns, &secret_name, &self.config.auth_defaults)
+            .await?
+        {
+            Ok(c) => c,
+            Err(f) => return Ok(Observation::Failed(f)),
+        };
+        let observation = self
+            .dataplane
+            .probe(&url, &mc.spec.cluster_name, &mc.connector_name(), &creds)
+            .await;
+        if let Observation::Failed(f) = &observation
+            && matches!(
+                f.kind,
+                FailureKind::CredentialsRejected | FailureKind::Unauthenticated
+            )
+        {
+            self.secrets.forget(&secret_ns, &secret_name);
+        }
+        Ok(observation)
+    }
+}
+
+/// What every reconcile shares.
+pub struct Context {
+    /// Kubernetes client.
+    pub client: Client,
+    /// Publishes Events.
+    pub recorder: Recorder,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Reads connector status.
+    pub prober: Prober,
+    /// Consecutive failed probes per object uid, for backoff.
+    failures: Mutex<HashMap<String, u32>>,
+    /// Resources that have per-resource metric series, to drop them when the resource goes.
+    tracked: Mutex<HashSet<(String, String)>>,
+}
+
+impl Context {
+    /// A context for the controller.
+    pub fn new(client: Client, reporter: Reporter, metrics: Metrics, prober: Prober) -> Self {
+        Context {
+            recorder: Recorder::new(client.clone(), reporter),
+            client,
+            metrics,
+            prober,
+            failures: Mutex::default(),
+            tracked: Mutex::default(),
+        }
+    }
+
+    fn note_result(&self, uid: &str, failed: bool) -> u32 {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if failed {
+            let n = failures.entry(uid.to_string()).or_insert(0);
+            *n += 1;
+            *n
+        } else {
+            failures.remove(uid);
+            0
+        }
+    }
+
+    /// Drops metric series and backoff state of resources that no longer exist.
+    pub fn prune(&self, store: &Store<ManagedConnector>) {
+        let live: HashSet<(String, String)> = store
+            .state()
+            .iter()
+            .map(|o| (o.namespace().unwrap_or_default(), o.name_any()))
+            .collect();
+        let live_uids: HashSet<String> = store.state().iter().filter_map(|o| o.uid()).collect();
+        let mut tracked = self.tracked.lock().unwrap_or_else(|e| e.into_inner());
+        tracked.retain(|(namespace, name)| {
+            let keep = live.contains(&(namespace.clone(), name.clone()));
+            if !keep {
+                self.metrics.forget(&ResourceLabels {
+                    namespace: namespace.clone(),
+                    name: name.clone(),
+                });
+            }
+            keep
+        });
+        drop(tracked);
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        failures.retain(|uid, _| live_uids.contains(uid));
+    }
+}
+
+/// One reconcile of one resource.
+pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<Action, Error> {
+    ctx.metrics.reconcile();
+    let namespace = mc.namespace().ok_or(Error::MissingMetadata("namespace"))?;
+    let name = mc.metadata.name.clone().ok_or(Error::MissingMetadata("name"))?;
+    let uid = mc.uid().unwrap_or_default();
+    let settings = ctx.prober.config.settings;
+    let subject = Subject {
+        generation: mc.metadata.generation,
+        created: mc.metadata.creation_timestamp.as_ref().map(|t| t.0),
+        connector_name: mc.connector_name(),
+        cluster_name: mc.spec.cluster_name.clone(),
+    };
+    let who = ResourceLabels {
+        namespace: namespace.clone(),
+        name: name.clone(),
+    };
+    let mut stored = mc.status.clone();
+    let poll = mc.spec.poll_interval(ctx.prober.config.default_poll_interval);
+
+    if mc.spec.suspend {
+        let next = status::desired_status(stored.as_ref(), &subject, &Outcome::Suspended, Timestamp::now(), &settings);
+        apply(&mc, &ctx, stored.as_ref(), next, &settings).await?;
+        ctx.note_result(&uid, false);
+        return Ok(Action::await_change());
+    }
+
+    // First visit: say so before the (possibly rate-limited) probe, so nobody wonders whether the
+    // operator saw the resource at all.
+    if stored.as_ref().is_none_or(|s| s.conditions.is_empty()) {
+        let next = status::desired_status(stored.as_ref(), &subject, &Outcome::NotProbed, Timestamp::now(), &settings);
+        stored = Some(apply(&mc, &ctx, stored.as_ref(), next, &settings).await?);
+    }
+
+    let observation = ctx.prober.observe(&mc).await?;
+    let failure = match &observation {
+        Observation::Found { .. } => None,
+        Observation::Failed(f) => Some(f.clone()),
+    };
+    ctx.metrics.probe(failure.as_ref().map(|f| f.kind.reason()).unwrap_or("ok"));
+    if let Some(f) = &failure {
+        tracing::warn!(namespace, name, connector = subject.connector_name, reason = f.kind.reason(), message = f.message, "probe failed");
+    }
+    let next = status::desired_status(
+        stored.as_ref(),
+        &subject,
+        &Outcome::Probed(observation.clone()),
+        Timestamp::now(),
+        &settings,
+    );
+    let tasks = match &observation {
+        Observation::Found { status, .. } => Some(status.task_counts()),
+        Observation::Failed(_) => None,
+    };
+    ctx.metrics.set_connector(&who, next.holistic_state, tasks.or_else(|| {
+        // Keep task metrics as last known during an outage; drop them when the connector is gone.
+        next.connector.as_ref().map(|_| crate::health::TaskCounts::of(next.tasks.iter().map(|t| t.state.as_str())))
+    }));
+    ctx.tracked
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert((namespace.clone(), name.clone()));
+    apply(&mc, &ctx, stored.as_ref(), next, &settings).await?;
+
+    let counts_as_failure = failure.as_ref().is_some_and(|f| f.kind != FailureKind::ConnectorNotFound);
+    let failures = ctx.note_result(&uid, counts_as_failure);
+    Ok(Action::requeue(next_poll(failure.as_ref(), failures, poll, rand::random::<f64>())))
+}
+
+/// Writes `next` when it differs from `stored` (ignoring timestamps within the heartbeat) and
+/// publishes the Events the change deserves. Returns the status now stored.
+async fn apply(
+    mc: &ManagedConnector,
+    ctx: &Context,
+    stored: Option<&ManagedConnectorStatus>,
+    next: ManagedConnectorStatus,
+    settings: &Settings,
+) -> Result<ManagedConnectorStatus, Error> {
+    if !status::needs_write(stored, &next, settings.heartbeat) {
+        return Ok(stored.cloned().unwrap_or(next));
+    }
+    let namespace = mc.namespace().ok_or(Error::MissingMetadata("namespace"))?;
+    let name = mc.metadata.name.clone().ok_or(Error::MissingMetadata("name"))?;
+    let api: Api<ManagedConnector> = Api::namespaced(ctx.client.clone(), &namespace);
+    let patch = serde_json::json!({
+        "apiVersion": ManagedConnector::api_version(&()),
+        "kind": ManagedConnector::kind(&()),
+        "status": next,
+    });
+    api.patch_status(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch))
+        .await?;
+    ctx.metrics.status_patch();
+    for event in status::transition_events(stored, &next) {
+        tracing::info!(namespace, name, reason = event.reason, note = event.note, "{}", if event.warning { "connector turned bad" } else { "connector changed" });
+        let published = ctx
+            .recorder
+            .publish(
+                &Event {
+                    type_: if event.warning { EventType::Warning } else { EventType::Normal },
+                    reason: event.reason.clone(),
+                    note: Some(event.note),
+                    action: "Probe".into(),
+                    secondary: None,
+                },
+                &mc.object_ref(&()),
+            )
+            .await;
+        match published {
+            Ok(()) => ctx.metrics.event(&event.reason),
+            // An Event is a courtesy: losing one must not fail the reconcile.
+            Err(e) => tracing::warn!(namespace, name, error = %e, "could not publish Event"),
+        }
+    }
+    Ok(next)
+}
+
+/// When to probe again. Healthy answers (and "no such connector", which is an answer) wait the
+/// poll interval, ±10%. Passing failures back off exponentially from 5 s up to five minutes (or
+/// the poll interval if longer), never sooner than the server's `Retry-After`. Failures that need
+/// a person back off from the poll interval up to five minutes. `jitter` is uniform in [0, 1).
+pub fn next_poll(failure: Option<&Failure>, failures: u32, poll: Duration, jitter: f64) -> Duration {
+    let spread = |d: Duration, low: f64| d.mul_f64(low + (1.0 - low) * jitter.clamp(0.0, 1.0));
+    let cap = poll.max(Duration::from_secs(300));
+    let exp = |base: Duration| {
+        let factor = 2u32.saturating_pow(failures.saturating_sub(1).min(16));
+        base.saturating_mul(factor).min(cap)
+    };
+    match failure {
+        None => spread(poll.mul_f64(1.1), 0.9 / 1.1),
+        Some(f) if f.kind == FailureKind::ConnectorNotFound => spread(poll.mul_f64(1.1), 0.9 / 1.1),
+        Some(f) if f.kind.is_transient() => {
+            let backoff = spread(exp(Duration::from_secs(5)), 0.5);
+            backoff.max(f.retry_after.unwrap_or_default())
+        }
+        Some(f) => spread(exp(poll), 0.5).max(f.retry_after.unwrap_or_default()),
+    }
+}
+
+/// After a Kubernetes API failure: retry with jittered backoff.
+pub fn error_policy(mc: Arc<ManagedConnector>, error: &Error, ctx: Arc<Context>) -> Action {
+    ctx.metrics.reconcile_error(error.metric_label());
+    tracing::warn!(namespace = mc.namespace(), name = mc.name_any(), %error, "reconcile failed");
+    Action::requeue(Duration::from_secs(5).mul_f64(1.0 + rand::random::<f64>()))
+}
+
+/// Runs the controller until `shutdown` resolves; `ready` turns true once the cache is filled.
+pub async fn run(
+    ctx: Arc<Context>,
+    concurrency: u16,
+    ready: Arc<AtomicBool>,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    let client = ctx.client.clone();
+    let api: Api<ManagedConnector> = match &ctx.prober.config.namespace {
+        Some(ns) => Api::namespaced(client, ns),
+        None => Api::all(client),
+    };
+    let (reader, writer) = reflector::store();
+    let stream = watcher(api, watcher::Config::default().any_semantic())
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(predicates::generation, Default::default());
+
+    let store = reader.clone();
+    let ready_flag = ready.clone();
+    let pruner_ctx = ctx.clone();
+    tokio::spawn(async move {
+        if store.wait_until_ready().await.is_ok() {
+            ready_flag.store(true, Ordering::SeqCst);
+            tracing::info!(resources = store.state().len(), "watch cache filled; reconciling");
+        }
+        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        loop {
+            tick.tick().await;
+            pruner_ctx.prune(&store);
+        }
+    });
+
+    Controller::for_stream(stream, reader)
+        .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(e) = result {
+                match e {
+                    kube::runtime::controller::Error::ReconcilerFailed(..) => {}
+                    other => tracing::warn!(error = %other, "controller"),
+                }
+            }
+        })
+        .await;
+    tracing::info!("controller stopped");
+}
+
+/// Keys of an object, for logs.
+pub fn object_key(obj: &ObjectRef<ManagedConnector>) -> String {
+    format!("{}/{}", obj.namespace.as_deref().unwrap_or(""), obj.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(kind: FailureKind, retry_after: Option<u64>) -> Failure {
+        Failure {
+            kind,
+            message: String::new(),
+            retry_after: retry_after.map(Duration::from_secs),
+        }
+    }
+
+    #[test]
+    fn polls_at_the_interval_with_jitter() {
+        let poll = Duration::from_secs(30);
+        assert_eq!(next_poll(None, 0, poll, 0.0), Duration::from_secs(27));
+        assert_eq!(next_poll(None, 0, poll, 1.0), Duration::from_secs(33));
+        let nf = f(FailureKind::ConnectorNotFound, None);
+        assert_eq!(next_poll(Some(&nf), 0, poll, 0.0), Duration::from_secs(27));
+    }
+
+    #[test]
+    fn transient_failures_back_off_exponentially_and_honour_retry_after() {
+        let poll = Duration::from_secs(30);
+        let down = f(FailureKind::DataPlaneUnavailable, None);
+        let at = |n, j| next_poll(Some(&down), n, poll, j);
+        assert_eq!(at(1, 1.0), Duration::from_secs(5));
+        assert_eq!(at(2, 1.0), Duration::from_secs(10));
+        assert_eq!(at(3, 1.0), Duration::from_secs(20));
+        assert_eq!(at(3, 0.0), Duration::from_secs(10), "jitter spreads over the upper half");
+        assert_eq!(at(20, 1.0), Duration::from_secs(300), "capped at five minutes");
+        let limited = f(FailureKind::DataPlaneUnavailable, Some(42));
+        assert_eq!(next_poll(Some(&limited), 1, poll, 1.0), Duration::from_secs(42));
+        let long_poll = Duration::from_secs(900);
+        assert_eq!(next_poll(Some(&down), 20, long_poll, 1.0), long_poll, "cap is the poll interval when longer");
+    }
+
+    #[test]
+    fn lasting_failures_start_at_the_poll_interval() {
+        let poll = Duration::from_secs(30);
+        let denied = f(FailureKind::PermissionDenied, None);
+        assert_eq!(next_poll(Some(&denied), 1, poll, 1.0), poll);
+        assert_eq!(next_poll(Some(&denied), 2, poll, 1.0), Duration::from_secs(60));
+        assert_eq!(next_poll(Some(&denied), 9, poll, 1.0), Duration::from_secs(300));
+    }
+}

@@ -1,0 +1,448 @@
+//! The `ManagedConnector` custom resource: what users write (spec) and what the operator reports
+//! (status).
+//!
+//! The CRD in `crds/` is generated from these types (`managed-connector-operator crd`) and a test
+//! fails when the committed file drifts. Validation that the API server can do itself lives here as
+//! OpenAPI constraints and CEL rules, so a bad spec is refused at `kubectl apply` time with a message
+//! that names the field, instead of surfacing later as a failed probe.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::{CustomResource, CustomResourceExt, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// API group of the resource.
+pub const GROUP: &str = "connectors.dataplane.dev";
+/// Cluster name Redpanda Cloud uses for its managed Kafka Connect cluster.
+pub const DEFAULT_CLUSTER_NAME: &str = "redpanda";
+/// Poll interval when the spec sets none.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(30);
+/// Shortest poll interval the API server accepts; keeps a typo from hammering the Data Plane API.
+pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Watches one Kafka Connect connector and reports its health.
+///
+/// The operator polls the connector's status (Redpanda Cloud Data Plane API) and writes the
+/// holistic state, the task states and the parsed errors into `status`, with `Ready`, `Synced`,
+/// `Reconciling` and `Stalled` conditions that `kubectl wait`, Flux (kstatus) and Argo CD understand.
+#[derive(CustomResource, KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "connectors.dataplane.dev",
+    version = "v1alpha1",
+    kind = "ManagedConnector",
+    plural = "managedconnectors",
+    shortname = "mconn",
+    category = "connectors",
+    namespaced,
+    status = "ManagedConnectorStatus",
+    doc = "A Kafka Connect connector whose health the operator observes and reports.",
+    printcolumn(
+        name = "Connector",
+        type_ = "string",
+        json_path = ".status.connectorName",
+        description = "Name of the connector in Kafka Connect"
+    ),
+    printcolumn(
+        name = "State",
+        type_ = "string",
+        json_path = ".status.holisticState",
+        description = "Holistic state of the connector and its tasks"
+    ),
+    printcolumn(
+        name = "Tasks",
+        type_ = "string",
+        json_path = ".status.tasksReady",
+        description = "Running tasks / all tasks"
+    ),
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status",
+        description = "Whether the connector is healthy"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    ),
+    printcolumn(
+        name = "Type",
+        type_ = "string",
+        json_path = ".status.type",
+        priority = 1,
+        description = "source or sink"
+    ),
+    printcolumn(
+        name = "Cluster",
+        type_ = "string",
+        json_path = ".spec.clusterName",
+        priority = 1,
+        description = "Kafka Connect cluster name"
+    ),
+    printcolumn(
+        name = "Reason",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].reason",
+        priority = 1,
+        description = "Reason of the Ready condition"
+    ),
+    printcolumn(
+        name = "Message",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].message",
+        priority = 1,
+        description = "Message of the Ready condition"
+    )
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ManagedConnectorSpec {
+    /// Name of the connector in Kafka Connect. Defaults to the resource's `metadata.name`; set it
+    /// when the connector's name is not a valid Kubernetes name (upper case, underscores, dots...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 1024))]
+    pub connector_name: Option<String>,
+
+    /// Name of the Kafka Connect cluster in the Data Plane API. Redpanda Cloud always uses
+    /// `redpanda`. Letters, digits, `-` and `_`, at most 128 characters.
+    #[serde(default = "default_cluster_name")]
+    #[schemars(length(min = 1, max = 128), regex(pattern = r"^[a-zA-Z0-9-_]+$"))]
+    pub cluster_name: String,
+
+    /// Where to read the connector's status: the Redpanda Cloud Data Plane API. Optional when the
+    /// operator runs with a default Data Plane URL and credentials Secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataplane: Option<DataplaneSource>,
+
+    /// How often to poll the connector's status, as a duration such as `30s`, `2m` or `1m30s`.
+    /// At least `5s`. Defaults to the operator's `--poll-interval` (30s unless changed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    #[x_kube(validation = Rule::new("duration(self) >= duration('5s')").message("pollInterval must be at least 5s"))]
+    pub poll_interval: Option<String>,
+
+    /// Stop polling the Data Plane API. The last known status is kept and the Ready condition
+    /// reports `Suspended`.
+    #[serde(default)]
+    pub suspend: bool,
+}
+
+impl Default for ManagedConnectorSpec {
+    fn default() -> Self {
+        Self {
+            connector_name: None,
+            cluster_name: default_cluster_name(),
+            dataplane: None,
+            poll_interval: None,
+            suspend: false,
+        }
+    }
+}
+
+fn default_cluster_name() -> String {
+    DEFAULT_CLUSTER_NAME.to_string()
+}
+
+/// Connection to the Redpanda Cloud Data Plane API of the cluster that runs the connector.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DataplaneSource {
+    /// Base URL of the cluster's Data Plane API, for example
+    /// `https://api-a1b2c3.cabc123.fmc.prd.cloud.redpanda.com` (the Control Plane API returns it as
+    /// `dataplane_api.url`). Defaults to the operator's `--dataplane-url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 2048))]
+    #[x_kube(validation = Rule::new("isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''").message("url must be an absolute http:// or https:// URL"))]
+    pub url: Option<String>,
+
+    /// Secret, in this resource's namespace, holding the API credentials: either `client_id` and
+    /// `client_secret` (OAuth2 client credentials, with optional `token_url` and `audience`), or
+    /// `token` (a static bearer token). Defaults to the operator's `--credentials-secret`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_secret_ref: Option<SecretReference>,
+}
+
+/// Reference to a Secret in the same namespace as the resource. There is deliberately no
+/// namespace field: a resource can never make the operator read another namespace's Secret.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
+pub struct SecretReference {
+    /// Name of the Secret.
+    #[schemars(
+        length(min = 1, max = 253),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+    )]
+    pub name: String,
+}
+
+/// Observed state of the connector, as last reported by the Data Plane API.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ManagedConnectorStatus {
+    /// The `metadata.generation` this status was computed for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+
+    /// Name of the connector in Kafka Connect that this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connector_name: Option<String>,
+
+    /// Connector type: `source` or `sink`.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+
+    /// Health of the connector and its tasks taken together (Redpanda's holistic state).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holistic_state: Option<HolisticState>,
+
+    /// State of the connector instance itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connector: Option<ConnectorInstance>,
+
+    /// State of each task, ordered by task id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tasks: Vec<TaskInstance>,
+
+    /// Running tasks out of all tasks, for example `3/4`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks_ready: Option<String>,
+
+    /// Errors parsed from the connector and task traces: the connector's problem first, then one
+    /// entry per failed task.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ConnectorError>,
+
+    /// `Ready` (is the connector healthy), `Synced` (did the last Data Plane call succeed),
+    /// `Reconciling` (a transition is under way) and `Stalled` (needs attention).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub conditions: Vec<Condition>,
+
+    /// When the Data Plane API last answered successfully for this connector. Refreshed at most
+    /// once per the operator's `--status-heartbeat` while nothing else changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sync_time: Option<Time>,
+}
+
+/// Holistic state of a connector, as Redpanda defines it (see the README for the rules).
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HolisticState {
+    /// The connector is running and all of its tasks (at least one) are running.
+    Healthy,
+    /// The connector is running, and some but not all of its tasks have failed.
+    Degraded,
+    /// The connector failed, or runs with no tasks, or all of its tasks failed.
+    Unhealthy,
+    /// The connector was paused.
+    Paused,
+    /// The connector was stopped.
+    Stopped,
+    /// The connector or one of its tasks is restarting.
+    Restarting,
+    /// The connector or one of its tasks waits to be assigned to a worker.
+    Unassigned,
+    /// The connector was destroyed.
+    Destroyed,
+    /// The state could not be determined.
+    Unknown,
+}
+
+impl HolisticState {
+    /// Every state, in the order used for metrics and docs.
+    pub const ALL: [HolisticState; 9] = [
+        HolisticState::Healthy,
+        HolisticState::Degraded,
+        HolisticState::Unhealthy,
+        HolisticState::Paused,
+        HolisticState::Stopped,
+        HolisticState::Restarting,
+        HolisticState::Unassigned,
+        HolisticState::Destroyed,
+        HolisticState::Unknown,
+    ];
+
+    /// The CamelCase word used in status, condition reasons and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HolisticState::Healthy => "Healthy",
+            HolisticState::Degraded => "Degraded",
+            HolisticState::Unhealthy => "Unhealthy",
+            HolisticState::Paused => "Paused",
+            HolisticState::Stopped => "Stopped",
+            HolisticState::Restarting => "Restarting",
+            HolisticState::Unassigned => "Unassigned",
+            HolisticState::Destroyed => "Destroyed",
+            HolisticState::Unknown => "Unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for HolisticState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// State of the connector instance.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectorInstance {
+    /// Kafka Connect state: `RUNNING`, `FAILED`, `PAUSED`, `STOPPED`, `RESTARTING`, `UNASSIGNED`
+    /// or `DESTROYED`.
+    pub state: String,
+    /// Worker that runs the connector (`host:port`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub worker_id: String,
+    /// Java stack trace of the last failure, cut to a bound (see the README).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub trace: String,
+}
+
+/// State of one connector task.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskInstance {
+    /// Task id.
+    pub id: i32,
+    /// Kafka Connect state: `RUNNING`, `FAILED`, `PAUSED`, `RESTARTING` or `UNASSIGNED`.
+    pub state: String,
+    /// Worker that runs the task (`host:port`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub worker_id: String,
+    /// Java stack trace of the last failure, cut to a bound (see the README).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub trace: String,
+}
+
+/// One error or warning about the connector, as Redpanda parses it from the traces.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct ConnectorError {
+    /// Severity: `Error` or `Warning`.
+    #[serde(rename = "type")]
+    pub type_: ErrorType,
+    /// What is wrong, for example `Connector orders-sink Task 1 is in failed state.`
+    pub title: String,
+    /// The cause, usually the message of the innermost exception in the trace.
+    pub content: String,
+}
+
+/// Severity of a [`ConnectorError`].
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorType {
+    /// Something is broken.
+    Error,
+    /// Something deserves a look.
+    Warning,
+}
+
+impl ManagedConnector {
+    /// Connector name to query: `spec.connectorName`, else `metadata.name`.
+    pub fn connector_name(&self) -> String {
+        self.spec
+            .connector_name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .or_else(|| self.metadata.name.clone())
+            .unwrap_or_default()
+    }
+}
+
+impl ManagedConnectorSpec {
+    /// The poll interval, parsed as a Go duration the way the API server's CEL `duration()` does;
+    /// `default` when unset. The API server refuses bad values; should one slip through (an
+    /// object stored before the CRD was installed), the default is used rather than failing.
+    pub fn poll_interval(&self, default: Duration) -> Duration {
+        self.poll_interval
+            .as_deref()
+            .and_then(parse_go_duration)
+            .map(|d| d.max(MIN_POLL_INTERVAL))
+            .unwrap_or(default)
+    }
+}
+
+/// Parses a Go duration string (`1m30s`, `500ms`); `None` for negative or malformed input.
+pub fn parse_go_duration(s: &str) -> Option<Duration> {
+    let parsed: kube::core::Duration = s.trim().parse().ok()?;
+    if parsed.is_negative() {
+        return None;
+    }
+    Some(parsed.into())
+}
+
+/// The CRD as YAML, exactly as committed under `crds/`.
+pub fn crd_yaml() -> Result<String, serde_saphyr::ser::Error> {
+    let crd = ManagedConnector::crd();
+    let body = serde_saphyr::to_string(&crd)?;
+    Ok(format!(
+        "# Generated by `managed-connector-operator crd` from src/crd.rs. Do not edit by hand.\n{body}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn committed_crd_matches_the_rust_types() {
+        let generated = crd_yaml().expect("CRD serializes");
+        let committed = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/crds/managedconnectors.connectors.dataplane.dev.yaml"
+        ))
+        .expect("crds/managedconnectors.connectors.dataplane.dev.yaml exists");
+        assert!(
+            generated == committed,
+            "crds/ is stale: run `cargo run -- crd > crds/managedconnectors.connectors.dataplane.dev.yaml`"
+        );
+    }
+
+    /// `kubectl explain` is only as good as the descriptions: every property must have one.
+    #[test]
+    fn every_schema_property_has_a_description() {
+        let crd = serde_json::to_value(ManagedConnector::crd()).expect("CRD to JSON");
+        let schema = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
+        let mut missing = Vec::new();
+        collect_undescribed(schema, "", &mut missing);
+        assert!(missing.is_empty(), "properties without description: {missing:?}");
+    }
+
+    fn collect_undescribed(schema: &serde_json::Value, path: &str, missing: &mut Vec<String>) {
+        if let Some(props) = schema.get("properties").and_then(|p| p.as_object()) {
+            for (name, prop) in props {
+                let here = format!("{path}.{name}");
+                // apiVersion/kind/metadata are described by Kubernetes itself.
+                let top_level_builtin =
+                    path.is_empty() && matches!(name.as_str(), "apiVersion" | "kind" | "metadata");
+                if !top_level_builtin && prop.get("description").is_none() {
+                    missing.push(here.clone());
+                }
+                collect_undescribed(prop, &here, missing);
+            }
+        }
+        if let Some(items) = schema.get("items") {
+            collect_undescribed(items, &format!("{path}[]"), missing);
+        }
+    }
+
+    #[test]
+    fn poll_interval_parses_go_durations_and_falls_back_on_garbage() {
+        let spec = |p: &str| ManagedConnectorSpec {
+            poll_interval: Some(p.into()),
+            ..Default::default()
+        };
+        let d = DEFAULT_POLL_INTERVAL;
+        assert_eq!(spec("2m").poll_interval(d), Duration::from_secs(120));
+        assert_eq!(spec("1m30s").poll_interval(d), Duration::from_secs(90));
+        assert_eq!(spec("1s").poll_interval(d), MIN_POLL_INTERVAL);
+        assert_eq!(spec("soon").poll_interval(d), d);
+        assert_eq!(spec("-5m").poll_interval(d), d);
+        assert_eq!(ManagedConnectorSpec::default().poll_interval(Duration::from_secs(60)), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn connector_name_defaults_to_metadata_name() {
+        let mut mc = ManagedConnector::new("orders-sink", ManagedConnectorSpec::default());
+        assert_eq!(mc.connector_name(), "orders-sink");
+        mc.spec.connector_name = Some("Orders_Sink.v2".into());
+        assert_eq!(mc.connector_name(), "Orders_Sink.v2");
+    }
+}

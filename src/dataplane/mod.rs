@@ -1,0 +1,708 @@
+//! Client for the Redpanda Cloud Data Plane API's connector status endpoint.
+//!
+//! Built for how the real service behaves, not only how it is documented
+//! (`../shared/reference/dataplane-api.md`): the 200 body comes wrapped (`{"status": {...}}`) or
+//! flat; error bodies are `google.rpc.Status` whose `code` is a name or a number; 404 means either
+//! an unknown connector or an unknown cluster. Every request has a timeout, a cap on the body it
+//! reads, a User-Agent, and passes a global rate limiter and a concurrency bound shared by all
+//! reconciles, so a cold start with thousands of resources does not stampede the API.
+
+pub mod auth;
+
+use crate::health::{self, ConnectStatus, ServerError};
+use crate::metrics::Metrics;
+use crate::probe::{Failure, FailureKind, Observation};
+use auth::{Credentials, TokenCache};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use url::Url;
+
+/// User-Agent sent with every request, so the API's operators can tell who calls.
+pub const USER_AGENT: &str = concat!(
+    "managed-connector-operator/",
+    env!("CARGO_PKG_VERSION"),
+    " (+https://github.com/managed-connector-operator)"
+);
+
+/// Limits and timeouts of the client.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Timeout of one whole request, body included.
+    pub request_timeout: Duration,
+    /// Largest response body read; larger ones are an error.
+    pub max_response_bytes: usize,
+    /// Requests in flight at once, across all resources.
+    pub max_concurrent_requests: usize,
+    /// Requests per second, across all resources.
+    pub max_requests_per_second: u32,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            request_timeout: Duration::from_secs(10),
+            max_response_bytes: 4 * 1024 * 1024,
+            max_concurrent_requests: 8,
+            max_requests_per_second: 8,
+        }
+    }
+}
+
+/// A connector's status as the Data Plane API answers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusResponse {
+    /// Kafka Connect's part.
+    pub status: ConnectStatus,
+    /// `holistic_state` as sent (an enum name), if any.
+    pub holistic_state: Option<String>,
+    /// `errors` as sent, if any.
+    pub errors: Option<Vec<ServerError>>,
+}
+
+#[derive(Deserialize)]
+struct Extras {
+    #[serde(default)]
+    holistic_state: Option<String>,
+    #[serde(default)]
+    errors: Option<Vec<ServerError>>,
+}
+
+/// Parses a 200 body in either shape: `{"status": ConnectorStatus}` (the v1 server) or a flat
+/// `ConnectorStatus` (the documents, and v1alpha2).
+pub fn parse_status_body(body: &[u8]) -> Result<StatusResponse, String> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let inner = match value.get("status") {
+        Some(v) if v.is_object() => v,
+        _ => &value,
+    };
+    if !inner.is_object() {
+        return Err("expected a JSON object".into());
+    }
+    let status = ConnectStatus::deserialize(inner).map_err(|e| e.to_string())?;
+    let extras = Extras::deserialize(inner).map_err(|e| e.to_string())?;
+    Ok(StatusResponse {
+        status,
+        holistic_state: extras.holistic_state,
+        errors: extras.errors,
+    })
+}
+
+/// A `google.rpc.Status` error body, read leniently.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RpcError {
+    /// The code's name (`NOT_FOUND`), whether it came as a name or a number.
+    pub code: Option<String>,
+    /// The message.
+    pub message: String,
+    /// `reason` of a `google.rpc.ErrorInfo` detail.
+    pub reason: Option<String>,
+}
+
+/// gRPC code numbers and their names (google/rpc/code.proto).
+const RPC_CODES: [&str; 17] = [
+    "OK",
+    "CANCELLED",
+    "UNKNOWN",
+    "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED",
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION",
+    "ABORTED",
+    "OUT_OF_RANGE",
+    "UNIMPLEMENTED",
+    "INTERNAL",
+    "UNAVAILABLE",
+    "DATA_LOSS",
+    "UNAUTHENTICATED",
+];
+
+/// Parses a `google.rpc.Status` body; `None` when the body is not one (an HTML error page, say).
+pub fn parse_rpc_error(body: &[u8]) -> Option<RpcError> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let obj = v.as_object()?;
+    if !obj.contains_key("code") && !obj.contains_key("message") {
+        return None;
+    }
+    let code = match obj.get("code") {
+        Some(serde_json::Value::Number(n)) => n
+            .as_u64()
+            .and_then(|n| RPC_CODES.get(n as usize))
+            .map(|s| s.to_string()),
+        Some(serde_json::Value::String(s)) => match s.parse::<usize>() {
+            Ok(n) => RPC_CODES.get(n).map(|s| s.to_string()),
+            Err(_) => Some(s.to_uppercase()),
+        },
+        _ => None,
+    };
+    let reason = obj
+        .get("details")
+        .and_then(|d| d.as_array())
+        .into_iter()
+        .flatten()
+        .find(|d| {
+            d.get("@type")
+                .and_then(|t| t.as_str())
+                .is_some_and(|t| t.rsplit('/').next() == Some("google.rpc.ErrorInfo"))
+        })
+        .and_then(|d| d.get("reason"))
+        .and_then(|r| r.as_str())
+        .map(str::to_string);
+    Some(RpcError {
+        code,
+        message: obj
+            .get("message")
+            .and_then(|m| m.as_str())
+            .unwrap_or("")
+            .to_string(),
+        reason,
+    })
+}
+
+/// Why a status request failed.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum DataplaneError {
+    /// The API answered with an error status.
+    #[error("HTTP {status}{}{}", code.as_deref().map(|c| format!(" {c}")).unwrap_or_default(), if message.is_empty() { String::new() } else { format!(": {message}") })]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// gRPC code name, when the body was a `google.rpc.Status`.
+        code: Option<String>,
+        /// Message from the body.
+        message: String,
+        /// `Retry-After` or a spent `ratelimit` header.
+        retry_after: Option<Duration>,
+        /// Whether the body was a `google.rpc.Status` at all.
+        rpc_body: bool,
+    },
+    /// No answer within the timeout.
+    #[error("no answer within {}s", .0.as_secs())]
+    Timeout(Duration),
+    /// Connection refused, DNS failure, TLS failure, reset...
+    #[error("{0}")]
+    Transport(String),
+    /// The body exceeded the cap.
+    #[error("the answer exceeded {limit} bytes")]
+    BodyTooLarge {
+        /// The cap.
+        limit: usize,
+    },
+    /// The body was not a connector status.
+    #[error("the answer is not a connector status: {0}")]
+    InvalidBody(String),
+}
+
+impl DataplaneError {
+    /// Label for `managed_connector_dataplane_requests_total{outcome}`.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            DataplaneError::Api { status, .. } => match *status {
+                400 => "bad_request",
+                401 => "unauthenticated",
+                403 => "forbidden",
+                404 => "not_found",
+                409 => "conflict",
+                429 => "rate_limited",
+                500..=599 => "server_error",
+                _ => "unexpected_status",
+            },
+            DataplaneError::Timeout(_) => "timeout",
+            DataplaneError::Transport(_) => "transport_error",
+            DataplaneError::BodyTooLarge { .. } => "too_large",
+            DataplaneError::InvalidBody(_) => "invalid_body",
+        }
+    }
+
+    /// The failure class and a message for people.
+    pub fn to_failure(&self, cluster: &str, connector: &str) -> Failure {
+        let detail = self.to_string();
+        let (kind, message) = match self {
+            DataplaneError::Api {
+                status,
+                message,
+                rpc_body,
+                ..
+            } => match *status {
+                404 if *rpc_body && is_cluster_not_found(message) => (
+                    FailureKind::ClusterNotFound,
+                    format!("Kafka Connect cluster {cluster:?} does not exist ({detail}); Redpanda Cloud uses \"redpanda\""),
+                ),
+                404 if *rpc_body => (
+                    FailureKind::ConnectorNotFound,
+                    format!("connector {connector:?} not found in cluster {cluster:?} ({detail})"),
+                ),
+                404 => (
+                    FailureKind::InvalidResponse,
+                    format!("{detail} without a Data Plane error body: is the Data Plane URL right?"),
+                ),
+                400 => (FailureKind::InvalidArgument, format!("the Data Plane API refused the request: {detail}")),
+                401 => (
+                    FailureKind::Unauthenticated,
+                    format!("the Data Plane API refused the token: {detail}"),
+                ),
+                403 => (
+                    FailureKind::PermissionDenied,
+                    format!("the credentials may not read connectors of this cluster: {detail}"),
+                ),
+                501 => (
+                    FailureKind::FeatureNotConfigured,
+                    format!("Kafka Connect is not enabled on this cluster: {detail}"),
+                ),
+                300..=399 => (
+                    FailureKind::InvalidResponse,
+                    format!("the Data Plane API redirected ({detail}): set the final URL"),
+                ),
+                _ => (
+                    FailureKind::DataPlaneUnavailable,
+                    format!("Data Plane API unavailable: {detail}"),
+                ),
+            },
+            DataplaneError::Timeout(_) | DataplaneError::Transport(_) => (
+                FailureKind::DataPlaneUnavailable,
+                format!("Data Plane API unavailable: {detail}"),
+            ),
+            DataplaneError::BodyTooLarge { .. } | DataplaneError::InvalidBody(_) => (
+                FailureKind::InvalidResponse,
+                format!("Data Plane API answered unreadably: {detail}"),
+            ),
+        };
+        Failure {
+            kind,
+            message,
+            retry_after: self.retry_after(),
+        }
+    }
+
+    /// Delay the server asked for.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            DataplaneError::Api { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// Tells the two 404s apart. The server says `a client for the given cluster name does not exist`
+/// for an unknown cluster and `No status found for connector X (404)` for an unknown connector;
+/// the text carries no compatibility promise, so anything that speaks of the cluster and not of a
+/// connector counts as a cluster problem and everything else as a missing connector.
+fn is_cluster_not_found(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("client for the given cluster") || (m.contains("cluster") && !m.contains("connector"))
+}
+
+/// `Retry-After` in seconds (HTTP dates are rare for APIs and treated as absent), or the reset
+/// time of a spent `ratelimit: limit=N,remaining=0,reset=S` header.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let retry_after = headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let ratelimit_reset = headers
+        .get("ratelimit")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let field = |name: &str| {
+                v.split([',', ';'])
+                    .filter_map(|kv| kv.trim().split_once('='))
+                    .find(|(k, _)| k.trim() == name)
+                    .and_then(|(_, val)| val.trim().parse::<u64>().ok())
+            };
+            match field("remaining") {
+                Some(0) => field("reset").map(Duration::from_secs),
+                _ => None,
+            }
+        });
+    retry_after.or(ratelimit_reset)
+}
+
+/// Reads a body, giving up once it exceeds `limit` bytes.
+pub async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, DataplaneError> {
+    if response
+        .content_length()
+        .is_some_and(|n| n > limit as u64)
+    {
+        return Err(DataplaneError::BodyTooLarge { limit });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+        if body.len() + chunk.len() > limit {
+            return Err(DataplaneError::BodyTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn transport_error(e: reqwest::Error) -> DataplaneError {
+    if e.is_timeout() {
+        DataplaneError::Timeout(Duration::ZERO)
+    } else {
+        DataplaneError::Transport(describe_transport_error(&e))
+    }
+}
+
+/// A transport error with its causes, the way people debug them ("connection refused").
+pub fn describe_transport_error(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// Selects rustls' ring backend (the one kube uses) as the process default, once.
+pub fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Fails only if another default was installed first, which is just as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// The status endpoint's URL: the base URL (which may carry a path prefix) plus
+/// `v1/kafka-connect/clusters/{cluster}/connectors/{name}/status`, each segment percent-encoded.
+pub fn status_url(base: &Url, cluster: &str, connector: &str) -> Result<Url, String> {
+    let mut url = base.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    {
+        let mut segments = url
+            .path_segments_mut()
+            .map_err(|_| format!("{base} cannot be a base URL"))?;
+        segments.pop_if_empty().extend([
+            "v1",
+            "kafka-connect",
+            "clusters",
+            cluster,
+            "connectors",
+            connector,
+            "status",
+        ]);
+    }
+    Ok(url)
+}
+
+/// The shared Data Plane client: one HTTP connection pool, one rate limiter, one token cache.
+pub struct DataplaneClient {
+    http: reqwest::Client,
+    config: ClientConfig,
+    limiter: DefaultDirectRateLimiter,
+    in_flight: Semaphore,
+    /// Per origin: no request before this instant (a 429's `Retry-After`, a spent `ratelimit`).
+    paused_until: Mutex<HashMap<String, Instant>>,
+    tokens: TokenCache,
+    metrics: Metrics,
+}
+
+impl DataplaneClient {
+    /// A client with these limits.
+    pub fn new(config: ClientConfig, metrics: Metrics) -> Result<Self, reqwest::Error> {
+        install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .timeout(config.request_timeout)
+            .connect_timeout(config.request_timeout.min(Duration::from_secs(5)))
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build()?;
+        let rps = NonZeroU32::new(config.max_requests_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+        Ok(DataplaneClient {
+            tokens: TokenCache::new(http.clone(), metrics.clone()),
+            limiter: RateLimiter::direct(Quota::per_second(rps)),
+            in_flight: Semaphore::new(config.max_concurrent_requests.max(1)),
+            http,
+            config,
+            paused_until: Mutex::default(),
+            metrics,
+        })
+    }
+
+    /// The token cache (shared with other sources that use the same credentials).
+    pub fn tokens(&self) -> &TokenCache {
+        &self.tokens
+    }
+
+    /// Reads one connector's status and assesses it; a 401 gets one fresh token and one retry.
+    pub async fn probe(
+        &self,
+        base: &Url,
+        cluster: &str,
+        connector: &str,
+        creds: &Credentials,
+    ) -> Observation {
+        let url = match status_url(base, cluster, connector) {
+            Ok(u) => u,
+            Err(e) => {
+                return Observation::Failed(Failure::new(FailureKind::DataplaneUrlMissing, e));
+            }
+        };
+        let mut retried = false;
+        loop {
+            let token = match self.tokens.token(creds).await {
+                Ok(t) => t,
+                Err(f) => return Observation::Failed(f),
+            };
+            match self.get_status(&url, &token).await {
+                Ok(r) => {
+                    let assessment = health::assess(
+                        &r.status,
+                        r.holistic_state.as_deref(),
+                        r.errors.as_deref(),
+                    );
+                    return Observation::Found {
+                        status: r.status,
+                        assessment,
+                    };
+                }
+                Err(DataplaneError::Api { status: 401, .. })
+                    if !retried && matches!(creds, Credentials::ClientCredentials { .. }) =>
+                {
+                    tracing::info!(%url, "Data Plane API answered 401; refreshing the token once");
+                    self.tokens.invalidate(creds, &token).await;
+                    retried = true;
+                }
+                Err(e) => return Observation::Failed(e.to_failure(cluster, connector)),
+            }
+        }
+    }
+
+    /// One GET of the status endpoint, through the rate limiter and the concurrency bound.
+    pub async fn get_status(
+        &self,
+        url: &Url,
+        token: &auth::BearerToken,
+    ) -> Result<StatusResponse, DataplaneError> {
+        let origin = url.origin().ascii_serialization();
+        self.wait_for_origin(&origin).await;
+        self.limiter.until_ready().await;
+        let _permit = self.in_flight.acquire().await;
+        let started = Instant::now();
+        let result = self.send(url, token).await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(e) => e.outcome(),
+        };
+        self.metrics.dataplane_request(outcome, started.elapsed());
+        if let Err(e) = &result
+            && let Some(wait) = e.retry_after()
+        {
+            self.pause_origin(origin, wait);
+        }
+        result
+    }
+
+    async fn send(
+        &self,
+        url: &Url,
+        token: &auth::BearerToken,
+    ) -> Result<StatusResponse, DataplaneError> {
+        let response = self
+            .http
+            .get(url.clone())
+            .bearer_auth(token.expose())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| self.fix_timeout(transport_error(e)))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = read_capped(response, self.config.max_response_bytes)
+            .await
+            .map_err(|e| self.fix_timeout(e))?;
+        if status == StatusCode::OK {
+            if let Some(wait) = retry_after(&headers) {
+                // `ratelimit: ...remaining=0` on a success: slow down before the next request.
+                self.pause_origin(url.origin().ascii_serialization(), wait);
+            }
+            return parse_status_body(&body).map_err(DataplaneError::InvalidBody);
+        }
+        let rpc = parse_rpc_error(&body);
+        let message = match &rpc {
+            Some(r) => r.message.clone(),
+            None => snippet(&body),
+        };
+        Err(DataplaneError::Api {
+            status: status.as_u16(),
+            code: rpc.as_ref().and_then(|r| r.code.clone()),
+            message,
+            retry_after: if matches!(status.as_u16(), 409 | 429 | 500..=599) {
+                retry_after(&headers)
+            } else {
+                None
+            },
+            rpc_body: rpc.is_some(),
+        })
+    }
+
+    fn fix_timeout(&self, e: DataplaneError) -> DataplaneError {
+        match e {
+            DataplaneError::Timeout(_) => DataplaneError::Timeout(self.config.request_timeout),
+            other => other,
+        }
+    }
+
+    async fn wait_for_origin(&self, origin: &str) {
+        let until = {
+            let paused = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
+            paused.get(origin).copied()
+        };
+        if let Some(until) = until
+            && until > Instant::now()
+        {
+            tokio::time::sleep_until(until).await;
+        }
+    }
+
+    fn pause_origin(&self, origin: String, wait: Duration) {
+        // A server asking for more than a few minutes is better served by the per-resource
+        // requeue than by holding every request to that origin.
+        let wait = wait.min(Duration::from_secs(60));
+        let until = Instant::now() + wait;
+        let mut paused = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = paused.entry(origin).or_insert(until);
+        if *entry < until {
+            *entry = until;
+        }
+    }
+}
+
+/// The start of a non-JSON body, for messages (HTML error pages, proxies).
+fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    let mut cut: String = text.chars().take(200).collect();
+    if cut.len() < text.len() {
+        cut.push('…');
+    }
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::HolisticState;
+
+    #[test]
+    fn both_body_shapes_parse_the_same() {
+        let flat = r#"{"name":"orders","connector":{"state":"RUNNING","worker_id":"w:8083","trace":""},
+            "tasks":[{"id":0,"state":"RUNNING","worker_id":"w:8083","trace":""}],"type":"sink",
+            "holistic_state":"CONNECTOR_HOLISTIC_STATE_HEALTHY","errors":[],"unknown_field":{"x":1}}"#;
+        let wrapped = format!(r#"{{"status":{flat}}}"#);
+        let a = parse_status_body(flat.as_bytes()).expect("flat");
+        let b = parse_status_body(wrapped.as_bytes()).expect("wrapped");
+        assert_eq!(a, b);
+        assert_eq!(a.status.name, "orders");
+        assert_eq!(a.holistic_state.as_deref(), Some("CONNECTOR_HOLISTIC_STATE_HEALTHY"));
+        assert_eq!(a.errors, Some(vec![]));
+        let assessed = health::assess(&a.status, a.holistic_state.as_deref(), a.errors.as_deref());
+        assert_eq!(assessed.state, HolisticState::Healthy);
+    }
+
+    #[test]
+    fn absent_extras_and_bad_bodies() {
+        let r = parse_status_body(br#"{"name":"x","connector":{"state":"FAILED"},"tasks":[],"type":"source"}"#).unwrap();
+        assert_eq!(r.holistic_state, None);
+        assert_eq!(r.errors, None);
+        assert!(parse_status_body(b"{not json").is_err());
+        assert!(parse_status_body(b"[1,2]").is_err());
+        assert!(parse_status_body(br#"{"tasks":"nope"}"#).is_err());
+    }
+
+    #[test]
+    fn rpc_error_codes_as_names_or_numbers() {
+        let by_name = parse_rpc_error(br#"{"code":"NOT_FOUND","message":"No status found for connector x (404)","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"REASON_KAFKA_CONNECT_API_ERROR","domain":"redpanda.com/dataplane"}]}"#).unwrap();
+        assert_eq!(by_name.code.as_deref(), Some("NOT_FOUND"));
+        assert_eq!(by_name.reason.as_deref(), Some("REASON_KAFKA_CONNECT_API_ERROR"));
+        let by_number = parse_rpc_error(br#"{"code":5,"message":"m","details":[{"@type":"google.rpc.ErrorInfo","reason":"R"}]}"#).unwrap();
+        assert_eq!(by_number.code.as_deref(), Some("NOT_FOUND"));
+        assert_eq!(by_number.reason.as_deref(), Some("R"));
+        let by_numeric_string = parse_rpc_error(br#"{"code":"16","message":"Bearer token is not present"}"#).unwrap();
+        assert_eq!(by_numeric_string.code.as_deref(), Some("UNAUTHENTICATED"));
+        assert_eq!(parse_rpc_error(b"<html>502 Bad Gateway</html>"), None);
+        assert_eq!(parse_rpc_error(br#"{"other":1}"#), None);
+    }
+
+    fn api(status: u16, message: &str, rpc_body: bool) -> DataplaneError {
+        DataplaneError::Api {
+            status,
+            code: None,
+            message: message.into(),
+            retry_after: None,
+            rpc_body,
+        }
+    }
+
+    #[test]
+    fn failures_are_classified() {
+        let table = [
+            (api(404, "No status found for connector x (404)", true), FailureKind::ConnectorNotFound),
+            (api(404, "a client for the given cluster name does not exist", true), FailureKind::ClusterNotFound),
+            (api(404, "<html>not found</html>", false), FailureKind::InvalidResponse),
+            (api(400, "provided parameters are invalid", true), FailureKind::InvalidArgument),
+            (api(401, "Bearer token is not present", true), FailureKind::Unauthenticated),
+            (api(403, "", true), FailureKind::PermissionDenied),
+            (api(409, "rebalance", true), FailureKind::DataPlaneUnavailable),
+            (api(429, "slow down", false), FailureKind::DataPlaneUnavailable),
+            (api(500, "", true), FailureKind::DataPlaneUnavailable),
+            (api(501, "", true), FailureKind::FeatureNotConfigured),
+            (api(503, "", false), FailureKind::DataPlaneUnavailable),
+            (api(302, "", false), FailureKind::InvalidResponse),
+            (DataplaneError::Timeout(Duration::from_secs(10)), FailureKind::DataPlaneUnavailable),
+            (DataplaneError::Transport("connection refused".into()), FailureKind::DataPlaneUnavailable),
+            (DataplaneError::BodyTooLarge { limit: 10 }, FailureKind::InvalidResponse),
+            (DataplaneError::InvalidBody("eof".into()), FailureKind::InvalidResponse),
+        ];
+        for (err, kind) in table {
+            assert_eq!(err.to_failure("redpanda", "x").kind, kind, "{err}");
+        }
+    }
+
+    #[test]
+    fn path_segments_are_percent_encoded_under_a_base_path() {
+        let base = Url::parse("https://api.example.com/prefix/").unwrap();
+        let u = status_url(&base, "redpanda", "a/b c?d#e%").unwrap();
+        assert_eq!(
+            u.as_str(),
+            "https://api.example.com/prefix/v1/kafka-connect/clusters/redpanda/connectors/a%2Fb%20c%3Fd%23e%25/status"
+        );
+        let bare = Url::parse("http://127.0.0.1:8080").unwrap();
+        assert_eq!(
+            status_url(&bare, "redpanda", "orders").unwrap().path(),
+            "/v1/kafka-connect/clusters/redpanda/connectors/orders/status"
+        );
+    }
+
+    #[test]
+    fn retry_after_and_ratelimit_headers() {
+        let mut h = HeaderMap::new();
+        assert_eq!(retry_after(&h), None);
+        h.insert("ratelimit", "limit=500,remaining=0,reset=7".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        h.insert("ratelimit", "limit=500,remaining=3,reset=7".parse().unwrap());
+        assert_eq!(retry_after(&h), None);
+        h.insert("retry-after", "12".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(12)));
+    }
+}

@@ -1,0 +1,591 @@
+//! Holistic state and error parsing: Redpanda's algorithm, as pure functions.
+//!
+//! The Data Plane API usually computes `holistic_state` and `errors` itself; when it does not
+//! (absent or `UNSPECIFIED`), or when the status comes from a plain Kafka Connect worker, the
+//! operator computes them here with exactly the same rules, so a connector looks the same whichever
+//! way it was read. The rules are in `../shared/reference/dataplane-api.md` and the README; every
+//! rule and edge case has a row in the table tests below.
+
+use crate::crd::{ConnectorError, ErrorType, HolisticState};
+use serde::{Deserialize, Deserializer};
+
+/// Kafka Connect's status of one connector: the common part of the Data Plane API's
+/// `ConnectorStatus` and Kafka Connect's own `GET /connectors/{name}/status`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ConnectStatus {
+    /// Connector name.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub name: String,
+    /// The connector instance.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub connector: InstanceStatus,
+    /// Its tasks.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub tasks: Vec<TaskStatus>,
+    /// `source` or `sink`.
+    #[serde(rename = "type", default, deserialize_with = "null_as_default")]
+    pub type_: String,
+}
+
+/// State of the connector instance as Kafka Connect reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct InstanceStatus {
+    /// `RUNNING`, `FAILED`, ... (Kafka Connect's own words).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub state: String,
+    /// `host:port` of the worker.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub worker_id: String,
+    /// Java stack trace; empty when healthy.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub trace: String,
+}
+
+/// State of one task as Kafka Connect reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct TaskStatus {
+    /// Task id: a JSON number, or a string holding one (protobuf JSON may quote integers).
+    #[serde(default, deserialize_with = "number_or_string")]
+    pub id: i32,
+    /// `RUNNING`, `FAILED`, ...
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub state: String,
+    /// `host:port` of the worker.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub worker_id: String,
+    /// Java stack trace; empty when healthy.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub trace: String,
+}
+
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+fn number_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Id {
+        Number(i32),
+        Text(String),
+    }
+    match Option::<Id>::deserialize(d)? {
+        None => Ok(0),
+        Some(Id::Number(n)) => Ok(n),
+        Some(Id::Text(s)) => s.trim().parse().map_err(serde::de::Error::custom),
+    }
+}
+
+/// Task counts by state; other states only add to `total`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TaskCounts {
+    /// All tasks.
+    pub total: usize,
+    /// `RUNNING` tasks.
+    pub running: usize,
+    /// `FAILED` tasks.
+    pub failed: usize,
+    /// `PAUSED` tasks.
+    pub paused: usize,
+    /// `RESTARTING` tasks.
+    pub restarting: usize,
+    /// `UNASSIGNED` tasks.
+    pub unassigned: usize,
+}
+
+impl TaskCounts {
+    /// Counts tasks by exact, upper-case state, as Redpanda does.
+    pub fn of<'a>(states: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut c = TaskCounts::default();
+        for state in states {
+            c.total += 1;
+            match state {
+                RUNNING => c.running += 1,
+                FAILED => c.failed += 1,
+                PAUSED => c.paused += 1,
+                RESTARTING => c.restarting += 1,
+                UNASSIGNED => c.unassigned += 1,
+                _ => {}
+            }
+        }
+        c
+    }
+
+    /// Tasks in a state none of the counters name.
+    pub fn other(&self) -> usize {
+        self.total - self.running - self.failed - self.paused - self.restarting - self.unassigned
+    }
+}
+
+const RUNNING: &str = "RUNNING";
+const FAILED: &str = "FAILED";
+const PAUSED: &str = "PAUSED";
+const STOPPED: &str = "STOPPED";
+const RESTARTING: &str = "RESTARTING";
+const UNASSIGNED: &str = "UNASSIGNED";
+const DESTROYED: &str = "DESTROYED";
+
+impl ConnectStatus {
+    /// Counts of this connector's tasks by state.
+    pub fn task_counts(&self) -> TaskCounts {
+        TaskCounts::of(self.tasks.iter().map(|t| t.state.as_str()))
+    }
+}
+
+/// Redpanda's holistic state: the first rule that matches wins.
+pub fn holistic_state(status: &ConnectStatus) -> HolisticState {
+    let c = status.connector.state.as_str();
+    let t = status.task_counts();
+    if c == RUNNING && t.total > 0 && t.running == t.total {
+        HolisticState::Healthy
+    } else if c == FAILED || (c == RUNNING && (t.total == 0 || t.failed == t.total)) {
+        HolisticState::Unhealthy
+    } else if c == RUNNING && t.total > 0 && t.failed > 0 && t.failed < t.total {
+        HolisticState::Degraded
+    } else if c == PAUSED {
+        HolisticState::Paused
+    } else if c == STOPPED {
+        HolisticState::Stopped
+    } else if c == RESTARTING || (t.total > 0 && t.restarting > 0) {
+        HolisticState::Restarting
+    } else if c == UNASSIGNED || (c == RUNNING && t.total > 0 && t.unassigned > 0) {
+        HolisticState::Unassigned
+    } else if c == DESTROYED {
+        HolisticState::Destroyed
+    } else {
+        HolisticState::Unknown
+    }
+}
+
+/// Redpanda's parsed errors: the connector entry first (at most one), then one per failed task.
+pub fn parsed_errors(status: &ConnectStatus, state: HolisticState) -> Vec<ConnectorError> {
+    let name = &status.name;
+    let mut errors = Vec::new();
+    let connector_trace = status.connector.trace.as_str();
+    if matches!(state, HolisticState::Unhealthy | HolisticState::Degraded) {
+        let t = status.task_counts();
+        let title = format!("Connector {name} is in {} state.", state.as_str().to_lowercase());
+        let default = if status.connector.state == FAILED {
+            format!("Connector {name} is in failed state.")
+        } else if t.total == 0 {
+            format!("Connector {name} is in running state but has no tasks.")
+        } else if t.failed == t.total {
+            format!("Connector {name} is in running state. All tasks are in failed state.")
+        } else {
+            format!(
+                "Connector {name} is in running state but has {} / {} failed tasks.",
+                t.failed, t.total
+            )
+        };
+        errors.push(error(title, content_from_trace(connector_trace, &default)));
+    } else if !connector_trace.is_empty() {
+        let title = format!("Connector {name} has an error");
+        let content = content_from_trace(connector_trace, &title);
+        errors.push(error(title, content));
+    }
+    for task in status.tasks.iter().filter(|t| t.state == FAILED) {
+        let title = format!("Connector {name} Task {} is in failed state.", task.id);
+        let content = content_from_trace(&task.trace, &title);
+        errors.push(error(title, content));
+    }
+    errors
+}
+
+fn error(title: String, content: String) -> ConnectorError {
+    ConnectorError {
+        type_: ErrorType::Error,
+        title,
+        content,
+    }
+}
+
+/// The human part of a Java stack trace: the message of the first `Caused by:` line, else of the
+/// first line that is not a stack frame or a bare exception name; `default` when there is none.
+pub fn content_from_trace(trace: &str, default: &str) -> String {
+    if trace.is_empty() {
+        return default.to_string();
+    }
+    let kept: Vec<&str> = trace
+        .split('\n')
+        .map(|line| line.trim_matches('\t'))
+        .filter(|line| !line.ends_with("exception") && !line.ends_with(')'))
+        .collect();
+    let chosen = kept
+        .iter()
+        .find(|line| starts_with_ignore_ascii_case(line, "caused by"))
+        .or_else(|| kept.first());
+    match chosen {
+        Some(line) => clean_line(line),
+        None => default.to_string(),
+    }
+}
+
+fn starts_with_ignore_ascii_case(s: &str, prefix: &str) -> bool {
+    s.len() >= prefix.len()
+        && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
+fn clean_line(line: &str) -> String {
+    let line = line
+        .strip_prefix("Caused by:")
+        .or_else(|| line.strip_prefix("caused by:"))
+        .unwrap_or(line);
+    match line.split_once(':') {
+        Some((_, rest)) => rest.trim().to_string(),
+        None => String::new(),
+    }
+}
+
+/// Where the holistic state and errors of an [`Assessment`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The Data Plane API computed them.
+    Server,
+    /// The operator computed them with the same rules.
+    Computed,
+}
+
+/// Holistic state and errors of one connector, however they were obtained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assessment {
+    /// Holistic state.
+    pub state: HolisticState,
+    /// Parsed errors.
+    pub errors: Vec<ConnectorError>,
+    /// Who computed them.
+    pub origin: Origin,
+}
+
+/// Takes the server's holistic state and errors when it computed them, else computes both.
+///
+/// A server that left the state absent or `UNSPECIFIED` did not run its algorithm, so its `errors`
+/// (an empty list, as the server always emits arrays) say nothing: both are computed then. When the
+/// state is given but `errors` is absent, the errors are computed for that state.
+pub fn assess(
+    status: &ConnectStatus,
+    server_state: Option<&str>,
+    server_errors: Option<&[ServerError]>,
+) -> Assessment {
+    match server_state.and_then(holistic_state_from_wire) {
+        Some(state) => Assessment {
+            state,
+            errors: match server_errors {
+                Some(errors) => errors.iter().map(ServerError::to_status).collect(),
+                None => parsed_errors(status, state),
+            },
+            origin: Origin::Server,
+        },
+        None => {
+            let state = holistic_state(status);
+            Assessment {
+                state,
+                errors: parsed_errors(status, state),
+                origin: Origin::Computed,
+            }
+        }
+    }
+}
+
+/// Wire name of a holistic state (`CONNECTOR_HOLISTIC_STATE_DEGRADED`); `None` for `UNSPECIFIED`
+/// and for names this version does not know, which are then computed locally.
+pub fn holistic_state_from_wire(name: &str) -> Option<HolisticState> {
+    let word = name.strip_prefix("CONNECTOR_HOLISTIC_STATE_").unwrap_or(name);
+    HolisticState::ALL
+        .into_iter()
+        .find(|s| s.as_str().eq_ignore_ascii_case(word))
+}
+
+/// Wire name of a holistic state, as the Data Plane API renders it.
+pub fn holistic_state_to_wire(state: HolisticState) -> String {
+    format!("CONNECTOR_HOLISTIC_STATE_{}", state.as_str().to_uppercase())
+}
+
+/// One entry of the Data Plane API's `errors`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct ServerError {
+    /// `TYPE_ERROR`, `TYPE_WARNING` or `TYPE_UNSPECIFIED`.
+    #[serde(rename = "type", default, deserialize_with = "null_as_default")]
+    pub type_: String,
+    /// Title.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub title: String,
+    /// Content.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub content: String,
+}
+
+impl ServerError {
+    /// As it goes into status. Only `TYPE_WARNING` is a warning: the server marks every parsed error
+    /// `TYPE_ERROR`, so an unspecified type is treated as the error it almost certainly is.
+    pub fn to_status(&self) -> ConnectorError {
+        let warning = matches!(self.type_.as_str(), "TYPE_WARNING" | "WARNING");
+        ConnectorError {
+            type_: if warning {
+                ErrorType::Warning
+            } else {
+                ErrorType::Error
+            },
+            title: self.title.clone(),
+            content: self.content.clone(),
+        }
+    }
+
+    /// As the Data Plane API renders it.
+    pub fn from_status(e: &ConnectorError) -> Self {
+        ServerError {
+            type_: match e.type_ {
+                ErrorType::Error => "TYPE_ERROR",
+                ErrorType::Warning => "TYPE_WARNING",
+            }
+            .to_string(),
+            title: e.title.clone(),
+            content: e.content.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use HolisticState::*;
+
+    fn status(connector: &str, tasks: &[&str]) -> ConnectStatus {
+        ConnectStatus {
+            name: "c".into(),
+            connector: InstanceStatus {
+                state: connector.into(),
+                ..Default::default()
+            },
+            tasks: tasks
+                .iter()
+                .enumerate()
+                .map(|(i, s)| TaskStatus {
+                    id: i as i32,
+                    state: s.to_string(),
+                    ..Default::default()
+                })
+                .collect(),
+            type_: "sink".into(),
+        }
+    }
+
+    #[test]
+    fn holistic_state_rules_in_order() {
+        let table: &[(&str, &[&str], HolisticState, &str)] = &[
+            ("RUNNING", &["RUNNING"], Healthy, "rule 1"),
+            ("RUNNING", &["RUNNING", "RUNNING", "RUNNING"], Healthy, "rule 1, many"),
+            ("FAILED", &[], Unhealthy, "rule 2: connector failed"),
+            ("FAILED", &["RUNNING", "RUNNING"], Unhealthy, "rule 2: failed connector with running tasks"),
+            ("RUNNING", &[], Unhealthy, "rule 2: running with no tasks"),
+            ("RUNNING", &["FAILED", "FAILED"], Unhealthy, "rule 2: all tasks failed"),
+            ("RUNNING", &["FAILED"], Unhealthy, "rule 2: single failed task"),
+            ("RUNNING", &["RUNNING", "FAILED"], Degraded, "rule 3"),
+            ("RUNNING", &["FAILED", "RESTARTING"], Degraded, "rule 3 before rule 6"),
+            ("RUNNING", &["FAILED", "UNASSIGNED"], Degraded, "rule 3 before rule 7"),
+            ("PAUSED", &["PAUSED"], Paused, "rule 4"),
+            ("PAUSED", &[], Paused, "rule 4, no tasks"),
+            ("PAUSED", &["RESTARTING"], Paused, "rule 4 before rule 6"),
+            ("STOPPED", &[], Stopped, "rule 5"),
+            ("STOPPED", &["RESTARTING"], Stopped, "rule 5 before rule 6"),
+            ("RESTARTING", &[], Restarting, "rule 6: connector restarting"),
+            ("RUNNING", &["RUNNING", "RESTARTING"], Restarting, "rule 6: a task restarting"),
+            ("UNASSIGNED", &["RESTARTING"], Restarting, "rule 6 before rule 7"),
+            ("UNASSIGNED", &[], Unassigned, "rule 7: connector unassigned"),
+            ("RUNNING", &["RUNNING", "UNASSIGNED"], Unassigned, "rule 7: a task unassigned"),
+            ("DESTROYED", &[], Destroyed, "rule 8"),
+            ("DESTROYED", &["RUNNING"], Destroyed, "rule 8, regardless of tasks"),
+            ("RUNNING", &["RUNNING", "PAUSED"], Unknown, "running with a paused task"),
+            ("RUNNING", &["RUNNING", "SOMETHING"], Unknown, "unrecognised task state"),
+            ("WEIRD", &[], Unknown, "unrecognised connector state"),
+            ("", &[], Unknown, "no connector state"),
+            ("running", &["running"], Unknown, "comparison is case-sensitive"),
+            ("UNASSIGNED", &["RUNNING"], Unassigned, "rule 7 with running tasks"),
+        ];
+        for (connector, tasks, want, why) in table {
+            assert_eq!(holistic_state(&status(connector, tasks)), *want, "{why}: {connector} {tasks:?}");
+        }
+    }
+
+    #[test]
+    fn content_from_trace_rules() {
+        let table: &[(&str, &str, &str)] = &[
+            ("", "Missing required configuration \"bootstrap.servers\" which has no default value.", "empty trace gives the default"),
+            (
+                "org.apache.kafka.connect.errors.ConnectException: boom\n\tat a.B.c(B.java:1)\nCaused by: org.apache.kafka.common.config.ConfigException: Missing required configuration \"bootstrap.servers\" which has no default value.\n\tat x.Y.z(Y.java:2)",
+                "Missing required configuration \"bootstrap.servers\" which has no default value.",
+                "first Caused by wins",
+            ),
+            (
+                "org.apache.kafka.connect.errors.ConnectException: outer\nCaused by: java.io.IOException: first cause\nCaused by: java.net.ConnectException: Connection refused",
+                "first cause",
+                "the first of several Caused by lines",
+            ),
+            (
+                "org.apache.kafka.connect.errors.ConnectException: Tolerance exceeded in error handler\n\tat x.Y.z(Y.java:2)",
+                "Tolerance exceeded in error handler",
+                "no Caused by: first kept line",
+            ),
+            (
+                "caused by: foo.Bar: lower case prefix",
+                "lower case prefix",
+                "caused by is case-insensitive and stripped",
+            ),
+            (
+                "CAUSED BY: foo.Bar: upper",
+                "foo.Bar: upper",
+                "only Caused by:/caused by: are stripped; the text after the first colon remains",
+            ),
+            (
+                "java.lang.RuntimeException\n\tat a.B(B.java:1)\n\tCaused by: a.b.SomeException: tabbed cause",
+                "tabbed cause",
+                "tabs are trimmed before matching",
+            ),
+            (
+                "some.lowercaseexception\nreal.Error: message",
+                "message",
+                "lines ending in lower-case exception are dropped",
+            ),
+            (
+                "java.lang.NullPointerException",
+                "",
+                "an exception name without a colon gives an empty string (upper-case Exception is kept)",
+            ),
+            ("\tat a.B.c(B.java:1)\n\tat d.E.f(E.java:2)", "DEFAULT", "only frames: the default"),
+            ("at x(Y.java:1)\nplain line without colon", "", "a kept line with no colon gives empty"),
+            (
+                "a.B: text: with: colons",
+                "text: with: colons",
+                "text after the first colon only",
+            ),
+            (
+                "  spaced.Error:   padded message   ",
+                "padded message",
+                "spaces are trimmed from the result",
+            ),
+        ];
+        for (trace, want, why) in table {
+            let default = if *want == "DEFAULT" {
+                "DEFAULT"
+            } else {
+                "Missing required configuration \"bootstrap.servers\" which has no default value."
+            };
+            assert_eq!(content_from_trace(trace, default), *want, "{why}");
+        }
+    }
+
+    fn with_traces(mut s: ConnectStatus, connector_trace: &str, task_traces: &[&str]) -> ConnectStatus {
+        s.connector.trace = connector_trace.into();
+        for (t, trace) in s.tasks.iter_mut().zip(task_traces) {
+            t.trace = trace.to_string();
+        }
+        s
+    }
+
+    fn e(title: &str, content: &str) -> ConnectorError {
+        ConnectorError {
+            type_: ErrorType::Error,
+            title: title.into(),
+            content: content.into(),
+        }
+    }
+
+    #[test]
+    fn parsed_errors_cases() {
+        let degraded = with_traces(
+            status("RUNNING", &["RUNNING", "FAILED"]),
+            "",
+            &["", "x.ConnectException: outer\n\tat a(B.java:1)\nCaused by: java.net.ConnectException: Connection refused\n\tat b(C.java:2)"],
+        );
+        assert_eq!(
+            parsed_errors(&degraded, Degraded),
+            vec![
+                e("Connector c is in degraded state.", "Connector c is in running state but has 1 / 2 failed tasks."),
+                e("Connector c Task 1 is in failed state.", "Connection refused"),
+            ]
+        );
+
+        let failed_connector = with_traces(status("FAILED", &[]), "x.ConfigException: bad config\n\tat a(B.java:1)", &[]);
+        assert_eq!(
+            parsed_errors(&failed_connector, Unhealthy),
+            vec![e("Connector c is in unhealthy state.", "bad config")]
+        );
+        let failed_no_trace = status("FAILED", &[]);
+        assert_eq!(
+            parsed_errors(&failed_no_trace, Unhealthy),
+            vec![e("Connector c is in unhealthy state.", "Connector c is in failed state.")]
+        );
+        assert_eq!(
+            parsed_errors(&status("RUNNING", &[]), Unhealthy),
+            vec![e("Connector c is in unhealthy state.", "Connector c is in running state but has no tasks.")]
+        );
+        assert_eq!(
+            parsed_errors(&status("RUNNING", &["FAILED", "FAILED"]), Unhealthy),
+            vec![
+                e("Connector c is in unhealthy state.", "Connector c is in running state. All tasks are in failed state."),
+                e("Connector c Task 0 is in failed state.", "Connector c Task 0 is in failed state."),
+                e("Connector c Task 1 is in failed state.", "Connector c Task 1 is in failed state."),
+            ]
+        );
+        // A trace on a connector that is otherwise fine still reports an error.
+        let healthy_with_trace = with_traces(status("RUNNING", &["RUNNING"]), "x.Warn: flaky once", &[]);
+        assert_eq!(
+            parsed_errors(&healthy_with_trace, Healthy),
+            vec![e("Connector c has an error", "flaky once")]
+        );
+        assert_eq!(parsed_errors(&status("RUNNING", &["RUNNING"]), Healthy), vec![]);
+        // Failed tasks are reported even when the holistic state is not degraded/unhealthy.
+        let paused = status("PAUSED", &["FAILED"]);
+        assert_eq!(
+            parsed_errors(&paused, Paused),
+            vec![e("Connector c Task 0 is in failed state.", "Connector c Task 0 is in failed state.")]
+        );
+    }
+
+    #[test]
+    fn assess_takes_the_server_answer_when_it_computed_one() {
+        let s = status("RUNNING", &["RUNNING", "FAILED"]);
+        let server = [ServerError {
+            type_: "TYPE_WARNING".into(),
+            title: "t".into(),
+            content: "c".into(),
+        }];
+        let a = assess(&s, Some("CONNECTOR_HOLISTIC_STATE_HEALTHY"), Some(&server));
+        assert_eq!(a.state, Healthy, "server state wins even when the local rules disagree");
+        assert_eq!(a.origin, Origin::Server);
+        assert_eq!(a.errors[0].type_, ErrorType::Warning);
+
+        let a = assess(&s, Some("CONNECTOR_HOLISTIC_STATE_DEGRADED"), None);
+        assert_eq!(a.errors.len(), 2, "errors computed for the server's state when absent");
+
+        for absent in [None, Some("CONNECTOR_HOLISTIC_STATE_UNSPECIFIED"), Some("CONNECTOR_HOLISTIC_STATE_NEW_THING")] {
+            let a = assess(&s, absent, Some(&[]));
+            assert_eq!(a.state, Degraded, "{absent:?}");
+            assert_eq!(a.origin, Origin::Computed);
+            assert_eq!(a.errors.len(), 2);
+        }
+    }
+
+    #[test]
+    fn wire_names_round_trip() {
+        for state in HolisticState::ALL {
+            assert_eq!(holistic_state_from_wire(&holistic_state_to_wire(state)), Some(state));
+        }
+        assert_eq!(holistic_state_from_wire("CONNECTOR_HOLISTIC_STATE_UNSPECIFIED"), None);
+        assert_eq!(ServerError { type_: "TYPE_UNSPECIFIED".into(), ..Default::default() }.to_status().type_, ErrorType::Error);
+    }
+
+    #[test]
+    fn status_bodies_tolerate_nulls_quoted_ids_and_unknown_fields() {
+        let s: ConnectStatus = serde_json::from_str(
+            r#"{"name":"x","connector":{"state":"RUNNING","worker_id":null},"tasks":[{"id":"3","state":"RUNNING","extra":1}],"type":"source","future":true}"#,
+        )
+        .expect("parses");
+        assert_eq!(s.tasks[0].id, 3);
+        assert_eq!(s.connector.worker_id, "");
+        assert_eq!(holistic_state(&s), Healthy);
+    }
+}

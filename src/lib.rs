@@ -1,0 +1,18 @@
+//! managed-connector-operator: Kafka Connect connector health in Kubernetes.
+//!
+//! For every `ManagedConnector` the operator reads the connector's status from the Redpanda Cloud
+//! Data Plane API and writes its holistic state, tasks, parsed errors and conditions into the
+//! resource's status. The pure core ([`health`], [`status`]) decides; the shell ([`dataplane`],
+//! [`controller`], [`server`]) talks to the world.
+
+pub mod cli;
+pub mod controller;
+pub mod crd;
+pub mod dataplane;
+pub mod health;
+pub mod metrics;
+pub mod probe;
+pub mod server;
+pub mod sim;
+pub mod status;
+pub mod telemetry;

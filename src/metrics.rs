@@ -1,0 +1,272 @@
+//! Prometheus metrics, in the text format `/metrics` serves.
+//!
+//! Per-resource series follow kube-state-metrics' "state set" style: one series per possible
+//! holistic state, `1` for the current one and `0` for the others, so alerts select `== 1` and need
+//! no regex. Series of deleted resources are removed (see [`Metrics::forget`]). No label or value
+//! ever carries a credential.
+
+use crate::crd::HolisticState;
+use crate::health::TaskCounts;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use std::time::Duration;
+
+/// Identifies one ManagedConnector in per-resource series.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResourceLabels {
+    /// Namespace of the resource.
+    pub namespace: String,
+    /// Name of the resource.
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    namespace: String,
+    name: String,
+    state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: &'static str,
+}
+
+/// Task states reported by `managed_connector_tasks`.
+const TASK_STATES: [&str; 6] = [
+    "RUNNING",
+    "FAILED",
+    "PAUSED",
+    "RESTARTING",
+    "UNASSIGNED",
+    "OTHER",
+];
+
+/// Every metric the operator exports. Cheap to clone: the families share their storage.
+#[derive(Clone)]
+pub struct Metrics {
+    holistic_state: Family<StateLabels, Gauge>,
+    tasks: Family<StateLabels, Gauge>,
+    dataplane_requests: Family<OutcomeLabels, Counter>,
+    dataplane_latency: Histogram,
+    probes: Family<ResultLabels, Counter>,
+    reconciles: Counter,
+    reconcile_errors: Family<ResultLabels, Counter>,
+    token_requests: Family<OutcomeLabels, Counter>,
+    status_patches: Counter,
+    events: Family<ReasonLabels, Counter>,
+}
+
+impl Metrics {
+    /// Creates the metrics and registers them (prefix `managed_connector`).
+    pub fn new(registry: &mut Registry) -> Self {
+        let m = Metrics {
+            holistic_state: Family::default(),
+            tasks: Family::default(),
+            dataplane_requests: Family::default(),
+            dataplane_latency: Histogram::new([
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+            ]),
+            probes: Family::default(),
+            reconciles: Counter::default(),
+            reconcile_errors: Family::default(),
+            token_requests: Family::default(),
+            status_patches: Counter::default(),
+            events: Family::default(),
+        };
+        let r = registry.sub_registry_with_prefix("managed_connector");
+        r.register(
+            "holistic_state",
+            "Holistic state of each ManagedConnector: 1 for the current state, 0 for the others",
+            m.holistic_state.clone(),
+        );
+        r.register(
+            "tasks",
+            "Tasks of each ManagedConnector by Kafka Connect state",
+            m.tasks.clone(),
+        );
+        r.register(
+            "dataplane_requests",
+            "Data Plane API status requests by outcome",
+            m.dataplane_requests.clone(),
+        );
+        r.register(
+            "dataplane_request_duration_seconds",
+            "Latency of Data Plane API status requests",
+            m.dataplane_latency.clone(),
+        );
+        r.register(
+            "probes",
+            "Status probes by result: ok, or the failure's condition reason",
+            m.probes.clone(),
+        );
+        r.register("reconciles", "Reconciles started", m.reconciles.clone());
+        r.register(
+            "reconcile_errors",
+            "Reconciles that failed on the Kubernetes side, by error",
+            m.reconcile_errors.clone(),
+        );
+        r.register(
+            "token_requests",
+            "OAuth2 token requests to the token endpoint by outcome",
+            m.token_requests.clone(),
+        );
+        r.register(
+            "status_patches",
+            "Status writes to the Kubernetes API server",
+            m.status_patches.clone(),
+        );
+        r.register(
+            "events",
+            "Kubernetes Events published, by reason",
+            m.events.clone(),
+        );
+        m
+    }
+
+    /// Records a resource's holistic state (all states, one of them 1) and its task counts.
+    pub fn set_connector(
+        &self,
+        who: &ResourceLabels,
+        state: Option<HolisticState>,
+        tasks: Option<TaskCounts>,
+    ) {
+        for s in HolisticState::ALL {
+            let value = i64::from(state == Some(s));
+            self.holistic_state
+                .get_or_create(&state_labels(who, s.as_str()))
+                .set(value);
+        }
+        if let Some(t) = tasks {
+            let values = [
+                t.running,
+                t.failed,
+                t.paused,
+                t.restarting,
+                t.unassigned,
+                t.other(),
+            ];
+            for (state, n) in TASK_STATES.into_iter().zip(values) {
+                self.tasks
+                    .get_or_create(&state_labels(who, state))
+                    .set(n as i64);
+            }
+        }
+    }
+
+    /// Drops every series of a resource that no longer exists.
+    pub fn forget(&self, who: &ResourceLabels) {
+        for s in HolisticState::ALL {
+            self.holistic_state.remove(&state_labels(who, s.as_str()));
+        }
+        for s in TASK_STATES {
+            self.tasks.remove(&state_labels(who, s));
+        }
+    }
+
+    /// Counts one Data Plane request and its latency.
+    pub fn dataplane_request(&self, outcome: &'static str, elapsed: Duration) {
+        self.dataplane_requests
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
+        self.dataplane_latency.observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts one probe by result (`ok` or a failure reason).
+    pub fn probe(&self, result: &'static str) {
+        self.probes.get_or_create(&ResultLabels { result }).inc();
+    }
+
+    /// Counts one reconcile.
+    pub fn reconcile(&self) {
+        self.reconciles.inc();
+    }
+
+    /// Counts one failed reconcile.
+    pub fn reconcile_error(&self, result: &'static str) {
+        self.reconcile_errors
+            .get_or_create(&ResultLabels { result })
+            .inc();
+    }
+
+    /// Counts one token endpoint request.
+    pub fn token_request(&self, outcome: &'static str) {
+        self.token_requests
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
+    }
+
+    /// Counts one status write.
+    pub fn status_patch(&self) {
+        self.status_patches.inc();
+    }
+
+    /// Counts one published Event.
+    pub fn event(&self, reason: &str) {
+        self.events
+            .get_or_create(&ReasonLabels {
+                reason: reason.to_string(),
+            })
+            .inc();
+    }
+}
+
+fn state_labels(who: &ResourceLabels, state: &'static str) -> StateLabels {
+    StateLabels {
+        namespace: who.namespace.clone(),
+        name: who.name.clone(),
+        state,
+    }
+}
+
+/// Renders the registry in the Prometheus text format.
+pub fn render(registry: &Registry) -> String {
+    let mut out = String::new();
+    // Encoding into a String cannot fail.
+    let _ = prometheus_client::encoding::text::encode(&mut out, registry);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_set_has_one_current_state_and_is_forgotten_on_delete() {
+        let mut registry = Registry::default();
+        let m = Metrics::new(&mut registry);
+        let who = ResourceLabels {
+            namespace: "ns".into(),
+            name: "orders".into(),
+        };
+        m.set_connector(
+            &who,
+            Some(HolisticState::Degraded),
+            Some(TaskCounts::of(["RUNNING", "FAILED"])),
+        );
+        let text = render(&registry);
+        assert!(text.contains(
+            r#"managed_connector_holistic_state{namespace="ns",name="orders",state="Degraded"} 1"#
+        ));
+        assert!(text.contains(
+            r#"managed_connector_holistic_state{namespace="ns",name="orders",state="Healthy"} 0"#
+        ));
+        assert!(text.contains(r#"managed_connector_tasks{namespace="ns",name="orders",state="FAILED"} 1"#));
+        m.forget(&who);
+        assert!(!render(&registry).contains("orders"));
+    }
+}

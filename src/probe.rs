@@ -1,0 +1,109 @@
+//! What one attempt to read a connector's status found: the contract between the status sources
+//! (the Data Plane API today) and the pure status builder.
+
+use crate::health::{Assessment, ConnectStatus};
+use std::time::Duration;
+
+/// The outcome of one probe.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observation {
+    /// The source answered with the connector's status.
+    Found {
+        /// Kafka Connect's view of the connector.
+        status: ConnectStatus,
+        /// Holistic state and errors (from the server or computed).
+        assessment: Assessment,
+    },
+    /// The source could not tell us the connector's status.
+    Failed(Failure),
+}
+
+/// Why a probe did not yield a status, classified by what should happen next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// What went wrong, as a class.
+    pub kind: FailureKind,
+    /// For people: what went wrong and what to do. Never contains a credential.
+    pub message: String,
+    /// When the source asked us to come back (`Retry-After`, quota reset).
+    pub retry_after: Option<Duration>,
+}
+
+impl Failure {
+    /// A failure without a server-requested delay.
+    pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
+        Failure {
+            kind,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+}
+
+/// Failure classes. Each has a condition reason; the class decides whether it is a lasting problem
+/// (`Stalled=True`, fix needed) or a passing one (keep the last known state, retry with backoff).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FailureKind {
+    /// The connector does not exist in the Connect cluster (yet).
+    ConnectorNotFound,
+    /// The cluster name is not known to the Data Plane API.
+    ClusterNotFound,
+    /// Neither the resource nor the operator names a Data Plane URL.
+    DataplaneUrlMissing,
+    /// The credentials Secret does not exist, or neither the resource nor the operator names one.
+    CredentialsNotFound,
+    /// The credentials Secret exists but does not hold usable keys.
+    CredentialsInvalid,
+    /// The token endpoint refused the client id and secret.
+    CredentialsRejected,
+    /// The Data Plane API refused the token, even a fresh one.
+    Unauthenticated,
+    /// The token is valid but not allowed to read this connector.
+    PermissionDenied,
+    /// The Data Plane API refused the request's parameters.
+    InvalidArgument,
+    /// The Kafka Connect endpoints are not enabled on this cluster.
+    FeatureNotConfigured,
+    /// The organisation's token quota is spent; tokens are issued again later.
+    TokenQuotaExceeded,
+    /// The Data Plane API (or the token endpoint) is unreachable, slow, overloaded or failing.
+    DataPlaneUnavailable,
+    /// The Data Plane API answered with a body we cannot read (malformed or too large).
+    InvalidResponse,
+}
+
+impl FailureKind {
+    /// Condition reason.
+    pub fn reason(self) -> &'static str {
+        match self {
+            FailureKind::ConnectorNotFound => "ConnectorNotFound",
+            FailureKind::ClusterNotFound => "ClusterNotFound",
+            FailureKind::DataplaneUrlMissing => "DataplaneURLMissing",
+            FailureKind::CredentialsNotFound => "CredentialsNotFound",
+            FailureKind::CredentialsInvalid => "CredentialsInvalid",
+            FailureKind::CredentialsRejected => "CredentialsRejected",
+            FailureKind::Unauthenticated => "Unauthenticated",
+            FailureKind::PermissionDenied => "PermissionDenied",
+            FailureKind::InvalidArgument => "InvalidArgument",
+            FailureKind::FeatureNotConfigured => "FeatureNotConfigured",
+            FailureKind::TokenQuotaExceeded => "TokenQuotaExceeded",
+            FailureKind::DataPlaneUnavailable => "DataPlaneUnavailable",
+            FailureKind::InvalidResponse => "InvalidResponse",
+        }
+    }
+
+    /// Passing trouble: keep the last known state and retry soon with backoff.
+    pub fn is_transient(self) -> bool {
+        matches!(
+            self,
+            FailureKind::TokenQuotaExceeded
+                | FailureKind::DataPlaneUnavailable
+                | FailureKind::InvalidResponse
+        )
+    }
+
+    /// Needs a person to change something (spec, Secret, permissions, cluster).
+    pub fn needs_attention(self) -> bool {
+        !self.is_transient() && self != FailureKind::ConnectorNotFound
+    }
+}

@@ -1,0 +1,538 @@
+//! Status building, condition merging, diffing and transition Events: all pure.
+//!
+//! The reconciler gathers facts (the stored status, the object's generation and age, what the
+//! probe found, the time) and this module decides what the status should be, whether it must be
+//! written, and which Events the change deserves. Being pure, all of it is table-tested without a
+//! server; timestamps are compared separately so a steady connector causes no writes.
+
+use crate::crd::{
+    ConnectorError, ConnectorInstance, ErrorType, HolisticState, ManagedConnectorStatus,
+    TaskInstance,
+};
+use crate::health::ConnectStatus;
+use crate::probe::{FailureKind, Observation};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::jiff::Timestamp;
+use std::time::Duration;
+
+/// Condition types, in the order they are written.
+pub const READY: &str = "Ready";
+/// The last Data Plane call succeeded.
+pub const SYNCED: &str = "Synced";
+/// A transition is under way (kstatus: InProgress).
+pub const RECONCILING: &str = "Reconciling";
+/// Needs attention (kstatus: Failed).
+pub const STALLED: &str = "Stalled";
+
+/// Largest trace kept in status, per connector or task.
+pub const TRACE_LIMIT: usize = 4 * 1024;
+/// Largest sum of all traces kept in one status.
+pub const TRACE_BUDGET: usize = 32 * 1024;
+/// Most errors listed in status; the rest are summarised in one Warning entry.
+pub const MAX_ERRORS: usize = 20;
+/// Longest error title kept.
+pub const ERROR_TITLE_LIMIT: usize = 256;
+/// Longest error content kept.
+pub const ERROR_CONTENT_LIMIT: usize = 1024;
+/// Longest condition message (Kubernetes allows 32768; people read the first line).
+pub const MESSAGE_LIMIT: usize = 1024;
+
+/// Operator-wide timing policy.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// How long after a resource's creation a missing connector counts as "not created yet".
+    pub not_found_grace: Duration,
+    /// How long the last known state is reported as current while the Data Plane API fails.
+    pub stale_after: Duration,
+    /// `lastSyncTime` is refreshed at most this often when nothing else changes.
+    pub heartbeat: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            not_found_grace: Duration::from_secs(300),
+            stale_after: Duration::from_secs(600),
+            heartbeat: Duration::from_secs(300),
+        }
+    }
+}
+
+/// The resource the status is for.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    /// `metadata.generation`.
+    pub generation: Option<i64>,
+    /// `metadata.creationTimestamp`.
+    pub created: Option<Timestamp>,
+    /// Connector name that was (or is to be) probed.
+    pub connector_name: String,
+    /// Cluster name, for messages.
+    pub cluster_name: String,
+}
+
+/// What the reconcile found out this time.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Nothing yet: the first probe is pending.
+    NotProbed,
+    /// `spec.suspend` is true: no probe.
+    Suspended,
+    /// A probe ran.
+    Probed(Observation),
+}
+
+struct Target {
+    type_: &'static str,
+    status: &'static str,
+    reason: String,
+    message: String,
+}
+
+fn target(type_: &'static str, status: &'static str, reason: &str, message: &str) -> Target {
+    Target {
+        type_,
+        status,
+        reason: reason.to_string(),
+        message: cut(message, MESSAGE_LIMIT),
+    }
+}
+
+/// The status the resource should have now.
+pub fn desired_status(
+    prev: Option<&ManagedConnectorStatus>,
+    subject: &Subject,
+    outcome: &Outcome,
+    now: Timestamp,
+    settings: &Settings,
+) -> ManagedConnectorStatus {
+    // What the previous status knows about the connector is carried over only while it describes
+    // the same connector; after `spec.connectorName` changes it describes something else.
+    let last_known = prev
+        .filter(|p| p.connector_name.as_deref() == Some(subject.connector_name.as_str()))
+        .cloned()
+        .unwrap_or_default();
+    let mut next = ManagedConnectorStatus {
+        observed_generation: subject.generation,
+        connector_name: Some(subject.connector_name.clone()),
+        conditions: Vec::new(),
+        ..last_known.clone()
+    };
+    let prev_ready = find(&last_known.conditions, READY);
+    let name = &subject.connector_name;
+
+    let targets: [Target; 4] = match outcome {
+        Outcome::NotProbed => {
+            let msg = format!("waiting for the first status of connector {name}");
+            [
+                target(READY, "Unknown", "Probing", &msg),
+                target(SYNCED, "Unknown", "Probing", &msg),
+                target(RECONCILING, "True", "Probing", &msg),
+                target(STALLED, "False", "Probing", &msg),
+            ]
+        }
+        Outcome::Suspended => {
+            let known = last_known
+                .holistic_state
+                .map(|s| format!("; last known state: {s}"))
+                .unwrap_or_default();
+            let msg = format!("spec.suspend is true: the connector is not polled{known}");
+            [
+                target(READY, "False", "Suspended", &msg),
+                target(SYNCED, "Unknown", "Suspended", &msg),
+                target(RECONCILING, "False", "Suspended", &msg),
+                target(STALLED, "False", "Suspended", &msg),
+            ]
+        }
+        Outcome::Probed(Observation::Found { status, assessment }) => {
+            fill_connector(&mut next, status, &assessment.errors);
+            let state = assessment.state;
+            next.holistic_state = Some(state);
+            next.last_sync_time = Some(Time(now));
+            let msg = ready_message(name, state, &next);
+            let reason = state.as_str();
+            let ready = match state {
+                HolisticState::Healthy => "True",
+                HolisticState::Unknown => "Unknown",
+                _ => "False",
+            };
+            let stalled = matches!(
+                state,
+                HolisticState::Degraded | HolisticState::Unhealthy | HolisticState::Destroyed
+            );
+            let reconciling = matches!(state, HolisticState::Restarting | HolisticState::Unassigned);
+            [
+                target(READY, ready, reason, &msg),
+                target(SYNCED, "True", "Synced", "the Data Plane API answered with the connector's status"),
+                target(RECONCILING, bool_str(reconciling), reason, &msg),
+                target(STALLED, bool_str(stalled), reason, &msg),
+            ]
+        }
+        Outcome::Probed(Observation::Failed(failure)) if failure.kind == FailureKind::ConnectorNotFound => {
+            clear_connector(&mut next);
+            next.last_sync_time = Some(Time(now));
+            let young = subject
+                .created
+                .map(|c| elapsed(c, now) < settings.not_found_grace)
+                .unwrap_or(false);
+            let msg = if young {
+                format!(
+                    "{}; waiting up to {} after creation for it to appear",
+                    failure.message,
+                    humanize(settings.not_found_grace)
+                )
+            } else {
+                format!("{}; create the connector or fix spec.connectorName", failure.message)
+            };
+            let reason = FailureKind::ConnectorNotFound.reason();
+            [
+                target(READY, "False", reason, &msg),
+                target(SYNCED, "True", "Synced", "the Data Plane API answered: no such connector"),
+                target(RECONCILING, bool_str(young), reason, &msg),
+                target(STALLED, bool_str(!young), reason, &msg),
+            ]
+        }
+        Outcome::Probed(Observation::Failed(failure)) if failure.kind.needs_attention() => {
+            let reason = failure.kind.reason();
+            let ready = match prev_ready {
+                Some(c) => Target {
+                    type_: READY,
+                    status: status_str(&c.status),
+                    reason: c.reason.clone(),
+                    message: c.message.clone(),
+                },
+                None => target(READY, "Unknown", reason, &failure.message),
+            };
+            [
+                ready,
+                target(SYNCED, "False", reason, &failure.message),
+                target(RECONCILING, "False", reason, &failure.message),
+                target(STALLED, "True", reason, &failure.message),
+            ]
+        }
+        Outcome::Probed(Observation::Failed(failure)) => {
+            let reason = failure.kind.reason();
+            let fresh = last_known
+                .last_sync_time
+                .as_ref()
+                .is_some_and(|t| elapsed(t.0, now) < settings.stale_after);
+            let carried = |type_: &'static str| {
+                find(&last_known.conditions, type_).map(|c| Target {
+                    type_,
+                    status: status_str(&c.status),
+                    reason: c.reason.clone(),
+                    message: c.message.clone(),
+                })
+            };
+            let (ready, reconciling, stalled) = match (fresh, prev_ready) {
+                (true, Some(_)) => (
+                    carried(READY),
+                    carried(RECONCILING),
+                    carried(STALLED),
+                ),
+                _ => (None, None, None),
+            };
+            let (fallback_reason, fallback_msg) = if last_known.last_sync_time.is_some() {
+                (
+                    "StatusStale".to_string(),
+                    format!(
+                        "no status for over {}: {}",
+                        humanize(settings.stale_after),
+                        failure.message
+                    ),
+                )
+            } else {
+                (reason.to_string(), failure.message.clone())
+            };
+            [
+                ready.unwrap_or_else(|| target(READY, "Unknown", &fallback_reason, &fallback_msg)),
+                target(SYNCED, "False", reason, &failure.message),
+                reconciling.unwrap_or_else(|| target(RECONCILING, "False", &fallback_reason, &fallback_msg)),
+                stalled.unwrap_or_else(|| target(STALLED, "False", &fallback_reason, &fallback_msg)),
+            ]
+        }
+    };
+    next.conditions = merge_conditions(&last_known_or_prev(prev), targets, subject.generation, now);
+    next
+}
+
+/// Conditions are merged against the previous status even when it described another connector:
+/// `lastTransitionTime` belongs to the condition, not to the connector.
+fn last_known_or_prev(prev: Option<&ManagedConnectorStatus>) -> Vec<Condition> {
+    prev.map(|p| p.conditions.clone()).unwrap_or_default()
+}
+
+fn bool_str(b: bool) -> &'static str {
+    if b { "True" } else { "False" }
+}
+
+fn status_str(s: &str) -> &'static str {
+    match s {
+        "True" => "True",
+        "False" => "False",
+        _ => "Unknown",
+    }
+}
+
+fn find<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a Condition> {
+    conditions.iter().find(|c| c.type_ == type_)
+}
+
+/// Builds the four conditions, keeping each one's `lastTransitionTime` while its status stays.
+fn merge_conditions(
+    prev: &[Condition],
+    targets: [Target; 4],
+    generation: Option<i64>,
+    now: Timestamp,
+) -> Vec<Condition> {
+    targets
+        .into_iter()
+        .map(|t| {
+            let last_transition_time = match find(prev, t.type_) {
+                Some(p) if p.status == t.status => p.last_transition_time.clone(),
+                _ => Time(now),
+            };
+            Condition {
+                type_: t.type_.to_string(),
+                status: t.status.to_string(),
+                reason: t.reason,
+                message: t.message,
+                observed_generation: generation,
+                last_transition_time,
+            }
+        })
+        .collect()
+}
+
+fn fill_connector(next: &mut ManagedConnectorStatus, status: &ConnectStatus, errors: &[ConnectorError]) {
+    let mut budget = TRACE_BUDGET;
+    next.type_ = (!status.type_.is_empty()).then(|| status.type_.clone());
+    next.connector = Some(ConnectorInstance {
+        state: status.connector.state.clone(),
+        worker_id: status.connector.worker_id.clone(),
+        trace: bound_trace(&status.connector.trace, &mut budget),
+    });
+    let mut tasks: Vec<&crate::health::TaskStatus> = status.tasks.iter().collect();
+    tasks.sort_by_key(|t| t.id);
+    next.tasks = tasks
+        .into_iter()
+        .map(|t| TaskInstance {
+            id: t.id,
+            state: t.state.clone(),
+            worker_id: t.worker_id.clone(),
+            trace: bound_trace(&t.trace, &mut budget),
+        })
+        .collect();
+    let counts = status.task_counts();
+    next.tasks_ready = Some(format!("{}/{}", counts.running, counts.total));
+    next.errors = bound_errors(errors);
+}
+
+fn clear_connector(next: &mut ManagedConnectorStatus) {
+    next.type_ = None;
+    next.holistic_state = None;
+    next.connector = None;
+    next.tasks = Vec::new();
+    next.tasks_ready = None;
+    next.errors = Vec::new();
+}
+
+/// Cuts a trace to [`TRACE_LIMIT`] and to what is left of the status-wide [`TRACE_BUDGET`], with a
+/// marker that says how much was dropped. The head is kept: it names the exception; the parsed
+/// cause is already in `errors`, computed from the whole trace.
+pub fn bound_trace(trace: &str, budget: &mut usize) -> String {
+    if trace.is_empty() {
+        return String::new();
+    }
+    let allowed = TRACE_LIMIT.min(*budget);
+    if trace.len() <= allowed {
+        *budget -= trace.len();
+        return trace.to_string();
+    }
+    let marker = format!("\n... [trace truncated: {} bytes in all]", trace.len());
+    if allowed <= marker.len() {
+        return format!("[trace omitted: {} bytes; status traces are limited to {TRACE_BUDGET} bytes]", trace.len());
+    }
+    let head = floor_char_boundary(trace, allowed - marker.len());
+    *budget -= head + marker.len();
+    format!("{}{marker}", &trace[..head])
+}
+
+fn bound_errors(errors: &[ConnectorError]) -> Vec<ConnectorError> {
+    let mut out: Vec<ConnectorError> = errors
+        .iter()
+        .take(MAX_ERRORS)
+        .map(|e| ConnectorError {
+            type_: e.type_,
+            title: cut(&e.title, ERROR_TITLE_LIMIT),
+            content: cut(&e.content, ERROR_CONTENT_LIMIT),
+        })
+        .collect();
+    if errors.len() > MAX_ERRORS {
+        out.push(ConnectorError {
+            type_: ErrorType::Warning,
+            title: format!("{} more errors not shown", errors.len() - MAX_ERRORS),
+            content: format!("status lists at most {MAX_ERRORS} errors; status.tasks shows every task's state"),
+        });
+    }
+    out
+}
+
+/// Cuts text to at most `limit` bytes on a character boundary, marking the cut with `…`.
+pub fn cut(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
+        return text.to_string();
+    }
+    let end = floor_char_boundary(text, limit.saturating_sub('…'.len_utf8()));
+    format!("{}…", &text[..end])
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    if i >= s.len() {
+        return s.len();
+    }
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ready_message(name: &str, state: HolisticState, status: &ManagedConnectorStatus) -> String {
+    let tasks = status.tasks_ready.as_deref().unwrap_or("0/0");
+    let summary = match state {
+        HolisticState::Healthy => format!("connector {name} is running; {tasks} tasks running"),
+        HolisticState::Unknown => format!(
+            "connector {name} is in an undetermined state (connector {}, {tasks} tasks running)",
+            status.connector.as_ref().map(|c| c.state.as_str()).unwrap_or("?")
+        ),
+        other => format!("connector {name} is {}; {tasks} tasks running", other.as_str().to_lowercase()),
+    };
+    // The most specific error says what to fix: a failed task's cause beats the summary line.
+    let detail = status
+        .errors
+        .iter()
+        .rev()
+        .find(|e| e.type_ == ErrorType::Error && !e.content.is_empty() && e.content != e.title)
+        .or_else(|| status.errors.first());
+    match detail {
+        Some(e) => format!("{summary}. {} {}", e.title, e.content),
+        None => summary,
+    }
+}
+
+fn elapsed(since: Timestamp, now: Timestamp) -> Duration {
+    now.duration_since(since)
+        .try_into()
+        .unwrap_or(Duration::ZERO)
+}
+
+fn humanize(d: Duration) -> String {
+    let s = d.as_secs();
+    if s % 3600 == 0 && s > 0 {
+        format!("{}h", s / 3600)
+    } else if s % 60 == 0 && s > 0 {
+        format!("{}m", s / 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// Whether `next` must be written over `stored`: any difference other than timestamps, or a
+/// `lastSyncTime` older than the heartbeat.
+pub fn needs_write(
+    stored: Option<&ManagedConnectorStatus>,
+    next: &ManagedConnectorStatus,
+    heartbeat: Duration,
+) -> bool {
+    let Some(stored) = stored else {
+        return true;
+    };
+    if without_timestamps(stored) != without_timestamps(next) {
+        return true;
+    }
+    match (&stored.last_sync_time, &next.last_sync_time) {
+        (None, Some(_)) => true,
+        (Some(old), Some(new)) => elapsed(old.0, new.0) >= heartbeat,
+        _ => false,
+    }
+}
+
+fn without_timestamps(s: &ManagedConnectorStatus) -> ManagedConnectorStatus {
+    let epoch = Time(Timestamp::UNIX_EPOCH);
+    let mut s = s.clone();
+    s.last_sync_time = None;
+    for c in &mut s.conditions {
+        c.last_transition_time = epoch.clone();
+    }
+    s
+}
+
+/// An Event the change deserves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventSpec {
+    /// Warning when something turned bad.
+    pub warning: bool,
+    /// CamelCase reason.
+    pub reason: String,
+    /// For people.
+    pub note: String,
+}
+
+/// Events for the change from `stored` to `next`: holistic-state transitions (Warning when it
+/// turns bad, Normal otherwise), probing starting to fail or changing its failure, and recovering.
+/// Computed from the stored status, so a restarted operator does not repeat them and a steady
+/// connector produces none.
+pub fn transition_events(stored: Option<&ManagedConnectorStatus>, next: &ManagedConnectorStatus) -> Vec<EventSpec> {
+    let mut events = Vec::new();
+    let before = stored.and_then(|s| s.holistic_state);
+    let name = next.connector_name.as_deref().unwrap_or("");
+    if let Some(after) = next.holistic_state
+        && before != Some(after)
+    {
+        let bad = matches!(
+            after,
+            HolisticState::Degraded | HolisticState::Unhealthy | HolisticState::Destroyed | HolisticState::Unknown
+        );
+        let was = before.map(|b| format!(" (was {b})")).unwrap_or_default();
+        let ready_msg = find(&next.conditions, READY).map(|c| c.message.as_str()).unwrap_or("");
+        events.push(EventSpec {
+            warning: bad,
+            reason: after.as_str().to_string(),
+            note: cut(&format!("connector {name} is {after}{was}: {ready_msg}"), 1000),
+        });
+    }
+    let synced = |s: Option<&ManagedConnectorStatus>| {
+        s.and_then(|s| find(&s.conditions, SYNCED)).map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
+    };
+    let ready_reason = |s: Option<&ManagedConnectorStatus>| s.and_then(|s| find(&s.conditions, READY)).map(|c| c.reason.clone());
+    match (synced(stored), synced(Some(next))) {
+        (old, Some((new_status, new_reason, new_msg))) if new_status == "False" => {
+            let changed = old.as_ref().is_none_or(|(s, r, _)| s != "False" || *r != new_reason);
+            if changed {
+                events.push(EventSpec {
+                    warning: true,
+                    reason: new_reason.clone(),
+                    note: cut(&new_msg, 1000),
+                });
+            }
+        }
+        (Some((old_status, _, _)), Some((new_status, _, _))) if old_status == "False" && new_status == "True" => {
+            events.push(EventSpec {
+                warning: false,
+                reason: "SyncRecovered".into(),
+                note: "the Data Plane API answers again".into(),
+            });
+        }
+        _ => {}
+    }
+    let nf = FailureKind::ConnectorNotFound.reason();
+    if ready_reason(Some(next)).as_deref() == Some(nf) && ready_reason(stored).as_deref() != Some(nf) {
+        let msg = find(&next.conditions, READY).map(|c| c.message.clone()).unwrap_or_default();
+        events.push(EventSpec {
+            warning: true,
+            reason: nf.into(),
+            note: cut(&msg, 1000),
+        });
+    }
+    events
+}

@@ -33,7 +33,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the operator against the cluster of the current kubeconfig (or in-cluster config).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Print the ManagedConnector CustomResourceDefinition as YAML.
     Crd,
 }
@@ -242,13 +242,19 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         }
     }
     let _ = stop_tx.send(true);
-    server.await.context("HTTP server task")?.context("HTTP server")?;
+    server
+        .await
+        .context("HTTP server task")?
+        .context("HTTP server")?;
     Ok(())
 }
 
 async fn shutdown_signal() -> &'static str {
     use tokio::signal::unix::{SignalKind, signal};
-    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
         (Ok(mut term), Ok(mut int)) => tokio::select! {
             _ = term.recv() => "SIGTERM",
             _ = int.recv() => "SIGINT",
@@ -274,7 +280,11 @@ mod tests {
                 continue;
             }
             assert!(arg.get_help().is_some(), "--{} has no help", arg.get_id());
-            assert!(arg.get_env().is_some(), "--{} has no environment variable", arg.get_id());
+            assert!(
+                arg.get_env().is_some(),
+                "--{} has no environment variable",
+                arg.get_id()
+            );
         }
     }
 

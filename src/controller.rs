@@ -103,8 +103,11 @@ pub trait SecretSource: Send + Sync {
 /// `get`. A fixed or newly created Secret is picked up within [`SecretCache::TTL`].
 pub struct SecretCache {
     client: Client,
-    entries: Mutex<HashMap<(String, String), (Instant, Result<Credentials, Failure>)>>,
+    entries: Mutex<HashMap<SecretKey, (Instant, CredentialsLookup)>>,
 }
+
+type SecretKey = (String, String);
+type CredentialsLookup = Result<Credentials, Failure>;
 
 impl SecretCache {
     /// How long a read Secret (or its absence) is remembered.
@@ -205,7 +208,9 @@ impl Prober {
                 }
             },
         };
-        let (secret_ns, secret_name) = match spec_source.and_then(|d| d.credentials_secret_ref.as_ref()) {
+        let (secret_ns, secret_name) = match spec_source
+            .and_then(|d| d.credentials_secret_ref.as_ref())
+        {
             Some(r) => (namespace.clone(), r.name.clone()),
             None => match &self.config.default_credentials_secret {
                 Some((ns, name)) => (ns.clone(), name.clone()),
@@ -311,7 +316,11 @@ impl Context {
 pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<Action, Error> {
     ctx.metrics.reconcile();
     let namespace = mc.namespace().ok_or(Error::MissingMetadata("namespace"))?;
-    let name = mc.metadata.name.clone().ok_or(Error::MissingMetadata("name"))?;
+    let name = mc
+        .metadata
+        .name
+        .clone()
+        .ok_or(Error::MissingMetadata("name"))?;
     let uid = mc.uid().unwrap_or_default();
     let settings = ctx.prober.config.settings;
     let subject = Subject {
@@ -325,10 +334,18 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
         name: name.clone(),
     };
     let mut stored = mc.status.clone();
-    let poll = mc.spec.poll_interval(ctx.prober.config.default_poll_interval);
+    let poll = mc
+        .spec
+        .poll_interval(ctx.prober.config.default_poll_interval);
 
     if mc.spec.suspend {
-        let next = status::desired_status(stored.as_ref(), &subject, &Outcome::Suspended, Timestamp::now(), &settings);
+        let next = status::desired_status(
+            stored.as_ref(),
+            &subject,
+            &Outcome::Suspended,
+            Timestamp::now(),
+            &settings,
+        );
         apply(&mc, &ctx, stored.as_ref(), next, &settings).await?;
         ctx.note_result(&uid, false);
         return Ok(Action::await_change());
@@ -337,7 +354,13 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
     // First visit: say so before the (possibly rate-limited) probe, so nobody wonders whether the
     // operator saw the resource at all.
     if stored.as_ref().is_none_or(|s| s.conditions.is_empty()) {
-        let next = status::desired_status(stored.as_ref(), &subject, &Outcome::NotProbed, Timestamp::now(), &settings);
+        let next = status::desired_status(
+            stored.as_ref(),
+            &subject,
+            &Outcome::NotProbed,
+            Timestamp::now(),
+            &settings,
+        );
         stored = Some(apply(&mc, &ctx, stored.as_ref(), next, &settings).await?);
     }
 
@@ -346,9 +369,17 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
         Observation::Found { .. } => None,
         Observation::Failed(f) => Some(f.clone()),
     };
-    ctx.metrics.probe(failure.as_ref().map(|f| f.kind.reason()).unwrap_or("ok"));
+    ctx.metrics
+        .probe(failure.as_ref().map(|f| f.kind.reason()).unwrap_or("ok"));
     if let Some(f) = &failure {
-        tracing::warn!(namespace, name, connector = subject.connector_name, reason = f.kind.reason(), message = f.message, "probe failed");
+        tracing::warn!(
+            namespace,
+            name,
+            connector = subject.connector_name,
+            reason = f.kind.reason(),
+            message = f.message,
+            "probe failed"
+        );
     }
     let next = status::desired_status(
         stored.as_ref(),
@@ -361,19 +392,32 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
         Observation::Found { status, .. } => Some(status.task_counts()),
         Observation::Failed(_) => None,
     };
-    ctx.metrics.set_connector(&who, next.holistic_state, tasks.or_else(|| {
-        // Keep task metrics as last known during an outage; drop them when the connector is gone.
-        next.connector.as_ref().map(|_| crate::health::TaskCounts::of(next.tasks.iter().map(|t| t.state.as_str())))
-    }));
+    ctx.metrics.set_connector(
+        &who,
+        next.holistic_state,
+        tasks.or_else(|| {
+            // Keep task metrics as last known during an outage; drop them when the connector is gone.
+            next.connector
+                .as_ref()
+                .map(|_| crate::health::TaskCounts::of(next.tasks.iter().map(|t| t.state.as_str())))
+        }),
+    );
     ctx.tracked
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .insert((namespace.clone(), name.clone()));
     apply(&mc, &ctx, stored.as_ref(), next, &settings).await?;
 
-    let counts_as_failure = failure.as_ref().is_some_and(|f| f.kind != FailureKind::ConnectorNotFound);
+    let counts_as_failure = failure
+        .as_ref()
+        .is_some_and(|f| f.kind != FailureKind::ConnectorNotFound);
     let failures = ctx.note_result(&uid, counts_as_failure);
-    Ok(Action::requeue(next_poll(failure.as_ref(), failures, poll, rand::random::<f64>())))
+    Ok(Action::requeue(next_poll(
+        failure.as_ref(),
+        failures,
+        poll,
+        rand::random::<f64>(),
+    )))
 }
 
 /// Writes `next` when it differs from `stored` (ignoring timestamps within the heartbeat) and
@@ -389,23 +433,46 @@ async fn apply(
         return Ok(stored.cloned().unwrap_or(next));
     }
     let namespace = mc.namespace().ok_or(Error::MissingMetadata("namespace"))?;
-    let name = mc.metadata.name.clone().ok_or(Error::MissingMetadata("name"))?;
+    let name = mc
+        .metadata
+        .name
+        .clone()
+        .ok_or(Error::MissingMetadata("name"))?;
     let api: Api<ManagedConnector> = Api::namespaced(ctx.client.clone(), &namespace);
     let patch = serde_json::json!({
         "apiVersion": ManagedConnector::api_version(&()),
         "kind": ManagedConnector::kind(&()),
         "status": next,
     });
-    api.patch_status(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch))
-        .await?;
+    api.patch_status(
+        &name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&patch),
+    )
+    .await?;
     ctx.metrics.status_patch();
     for event in status::transition_events(stored, &next) {
-        tracing::info!(namespace, name, reason = event.reason, note = event.note, "{}", if event.warning { "connector turned bad" } else { "connector changed" });
+        tracing::info!(
+            namespace,
+            name,
+            reason = event.reason,
+            note = event.note,
+            "{}",
+            if event.warning {
+                "connector turned bad"
+            } else {
+                "connector changed"
+            }
+        );
         let published = ctx
             .recorder
             .publish(
                 &Event {
-                    type_: if event.warning { EventType::Warning } else { EventType::Normal },
+                    type_: if event.warning {
+                        EventType::Warning
+                    } else {
+                        EventType::Normal
+                    },
                     reason: event.reason.clone(),
                     note: Some(event.note),
                     action: "Probe".into(),
@@ -427,7 +494,12 @@ async fn apply(
 /// poll interval, ±10%. Passing failures back off exponentially from 5 s up to five minutes (or
 /// the poll interval if longer), never sooner than the server's `Retry-After`. Failures that need
 /// a person back off from the poll interval up to five minutes. `jitter` is uniform in [0, 1).
-pub fn next_poll(failure: Option<&Failure>, failures: u32, poll: Duration, jitter: f64) -> Duration {
+pub fn next_poll(
+    failure: Option<&Failure>,
+    failures: u32,
+    poll: Duration,
+    jitter: f64,
+) -> Duration {
     let spread = |d: Duration, low: f64| d.mul_f64(low + (1.0 - low) * jitter.clamp(0.0, 1.0));
     let cap = poll.max(Duration::from_secs(300));
     let exp = |base: Duration| {
@@ -477,7 +549,10 @@ pub async fn run(
     tokio::spawn(async move {
         if store.wait_until_ready().await.is_ok() {
             ready_flag.store(true, Ordering::SeqCst);
-            tracing::info!(resources = store.state().len(), "watch cache filled; reconciling");
+            tracing::info!(
+                resources = store.state().len(),
+                "watch cache filled; reconciling"
+            );
         }
         let mut tick = tokio::time::interval(Duration::from_secs(30));
         loop {
@@ -536,12 +611,27 @@ mod tests {
         assert_eq!(at(1, 1.0), Duration::from_secs(5));
         assert_eq!(at(2, 1.0), Duration::from_secs(10));
         assert_eq!(at(3, 1.0), Duration::from_secs(20));
-        assert_eq!(at(3, 0.0), Duration::from_secs(10), "jitter spreads over the upper half");
-        assert_eq!(at(20, 1.0), Duration::from_secs(300), "capped at five minutes");
+        assert_eq!(
+            at(3, 0.0),
+            Duration::from_secs(10),
+            "jitter spreads over the upper half"
+        );
+        assert_eq!(
+            at(20, 1.0),
+            Duration::from_secs(300),
+            "capped at five minutes"
+        );
         let limited = f(FailureKind::DataPlaneUnavailable, Some(42));
-        assert_eq!(next_poll(Some(&limited), 1, poll, 1.0), Duration::from_secs(42));
+        assert_eq!(
+            next_poll(Some(&limited), 1, poll, 1.0),
+            Duration::from_secs(42)
+        );
         let long_poll = Duration::from_secs(900);
-        assert_eq!(next_poll(Some(&down), 20, long_poll, 1.0), long_poll, "cap is the poll interval when longer");
+        assert_eq!(
+            next_poll(Some(&down), 20, long_poll, 1.0),
+            long_poll,
+            "cap is the poll interval when longer"
+        );
     }
 
     #[test]
@@ -549,7 +639,13 @@ mod tests {
         let poll = Duration::from_secs(30);
         let denied = f(FailureKind::PermissionDenied, None);
         assert_eq!(next_poll(Some(&denied), 1, poll, 1.0), poll);
-        assert_eq!(next_poll(Some(&denied), 2, poll, 1.0), Duration::from_secs(60));
-        assert_eq!(next_poll(Some(&denied), 9, poll, 1.0), Duration::from_secs(300));
+        assert_eq!(
+            next_poll(Some(&denied), 2, poll, 1.0),
+            Duration::from_secs(60)
+        );
+        assert_eq!(
+            next_poll(Some(&denied), 9, poll, 1.0),
+            Duration::from_secs(300)
+        );
     }
 }

@@ -26,6 +26,8 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(5);
 /// The operator polls the connector's status (Redpanda Cloud Data Plane API) and writes the
 /// holistic state, the task states and the parsed errors into `status`, with `Ready`, `Synced`,
 /// `Reconciling` and `Stalled` conditions that `kubectl wait`, Flux (kstatus) and Argo CD understand.
+// Each printcolumn repeats `type_`/`priority`, which clippy mistakes for duplicated attributes.
+#[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, KubeSchema, Deserialize, Serialize, Clone, Debug, PartialEq)]
 #[kube(
     group = "connectors.dataplane.dev",
@@ -402,7 +404,10 @@ mod tests {
         let schema = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
         let mut missing = Vec::new();
         collect_undescribed(schema, "", &mut missing);
-        assert!(missing.is_empty(), "properties without description: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "properties without description: {missing:?}"
+        );
     }
 
     fn collect_undescribed(schema: &serde_json::Value, path: &str, missing: &mut Vec<String>) {
@@ -435,7 +440,10 @@ mod tests {
         assert_eq!(spec("1s").poll_interval(d), MIN_POLL_INTERVAL);
         assert_eq!(spec("soon").poll_interval(d), d);
         assert_eq!(spec("-5m").poll_interval(d), d);
-        assert_eq!(ManagedConnectorSpec::default().poll_interval(Duration::from_secs(60)), Duration::from_secs(60));
+        assert_eq!(
+            ManagedConnectorSpec::default().poll_interval(Duration::from_secs(60)),
+            Duration::from_secs(60)
+        );
     }
 
     #[test]

@@ -168,7 +168,10 @@ pub fn parsed_errors(status: &ConnectStatus, state: HolisticState) -> Vec<Connec
     let connector_trace = status.connector.trace.as_str();
     if matches!(state, HolisticState::Unhealthy | HolisticState::Degraded) {
         let t = status.task_counts();
-        let title = format!("Connector {name} is in {} state.", state.as_str().to_lowercase());
+        let title = format!(
+            "Connector {name} is in {} state.",
+            state.as_str().to_lowercase()
+        );
         let default = if status.connector.state == FAILED {
             format!("Connector {name} is in failed state.")
         } else if t.total == 0 {
@@ -225,8 +228,7 @@ pub fn content_from_trace(trace: &str, default: &str) -> String {
 }
 
 fn starts_with_ignore_ascii_case(s: &str, prefix: &str) -> bool {
-    s.len() >= prefix.len()
-        && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+    s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
 fn clean_line(line: &str) -> String {
@@ -293,7 +295,9 @@ pub fn assess(
 /// Wire name of a holistic state (`CONNECTOR_HOLISTIC_STATE_DEGRADED`); `None` for `UNSPECIFIED`
 /// and for names this version does not know, which are then computed locally.
 pub fn holistic_state_from_wire(name: &str) -> Option<HolisticState> {
-    let word = name.strip_prefix("CONNECTOR_HOLISTIC_STATE_").unwrap_or(name);
+    let word = name
+        .strip_prefix("CONNECTOR_HOLISTIC_STATE_")
+        .unwrap_or(name);
     HolisticState::ALL
         .into_iter()
         .find(|s| s.as_str().eq_ignore_ascii_case(word))
@@ -377,43 +381,131 @@ mod tests {
     fn holistic_state_rules_in_order() {
         let table: &[(&str, &[&str], HolisticState, &str)] = &[
             ("RUNNING", &["RUNNING"], Healthy, "rule 1"),
-            ("RUNNING", &["RUNNING", "RUNNING", "RUNNING"], Healthy, "rule 1, many"),
+            (
+                "RUNNING",
+                &["RUNNING", "RUNNING", "RUNNING"],
+                Healthy,
+                "rule 1, many",
+            ),
             ("FAILED", &[], Unhealthy, "rule 2: connector failed"),
-            ("FAILED", &["RUNNING", "RUNNING"], Unhealthy, "rule 2: failed connector with running tasks"),
+            (
+                "FAILED",
+                &["RUNNING", "RUNNING"],
+                Unhealthy,
+                "rule 2: failed connector with running tasks",
+            ),
             ("RUNNING", &[], Unhealthy, "rule 2: running with no tasks"),
-            ("RUNNING", &["FAILED", "FAILED"], Unhealthy, "rule 2: all tasks failed"),
-            ("RUNNING", &["FAILED"], Unhealthy, "rule 2: single failed task"),
+            (
+                "RUNNING",
+                &["FAILED", "FAILED"],
+                Unhealthy,
+                "rule 2: all tasks failed",
+            ),
+            (
+                "RUNNING",
+                &["FAILED"],
+                Unhealthy,
+                "rule 2: single failed task",
+            ),
             ("RUNNING", &["RUNNING", "FAILED"], Degraded, "rule 3"),
-            ("RUNNING", &["FAILED", "RESTARTING"], Degraded, "rule 3 before rule 6"),
-            ("RUNNING", &["FAILED", "UNASSIGNED"], Degraded, "rule 3 before rule 7"),
+            (
+                "RUNNING",
+                &["FAILED", "RESTARTING"],
+                Degraded,
+                "rule 3 before rule 6",
+            ),
+            (
+                "RUNNING",
+                &["FAILED", "UNASSIGNED"],
+                Degraded,
+                "rule 3 before rule 7",
+            ),
             ("PAUSED", &["PAUSED"], Paused, "rule 4"),
             ("PAUSED", &[], Paused, "rule 4, no tasks"),
             ("PAUSED", &["RESTARTING"], Paused, "rule 4 before rule 6"),
             ("STOPPED", &[], Stopped, "rule 5"),
             ("STOPPED", &["RESTARTING"], Stopped, "rule 5 before rule 6"),
-            ("RESTARTING", &[], Restarting, "rule 6: connector restarting"),
-            ("RUNNING", &["RUNNING", "RESTARTING"], Restarting, "rule 6: a task restarting"),
-            ("UNASSIGNED", &["RESTARTING"], Restarting, "rule 6 before rule 7"),
-            ("UNASSIGNED", &[], Unassigned, "rule 7: connector unassigned"),
-            ("RUNNING", &["RUNNING", "UNASSIGNED"], Unassigned, "rule 7: a task unassigned"),
+            (
+                "RESTARTING",
+                &[],
+                Restarting,
+                "rule 6: connector restarting",
+            ),
+            (
+                "RUNNING",
+                &["RUNNING", "RESTARTING"],
+                Restarting,
+                "rule 6: a task restarting",
+            ),
+            (
+                "UNASSIGNED",
+                &["RESTARTING"],
+                Restarting,
+                "rule 6 before rule 7",
+            ),
+            (
+                "UNASSIGNED",
+                &[],
+                Unassigned,
+                "rule 7: connector unassigned",
+            ),
+            (
+                "RUNNING",
+                &["RUNNING", "UNASSIGNED"],
+                Unassigned,
+                "rule 7: a task unassigned",
+            ),
             ("DESTROYED", &[], Destroyed, "rule 8"),
-            ("DESTROYED", &["RUNNING"], Destroyed, "rule 8, regardless of tasks"),
-            ("RUNNING", &["RUNNING", "PAUSED"], Unknown, "running with a paused task"),
-            ("RUNNING", &["RUNNING", "SOMETHING"], Unknown, "unrecognised task state"),
+            (
+                "DESTROYED",
+                &["RUNNING"],
+                Destroyed,
+                "rule 8, regardless of tasks",
+            ),
+            (
+                "RUNNING",
+                &["RUNNING", "PAUSED"],
+                Unknown,
+                "running with a paused task",
+            ),
+            (
+                "RUNNING",
+                &["RUNNING", "SOMETHING"],
+                Unknown,
+                "unrecognised task state",
+            ),
             ("WEIRD", &[], Unknown, "unrecognised connector state"),
             ("", &[], Unknown, "no connector state"),
-            ("running", &["running"], Unknown, "comparison is case-sensitive"),
-            ("UNASSIGNED", &["RUNNING"], Unassigned, "rule 7 with running tasks"),
+            (
+                "running",
+                &["running"],
+                Unknown,
+                "comparison is case-sensitive",
+            ),
+            (
+                "UNASSIGNED",
+                &["RUNNING"],
+                Unassigned,
+                "rule 7 with running tasks",
+            ),
         ];
         for (connector, tasks, want, why) in table {
-            assert_eq!(holistic_state(&status(connector, tasks)), *want, "{why}: {connector} {tasks:?}");
+            assert_eq!(
+                holistic_state(&status(connector, tasks)),
+                *want,
+                "{why}: {connector} {tasks:?}"
+            );
         }
     }
 
     #[test]
     fn content_from_trace_rules() {
         let table: &[(&str, &str, &str)] = &[
-            ("", "Missing required configuration \"bootstrap.servers\" which has no default value.", "empty trace gives the default"),
+            (
+                "",
+                "Missing required configuration \"bootstrap.servers\" which has no default value.",
+                "empty trace gives the default",
+            ),
             (
                 "org.apache.kafka.connect.errors.ConnectException: boom\n\tat a.B.c(B.java:1)\nCaused by: org.apache.kafka.common.config.ConfigException: Missing required configuration \"bootstrap.servers\" which has no default value.\n\tat x.Y.z(Y.java:2)",
                 "Missing required configuration \"bootstrap.servers\" which has no default value.",
@@ -454,8 +546,16 @@ mod tests {
                 "",
                 "an exception name without a colon gives an empty string (upper-case Exception is kept)",
             ),
-            ("\tat a.B.c(B.java:1)\n\tat d.E.f(E.java:2)", "DEFAULT", "only frames: the default"),
-            ("at x(Y.java:1)\nplain line without colon", "", "a kept line with no colon gives empty"),
+            (
+                "\tat a.B.c(B.java:1)\n\tat d.E.f(E.java:2)",
+                "DEFAULT",
+                "only frames: the default",
+            ),
+            (
+                "at x(Y.java:1)\nplain line without colon",
+                "",
+                "a kept line with no colon gives empty",
+            ),
             (
                 "a.B: text: with: colons",
                 "text: with: colons",
@@ -477,7 +577,11 @@ mod tests {
         }
     }
 
-    fn with_traces(mut s: ConnectStatus, connector_trace: &str, task_traces: &[&str]) -> ConnectStatus {
+    fn with_traces(
+        mut s: ConnectStatus,
+        connector_trace: &str,
+        task_traces: &[&str],
+    ) -> ConnectStatus {
         s.connector.trace = connector_trace.into();
         for (t, trace) in s.tasks.iter_mut().zip(task_traces) {
             t.trace = trace.to_string();
@@ -498,17 +602,30 @@ mod tests {
         let degraded = with_traces(
             status("RUNNING", &["RUNNING", "FAILED"]),
             "",
-            &["", "x.ConnectException: outer\n\tat a(B.java:1)\nCaused by: java.net.ConnectException: Connection refused\n\tat b(C.java:2)"],
+            &[
+                "",
+                "x.ConnectException: outer\n\tat a(B.java:1)\nCaused by: java.net.ConnectException: Connection refused\n\tat b(C.java:2)",
+            ],
         );
         assert_eq!(
             parsed_errors(&degraded, Degraded),
             vec![
-                e("Connector c is in degraded state.", "Connector c is in running state but has 1 / 2 failed tasks."),
-                e("Connector c Task 1 is in failed state.", "Connection refused"),
+                e(
+                    "Connector c is in degraded state.",
+                    "Connector c is in running state but has 1 / 2 failed tasks."
+                ),
+                e(
+                    "Connector c Task 1 is in failed state.",
+                    "Connection refused"
+                ),
             ]
         );
 
-        let failed_connector = with_traces(status("FAILED", &[]), "x.ConfigException: bad config\n\tat a(B.java:1)", &[]);
+        let failed_connector = with_traces(
+            status("FAILED", &[]),
+            "x.ConfigException: bad config\n\tat a(B.java:1)",
+            &[],
+        );
         assert_eq!(
             parsed_errors(&failed_connector, Unhealthy),
             vec![e("Connector c is in unhealthy state.", "bad config")]
@@ -516,32 +633,54 @@ mod tests {
         let failed_no_trace = status("FAILED", &[]);
         assert_eq!(
             parsed_errors(&failed_no_trace, Unhealthy),
-            vec![e("Connector c is in unhealthy state.", "Connector c is in failed state.")]
+            vec![e(
+                "Connector c is in unhealthy state.",
+                "Connector c is in failed state."
+            )]
         );
         assert_eq!(
             parsed_errors(&status("RUNNING", &[]), Unhealthy),
-            vec![e("Connector c is in unhealthy state.", "Connector c is in running state but has no tasks.")]
+            vec![e(
+                "Connector c is in unhealthy state.",
+                "Connector c is in running state but has no tasks."
+            )]
         );
         assert_eq!(
             parsed_errors(&status("RUNNING", &["FAILED", "FAILED"]), Unhealthy),
             vec![
-                e("Connector c is in unhealthy state.", "Connector c is in running state. All tasks are in failed state."),
-                e("Connector c Task 0 is in failed state.", "Connector c Task 0 is in failed state."),
-                e("Connector c Task 1 is in failed state.", "Connector c Task 1 is in failed state."),
+                e(
+                    "Connector c is in unhealthy state.",
+                    "Connector c is in running state. All tasks are in failed state."
+                ),
+                e(
+                    "Connector c Task 0 is in failed state.",
+                    "Connector c Task 0 is in failed state."
+                ),
+                e(
+                    "Connector c Task 1 is in failed state.",
+                    "Connector c Task 1 is in failed state."
+                ),
             ]
         );
         // A trace on a connector that is otherwise fine still reports an error.
-        let healthy_with_trace = with_traces(status("RUNNING", &["RUNNING"]), "x.Warn: flaky once", &[]);
+        let healthy_with_trace =
+            with_traces(status("RUNNING", &["RUNNING"]), "x.Warn: flaky once", &[]);
         assert_eq!(
             parsed_errors(&healthy_with_trace, Healthy),
             vec![e("Connector c has an error", "flaky once")]
         );
-        assert_eq!(parsed_errors(&status("RUNNING", &["RUNNING"]), Healthy), vec![]);
+        assert_eq!(
+            parsed_errors(&status("RUNNING", &["RUNNING"]), Healthy),
+            vec![]
+        );
         // Failed tasks are reported even when the holistic state is not degraded/unhealthy.
         let paused = status("PAUSED", &["FAILED"]);
         assert_eq!(
             parsed_errors(&paused, Paused),
-            vec![e("Connector c Task 0 is in failed state.", "Connector c Task 0 is in failed state.")]
+            vec![e(
+                "Connector c Task 0 is in failed state.",
+                "Connector c Task 0 is in failed state."
+            )]
         );
     }
 
@@ -554,14 +693,25 @@ mod tests {
             content: "c".into(),
         }];
         let a = assess(&s, Some("CONNECTOR_HOLISTIC_STATE_HEALTHY"), Some(&server));
-        assert_eq!(a.state, Healthy, "server state wins even when the local rules disagree");
+        assert_eq!(
+            a.state, Healthy,
+            "server state wins even when the local rules disagree"
+        );
         assert_eq!(a.origin, Origin::Server);
         assert_eq!(a.errors[0].type_, ErrorType::Warning);
 
         let a = assess(&s, Some("CONNECTOR_HOLISTIC_STATE_DEGRADED"), None);
-        assert_eq!(a.errors.len(), 2, "errors computed for the server's state when absent");
+        assert_eq!(
+            a.errors.len(),
+            2,
+            "errors computed for the server's state when absent"
+        );
 
-        for absent in [None, Some("CONNECTOR_HOLISTIC_STATE_UNSPECIFIED"), Some("CONNECTOR_HOLISTIC_STATE_NEW_THING")] {
+        for absent in [
+            None,
+            Some("CONNECTOR_HOLISTIC_STATE_UNSPECIFIED"),
+            Some("CONNECTOR_HOLISTIC_STATE_NEW_THING"),
+        ] {
             let a = assess(&s, absent, Some(&[]));
             assert_eq!(a.state, Degraded, "{absent:?}");
             assert_eq!(a.origin, Origin::Computed);
@@ -572,10 +722,24 @@ mod tests {
     #[test]
     fn wire_names_round_trip() {
         for state in HolisticState::ALL {
-            assert_eq!(holistic_state_from_wire(&holistic_state_to_wire(state)), Some(state));
+            assert_eq!(
+                holistic_state_from_wire(&holistic_state_to_wire(state)),
+                Some(state)
+            );
         }
-        assert_eq!(holistic_state_from_wire("CONNECTOR_HOLISTIC_STATE_UNSPECIFIED"), None);
-        assert_eq!(ServerError { type_: "TYPE_UNSPECIFIED".into(), ..Default::default() }.to_status().type_, ErrorType::Error);
+        assert_eq!(
+            holistic_state_from_wire("CONNECTOR_HOLISTIC_STATE_UNSPECIFIED"),
+            None
+        );
+        assert_eq!(
+            ServerError {
+                type_: "TYPE_UNSPECIFIED".into(),
+                ..Default::default()
+            }
+            .to_status()
+            .type_,
+            ErrorType::Error
+        );
     }
 
     #[test]

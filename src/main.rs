@@ -9,7 +9,7 @@ async fn main() -> ExitCode {
         Command::Crd => managed_connector_operator::crd::crd_yaml()
             .map(|yaml| print!("{yaml}"))
             .map_err(anyhow::Error::from),
-        Command::Run(args) => managed_connector_operator::cli::run(args).await,
+        Command::Run(args) => managed_connector_operator::cli::run(*args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -265,7 +265,11 @@ mod tests {
         assert!(text.contains(
             r#"managed_connector_holistic_state{namespace="ns",name="orders",state="Healthy"} 0"#
         ));
-        assert!(text.contains(r#"managed_connector_tasks{namespace="ns",name="orders",state="FAILED"} 1"#));
+        assert!(
+            text.contains(
+                r#"managed_connector_tasks{namespace="ns",name="orders",state="FAILED"} 1"#
+            )
+        );
         m.forget(&who);
         assert!(!render(&registry).contains("orders"));
     }

@@ -42,6 +42,9 @@ async fn readyz(State(state): State<ServerState>) -> impl IntoResponse {
     if state.ready.load(Ordering::SeqCst) {
         (StatusCode::OK, "ready")
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "watch cache not filled yet")
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "watch cache not filled yet",
+        )
     }
 }

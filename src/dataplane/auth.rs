@@ -290,7 +290,10 @@ impl TokenCache {
         }
     }
 
-    async fn fetch(&self, creds: &Credentials) -> Result<(BearerToken, Duration), (Failure, Duration)> {
+    async fn fetch(
+        &self,
+        creds: &Credentials,
+    ) -> Result<(BearerToken, Duration), (Failure, Duration)> {
         let Credentials::ClientCredentials {
             client_id,
             client_secret,
@@ -350,7 +353,11 @@ impl TokenCache {
             }
             let lifetime = body_json["expires_in"]
                 .as_u64()
-                .or_else(|| body_json["expires_in"].as_str().and_then(|s| s.parse().ok()))
+                .or_else(|| {
+                    body_json["expires_in"]
+                        .as_str()
+                        .and_then(|s| s.parse().ok())
+                })
                 .unwrap_or(3600);
             self.metrics.token_request("ok");
             tracing::info!(client_id, token_url = %origin(token_url), expires_in = lifetime, "obtained a Data Plane API token");
@@ -466,7 +473,10 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
-        assert!(!format!("{cc:?}").contains("s3cret"), "Debug hides the secret");
+        assert!(
+            !format!("{cc:?}").contains("s3cret"),
+            "Debug hides the secret"
+        );
 
         let custom = Credentials::from_secret_data(
             &data(&[
@@ -490,39 +500,78 @@ mod tests {
             (data(&[("client_id", "id")]), "no client_secret"),
             (data(&[("client_secret", "s")]), "no client_id"),
             (data(&[("token", "t"), ("client_id", "x")]), "both"),
-            (data(&[("client_id", "id"), ("client_secret", "s"), ("token_url", "ftp://x")]), "token_url"),
+            (
+                data(&[
+                    ("client_id", "id"),
+                    ("client_secret", "s"),
+                    ("token_url", "ftp://x"),
+                ]),
+                "token_url",
+            ),
             (data(&[("token", "   ")]), "neither"),
         ] {
             let err = Credentials::from_secret_data(&bad, &d).expect_err("invalid");
             assert_eq!(err.kind, FailureKind::CredentialsInvalid);
-            assert!(err.message.contains(words), "{} should say {words}", err.message);
+            assert!(
+                err.message.contains(words),
+                "{} should say {words}",
+                err.message
+            );
         }
     }
 
     #[test]
     fn quota_and_retry_after_headers() {
         let mut h = reqwest::header::HeaderMap::new();
-        h.insert("auth0-organization-quota-limit", "b=per_day;q=100;r=0;t=43200".parse().unwrap());
+        h.insert(
+            "auth0-organization-quota-limit",
+            "b=per_day;q=100;r=0;t=43200".parse().unwrap(),
+        );
         assert_eq!(quota_wait(&h), Some(Duration::from_secs(43200)));
-        h.insert("auth0-organization-quota-limit", "b=per_day;q=100;r=83;t=43200".parse().unwrap());
-        assert_eq!(quota_wait(&h), None, "quota left: no wait from the quota header");
+        h.insert(
+            "auth0-organization-quota-limit",
+            "b=per_day;q=100;r=83;t=43200".parse().unwrap(),
+        );
+        assert_eq!(
+            quota_wait(&h),
+            None,
+            "quota left: no wait from the quota header"
+        );
         h.insert("retry-after", "30".parse().unwrap());
         assert_eq!(quota_wait(&h), Some(Duration::from_secs(30)));
     }
 
     #[test]
     fn refresh_margin() {
-        assert_eq!(refresh_after(Duration::from_secs(3600)), Duration::from_secs(3300));
-        assert_eq!(refresh_after(Duration::from_secs(10)), Duration::from_secs(8));
+        assert_eq!(
+            refresh_after(Duration::from_secs(3600)),
+            Duration::from_secs(3300)
+        );
+        assert_eq!(
+            refresh_after(Duration::from_secs(10)),
+            Duration::from_secs(8)
+        );
     }
 
     #[test]
     fn same_credentials_share_a_key_and_a_changed_secret_does_not() {
         let d = AuthDefaults::default();
         let h = RandomState::new();
-        let a = Credentials::from_secret_data(&data(&[("client_id", "id"), ("client_secret", "s1")]), &d).unwrap();
-        let b = Credentials::from_secret_data(&data(&[("client_id", "id"), ("client_secret", "s1")]), &d).unwrap();
-        let c = Credentials::from_secret_data(&data(&[("client_id", "id"), ("client_secret", "s2")]), &d).unwrap();
+        let a = Credentials::from_secret_data(
+            &data(&[("client_id", "id"), ("client_secret", "s1")]),
+            &d,
+        )
+        .unwrap();
+        let b = Credentials::from_secret_data(
+            &data(&[("client_id", "id"), ("client_secret", "s1")]),
+            &d,
+        )
+        .unwrap();
+        let c = Credentials::from_secret_data(
+            &data(&[("client_id", "id"), ("client_secret", "s2")]),
+            &d,
+        )
+        .unwrap();
         assert_eq!(a.key(&h), b.key(&h));
         assert_ne!(a.key(&h), c.key(&h));
     }

@@ -236,7 +236,9 @@ impl DataplaneError {
             } => match *status {
                 404 if *rpc_body && is_cluster_not_found(message) => (
                     FailureKind::ClusterNotFound,
-                    format!("Kafka Connect cluster {cluster:?} does not exist ({detail}); Redpanda Cloud uses \"redpanda\""),
+                    format!(
+                        "Kafka Connect cluster {cluster:?} does not exist ({detail}); Redpanda Cloud uses \"redpanda\""
+                    ),
                 ),
                 404 if *rpc_body => (
                     FailureKind::ConnectorNotFound,
@@ -244,9 +246,14 @@ impl DataplaneError {
                 ),
                 404 => (
                     FailureKind::InvalidResponse,
-                    format!("{detail} without a Data Plane error body: is the Data Plane URL right?"),
+                    format!(
+                        "{detail} without a Data Plane error body: is the Data Plane URL right?"
+                    ),
                 ),
-                400 => (FailureKind::InvalidArgument, format!("the Data Plane API refused the request: {detail}")),
+                400 => (
+                    FailureKind::InvalidArgument,
+                    format!("the Data Plane API refused the request: {detail}"),
+                ),
                 401 => (
                     FailureKind::Unauthenticated,
                     format!("the Data Plane API refused the token: {detail}"),
@@ -299,7 +306,8 @@ impl DataplaneError {
 /// connector counts as a cluster problem and everything else as a missing connector.
 fn is_cluster_not_found(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
-    m.contains("client for the given cluster") || (m.contains("cluster") && !m.contains("connector"))
+    m.contains("client for the given cluster")
+        || (m.contains("cluster") && !m.contains("connector"))
 }
 
 /// `Retry-After` in seconds (HTTP dates are rare for APIs and treated as absent), or the reset
@@ -333,10 +341,7 @@ pub async fn read_capped(
     mut response: reqwest::Response,
     limit: usize,
 ) -> Result<Vec<u8>, DataplaneError> {
-    if response
-        .content_length()
-        .is_some_and(|n| n > limit as u64)
-    {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
         return Err(DataplaneError::BodyTooLarge { limit });
     }
     let mut body = Vec::new();
@@ -466,11 +471,8 @@ impl DataplaneClient {
             };
             match self.get_status(&url, &token).await {
                 Ok(r) => {
-                    let assessment = health::assess(
-                        &r.status,
-                        r.holistic_state.as_deref(),
-                        r.errors.as_deref(),
-                    );
+                    let assessment =
+                        health::assess(&r.status, r.holistic_state.as_deref(), r.errors.as_deref());
                     return Observation::Found {
                         status: r.status,
                         assessment,
@@ -614,7 +616,10 @@ mod tests {
         let b = parse_status_body(wrapped.as_bytes()).expect("wrapped");
         assert_eq!(a, b);
         assert_eq!(a.status.name, "orders");
-        assert_eq!(a.holistic_state.as_deref(), Some("CONNECTOR_HOLISTIC_STATE_HEALTHY"));
+        assert_eq!(
+            a.holistic_state.as_deref(),
+            Some("CONNECTOR_HOLISTIC_STATE_HEALTHY")
+        );
         assert_eq!(a.errors, Some(vec![]));
         let assessed = health::assess(&a.status, a.holistic_state.as_deref(), a.errors.as_deref());
         assert_eq!(assessed.state, HolisticState::Healthy);
@@ -622,7 +627,10 @@ mod tests {
 
     #[test]
     fn absent_extras_and_bad_bodies() {
-        let r = parse_status_body(br#"{"name":"x","connector":{"state":"FAILED"},"tasks":[],"type":"source"}"#).unwrap();
+        let r = parse_status_body(
+            br#"{"name":"x","connector":{"state":"FAILED"},"tasks":[],"type":"source"}"#,
+        )
+        .unwrap();
         assert_eq!(r.holistic_state, None);
         assert_eq!(r.errors, None);
         assert!(parse_status_body(b"{not json").is_err());
@@ -634,11 +642,15 @@ mod tests {
     fn rpc_error_codes_as_names_or_numbers() {
         let by_name = parse_rpc_error(br#"{"code":"NOT_FOUND","message":"No status found for connector x (404)","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"REASON_KAFKA_CONNECT_API_ERROR","domain":"redpanda.com/dataplane"}]}"#).unwrap();
         assert_eq!(by_name.code.as_deref(), Some("NOT_FOUND"));
-        assert_eq!(by_name.reason.as_deref(), Some("REASON_KAFKA_CONNECT_API_ERROR"));
+        assert_eq!(
+            by_name.reason.as_deref(),
+            Some("REASON_KAFKA_CONNECT_API_ERROR")
+        );
         let by_number = parse_rpc_error(br#"{"code":5,"message":"m","details":[{"@type":"google.rpc.ErrorInfo","reason":"R"}]}"#).unwrap();
         assert_eq!(by_number.code.as_deref(), Some("NOT_FOUND"));
         assert_eq!(by_number.reason.as_deref(), Some("R"));
-        let by_numeric_string = parse_rpc_error(br#"{"code":"16","message":"Bearer token is not present"}"#).unwrap();
+        let by_numeric_string =
+            parse_rpc_error(br#"{"code":"16","message":"Bearer token is not present"}"#).unwrap();
         assert_eq!(by_numeric_string.code.as_deref(), Some("UNAUTHENTICATED"));
         assert_eq!(parse_rpc_error(b"<html>502 Bad Gateway</html>"), None);
         assert_eq!(parse_rpc_error(br#"{"other":1}"#), None);
@@ -657,22 +669,59 @@ mod tests {
     #[test]
     fn failures_are_classified() {
         let table = [
-            (api(404, "No status found for connector x (404)", true), FailureKind::ConnectorNotFound),
-            (api(404, "a client for the given cluster name does not exist", true), FailureKind::ClusterNotFound),
-            (api(404, "<html>not found</html>", false), FailureKind::InvalidResponse),
-            (api(400, "provided parameters are invalid", true), FailureKind::InvalidArgument),
-            (api(401, "Bearer token is not present", true), FailureKind::Unauthenticated),
+            (
+                api(404, "No status found for connector x (404)", true),
+                FailureKind::ConnectorNotFound,
+            ),
+            (
+                api(
+                    404,
+                    "a client for the given cluster name does not exist",
+                    true,
+                ),
+                FailureKind::ClusterNotFound,
+            ),
+            (
+                api(404, "<html>not found</html>", false),
+                FailureKind::InvalidResponse,
+            ),
+            (
+                api(400, "provided parameters are invalid", true),
+                FailureKind::InvalidArgument,
+            ),
+            (
+                api(401, "Bearer token is not present", true),
+                FailureKind::Unauthenticated,
+            ),
             (api(403, "", true), FailureKind::PermissionDenied),
-            (api(409, "rebalance", true), FailureKind::DataPlaneUnavailable),
-            (api(429, "slow down", false), FailureKind::DataPlaneUnavailable),
+            (
+                api(409, "rebalance", true),
+                FailureKind::DataPlaneUnavailable,
+            ),
+            (
+                api(429, "slow down", false),
+                FailureKind::DataPlaneUnavailable,
+            ),
             (api(500, "", true), FailureKind::DataPlaneUnavailable),
             (api(501, "", true), FailureKind::FeatureNotConfigured),
             (api(503, "", false), FailureKind::DataPlaneUnavailable),
             (api(302, "", false), FailureKind::InvalidResponse),
-            (DataplaneError::Timeout(Duration::from_secs(10)), FailureKind::DataPlaneUnavailable),
-            (DataplaneError::Transport("connection refused".into()), FailureKind::DataPlaneUnavailable),
-            (DataplaneError::BodyTooLarge { limit: 10 }, FailureKind::InvalidResponse),
-            (DataplaneError::InvalidBody("eof".into()), FailureKind::InvalidResponse),
+            (
+                DataplaneError::Timeout(Duration::from_secs(10)),
+                FailureKind::DataPlaneUnavailable,
+            ),
+            (
+                DataplaneError::Transport("connection refused".into()),
+                FailureKind::DataPlaneUnavailable,
+            ),
+            (
+                DataplaneError::BodyTooLarge { limit: 10 },
+                FailureKind::InvalidResponse,
+            ),
+            (
+                DataplaneError::InvalidBody("eof".into()),
+                FailureKind::InvalidResponse,
+            ),
         ];
         for (err, kind) in table {
             assert_eq!(err.to_failure("redpanda", "x").kind, kind, "{err}");
@@ -698,9 +747,15 @@ mod tests {
     fn retry_after_and_ratelimit_headers() {
         let mut h = HeaderMap::new();
         assert_eq!(retry_after(&h), None);
-        h.insert("ratelimit", "limit=500,remaining=0,reset=7".parse().unwrap());
+        h.insert(
+            "ratelimit",
+            "limit=500,remaining=0,reset=7".parse().unwrap(),
+        );
         assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
-        h.insert("ratelimit", "limit=500,remaining=3,reset=7".parse().unwrap());
+        h.insert(
+            "ratelimit",
+            "limit=500,remaining=3,reset=7".parse().unwrap(),
+        );
         assert_eq!(retry_after(&h), None);
         h.insert("retry-after", "12".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::from_secs(12)));

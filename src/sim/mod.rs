@@ -1,1 +1,828 @@
-//! placeholder
+//! A simulator of the Redpanda Cloud Data Plane API's Kafka Connect status endpoints and of its
+//! OAuth2 token endpoint, for tests, the demo and the benchmark (Redpanda Cloud cannot be reached
+//! from CI). It follows the service's observed behaviour (`../shared/reference/dataplane-api.md`):
+//! wrapped or flat bodies, enum names as strings, `google.rpc.Status` errors with code names, the two
+//! different 404s, 401 with `WWW-Authenticate`, path validation, the daily token quota with its
+//! `Auth0-Organization-Quota-Limit` header. Faults are injected per connector or globally.
+//!
+//! Used in-process by the integration tests ([`Sim::start`]) and as the `dataplane-sim` binary.
+
+pub mod scenario;
+
+use crate::health::{self, ConnectStatus, InstanceStatus, ServerError, TaskStatus};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use scenario::{BodyShape, ConnectorScenario, ConnectorState, Faults, Scenario};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// A running (or runnable) simulator. Cheap to clone; clones share state.
+#[derive(Clone)]
+pub struct Sim {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    started: Instant,
+    state: Mutex<State_>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+}
+
+#[allow(non_camel_case_types)]
+struct State_ {
+    scenario: Scenario,
+    connectors: BTreeMap<(String, String), Live>,
+    tokens: HashMap<String, Instant>,
+    tokens_issued: u32,
+    next_token: u64,
+    requests: BTreeMap<(String, u16), u64>,
+    per_connector: BTreeMap<String, u64>,
+}
+
+struct Live {
+    spec: ConnectorScenario,
+    since: Instant,
+}
+
+/// Request counts, as `/sim/requests` reports them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RequestCounts {
+    /// All requests to the status, list and token endpoints.
+    pub total: u64,
+    /// By `<endpoint> <HTTP status>`, e.g. `status 200`.
+    pub by_endpoint: BTreeMap<String, u64>,
+    /// Status requests by connector name.
+    pub by_connector: BTreeMap<String, u64>,
+    /// Tokens issued so far.
+    pub tokens_issued: u32,
+    /// Most status requests ever in progress at once.
+    pub max_in_flight: usize,
+}
+
+impl RequestCounts {
+    /// Requests to `endpoint` (`status`, `list`, `token`) with any outcome.
+    pub fn endpoint(&self, endpoint: &str) -> u64 {
+        self.by_endpoint
+            .iter()
+            .filter(|(k, _)| k.split(' ').next() == Some(endpoint))
+            .map(|(_, v)| v)
+            .sum()
+    }
+}
+
+impl Sim {
+    /// A simulator of this scenario; the clock starts now.
+    pub fn new(scenario: Scenario) -> Self {
+        let started = Instant::now();
+        let mut connectors = BTreeMap::new();
+        for (cluster, c) in &scenario.clusters {
+            for conn in &c.connectors {
+                connectors.insert(
+                    (cluster.clone(), conn.name.clone()),
+                    Live {
+                        spec: conn.clone(),
+                        since: started,
+                    },
+                );
+            }
+            if let Some(s) = &c.synthetic {
+                for i in 1..=s.count {
+                    let name = format!("{}{i:05}", s.prefix);
+                    let tasks = vec!["RUNNING"; s.tasks];
+                    connectors.insert(
+                        (cluster.clone(), name.clone()),
+                        Live {
+                            spec: ConnectorScenario::new(&name, "RUNNING", &tasks),
+                            since: started,
+                        },
+                    );
+                }
+            }
+        }
+        Sim {
+            inner: Arc::new(Inner {
+                started,
+                in_flight: AtomicUsize::new(0),
+                max_in_flight: AtomicUsize::new(0),
+                state: Mutex::new(State_ {
+                    scenario,
+                    connectors,
+                    tokens: HashMap::new(),
+                    tokens_issued: 0,
+                    next_token: 1,
+                    requests: BTreeMap::new(),
+                    per_connector: BTreeMap::new(),
+                }),
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State_> {
+        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Serves on `addr` (port 0 picks a free one) in the background; returns the bound address.
+    pub async fn start(&self, addr: SocketAddr) -> std::io::Result<SocketAddr> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        let app = self.router();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(local)
+    }
+
+    /// The HTTP routes.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route(
+                "/v1/kafka-connect/clusters/{cluster}/connectors/{name}/status",
+                get(status_handler),
+            )
+            .route(
+                "/v1/kafka-connect/clusters/{cluster}/connectors",
+                get(list_handler),
+            )
+            .route("/oauth/token", post(token_handler))
+            .route("/metrics", get(metrics_handler))
+            .route("/sim/requests", get(requests_handler))
+            .route("/sim/faults", put(global_faults_handler))
+            .route(
+                "/sim/clusters/{cluster}/connectors/{name}",
+                put(upsert_handler).delete(delete_handler),
+            )
+            .route(
+                "/sim/clusters/{cluster}/connectors/{name}/faults",
+                put(connector_faults_handler),
+            )
+            .route("/sim/tokens/revoke", post(revoke_handler))
+            .with_state(self.clone())
+    }
+
+    /// Adds or replaces a connector; its timeline starts now.
+    pub fn upsert(&self, cluster: &str, connector: ConnectorScenario) {
+        let mut s = self.lock();
+        s.scenario.clusters.entry(cluster.to_string()).or_default();
+        s.connectors.insert(
+            (cluster.to_string(), connector.name.clone()),
+            Live {
+                spec: connector,
+                since: Instant::now(),
+            },
+        );
+    }
+
+    /// Changes a connector's current state, keeping its faults; `false` if it does not exist.
+    pub fn set_state(&self, cluster: &str, name: &str, state: &str, tasks: &[&str]) -> bool {
+        let mut s = self.lock();
+        match s
+            .connectors
+            .get_mut(&(cluster.to_string(), name.to_string()))
+        {
+            Some(live) => {
+                let faults = live.spec.faults.clone();
+                let mut spec = ConnectorScenario::new(name, state, tasks);
+                spec.type_ = live.spec.type_.clone();
+                spec.faults = faults;
+                live.spec = spec;
+                live.since = Instant::now();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes a connector (404 from now on).
+    pub fn delete(&self, cluster: &str, name: &str) -> bool {
+        self.lock()
+            .connectors
+            .remove(&(cluster.to_string(), name.to_string()))
+            .is_some()
+    }
+
+    /// Sets faults for every request.
+    pub fn set_global_faults(&self, faults: Faults) {
+        self.lock().scenario.faults = faults;
+    }
+
+    /// Sets faults for one connector; `false` if it does not exist.
+    pub fn set_faults(&self, cluster: &str, name: &str, faults: Faults) -> bool {
+        let mut s = self.lock();
+        match s
+            .connectors
+            .get_mut(&(cluster.to_string(), name.to_string()))
+        {
+            Some(live) => {
+                live.spec.faults = faults;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Sets the body shape and whether the server computes holistic state and errors.
+    pub fn set_shape(&self, shape: BodyShape, holistic_state: bool) {
+        let mut s = self.lock();
+        s.scenario.shape = shape;
+        s.scenario.holistic_state = holistic_state;
+    }
+
+    /// Invalidates every issued token (the next Data Plane request answers 401).
+    pub fn revoke_tokens(&self) {
+        self.lock().tokens.clear();
+    }
+
+    /// Request counts so far.
+    pub fn counts(&self) -> RequestCounts {
+        let s = self.lock();
+        RequestCounts {
+            total: s.requests.values().sum(),
+            by_endpoint: s
+                .requests
+                .iter()
+                .map(|((e, c), n)| (format!("{e} {c}"), *n))
+                .collect(),
+            by_connector: s.per_connector.clone(),
+            tokens_issued: s.tokens_issued,
+            max_in_flight: self.inner.max_in_flight.load(Ordering::SeqCst),
+        }
+    }
+
+    fn count(&self, endpoint: &str, code: StatusCode) {
+        *self
+            .lock()
+            .requests
+            .entry((endpoint.to_string(), code.as_u16()))
+            .or_insert(0) += 1;
+    }
+
+    /// Checks the bearer token as the Data Plane API does; `Some(401 answer)` when refused.
+    fn refuse_unauthorized(&self, headers: &HeaderMap) -> Option<Response> {
+        let s = self.lock();
+        if !s.scenario.auth.required {
+            return None;
+        }
+        let token = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let valid = match token {
+            Some(t) if s.scenario.auth.static_tokens.iter().any(|st| st == t) => true,
+            Some(t) => s.tokens.get(t).is_some_and(|exp| Instant::now() < *exp),
+            None => false,
+        };
+        if valid {
+            return None;
+        }
+        let message = if token.is_none() {
+            "Bearer token is not present"
+        } else {
+            "invalid or expired bearer token"
+        };
+        let mut r = rpc_error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            message,
+            Some("REASON_NO_TOKEN"),
+        );
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"redpanda.com/dataplane\""),
+        );
+        Some(r)
+    }
+
+    /// The connector's state and faults right now, after its timeline; `None` when absent or
+    /// deleted by its timeline.
+    fn current(
+        &self,
+        cluster: &str,
+        name: &str,
+    ) -> Option<(ConnectorScenario, ConnectorState, Faults)> {
+        let s = self.lock();
+        let live = s.connectors.get(&(cluster.to_string(), name.to_string()))?;
+        let mut elapsed = live.since.elapsed();
+        if let Some(period) = live
+            .spec
+            .repeat
+            .as_deref()
+            .and_then(crate::crd::parse_go_duration)
+            && !period.is_zero()
+        {
+            elapsed = Duration::from_nanos((elapsed.as_nanos() % period.as_nanos()) as u64);
+        }
+        let mut state = live.spec.initial_state();
+        let mut faults = live.spec.faults.clone();
+        let mut deleted = false;
+        for change in &live.spec.timeline {
+            let at = crate::crd::parse_go_duration(&change.at).unwrap_or_default();
+            if at <= elapsed {
+                if let Some(st) = &change.state {
+                    state = st.clone();
+                }
+                if let Some(f) = &change.faults {
+                    faults = f.clone();
+                }
+                if let Some(d) = change.deleted {
+                    deleted = d;
+                }
+            }
+        }
+        (!deleted).then(|| (live.spec.clone(), state, faults))
+    }
+
+    /// Elapsed time since the simulator started.
+    pub fn uptime(&self) -> Duration {
+        self.inner.started.elapsed()
+    }
+}
+
+/// The wire body of one connector's status, as the server computes it.
+fn status_json(scenario_shape: bool, spec: &ConnectorScenario, state: &ConnectorState) -> Value {
+    let mut tasks = Vec::new();
+    for t in &state.tasks {
+        for _ in 0..t.count.max(1) {
+            tasks.push(TaskStatus {
+                id: tasks.len() as i32,
+                state: t.state.clone(),
+                worker_id: t.worker_id.clone(),
+                trace: t.trace.clone(),
+            });
+        }
+    }
+    let status = ConnectStatus {
+        name: spec.name.clone(),
+        connector: InstanceStatus {
+            state: state.state.clone(),
+            worker_id: state.worker_id.clone(),
+            trace: state.trace.clone(),
+        },
+        tasks,
+        type_: spec.type_.clone(),
+    };
+    let mut body = json!({
+        "name": status.name,
+        "connector": {"state": status.connector.state, "worker_id": status.connector.worker_id, "trace": status.connector.trace},
+        "tasks": status.tasks.iter().map(|t| json!({"id": t.id, "state": t.state, "worker_id": t.worker_id, "trace": t.trace})).collect::<Vec<_>>(),
+        "type": status.type_,
+    });
+    if scenario_shape {
+        let state = health::holistic_state(&status);
+        let errors: Vec<ServerError> = health::parsed_errors(&status, state)
+            .iter()
+            .map(ServerError::from_status)
+            .collect();
+        body["holistic_state"] = json!(health::holistic_state_to_wire(state));
+        body["errors"] = json!(errors);
+    }
+    body
+}
+
+fn rpc_error(status: StatusCode, code: &str, message: &str, reason: Option<&str>) -> Response {
+    let details: Vec<Value> = reason
+        .map(|r| {
+            vec![json!({
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": r,
+                "domain": "redpanda.com/dataplane",
+            })]
+        })
+        .unwrap_or_default();
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        json!({"code": code, "message": message, "details": details}).to_string(),
+    )
+        .into_response()
+}
+
+fn code_name(status: u16) -> &'static str {
+    match status {
+        400 => "INVALID_ARGUMENT",
+        401 => "UNAUTHENTICATED",
+        403 => "PERMISSION_DENIED",
+        404 => "NOT_FOUND",
+        409 => "ALREADY_EXISTS",
+        429 => "RESOURCE_EXHAUSTED",
+        501 => "UNIMPLEMENTED",
+        502..=504 => "UNAVAILABLE",
+        _ => "INTERNAL",
+    }
+}
+
+fn valid_cluster_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Applies faults; `Some(response)` when a fault answers instead of the endpoint.
+async fn apply_faults(faults: &Faults) -> Option<Response> {
+    if let Some(d) = faults.latency() {
+        tokio::time::sleep(d).await;
+    }
+    if faults.hang {
+        futures::future::pending::<()>().await;
+    }
+    if faults.forbidden {
+        return Some(rpc_error(
+            StatusCode::FORBIDDEN,
+            "PERMISSION_DENIED",
+            "you are not allowed to access this resource",
+            None,
+        ));
+    }
+    if let Some(code) = faults.status {
+        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let reason = match code {
+            501 => Some("REASON_FEATURE_NOT_CONFIGURED"),
+            _ => Some("REASON_KAFKA_CONNECT_API_ERROR"),
+        };
+        let mut r = rpc_error(
+            status,
+            code_name(code),
+            &format!("simulated failure ({code})"),
+            reason,
+        );
+        if let Some(s) = faults.retry_after {
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        return Some(r);
+    }
+    if faults.malformed {
+        return Some(
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                "{\"status\": {\"name\": \"trunc",
+            )
+                .into_response(),
+        );
+    }
+    if let Some(n) = faults.oversized_bytes {
+        let chunk = bytes_of(64 * 1024);
+        let chunks = n.div_ceil(chunk.len());
+        let stream =
+            futures::stream::iter((0..chunks).map(move |_| Ok::<_, std::io::Error>(chunk.clone())));
+        return Some(
+            Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from_stream(stream))
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+        );
+    }
+    None
+}
+
+fn bytes_of(n: usize) -> axum::body::Bytes {
+    axum::body::Bytes::from(vec![b' '; n])
+}
+
+async fn status_handler(
+    State(sim): State<Sim>,
+    Path((cluster, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let now = sim.inner.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    sim.inner.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    // Counted down even when the client gives up on a hung request and the future is dropped.
+    let _guard = InFlight(&sim.inner.in_flight);
+    let response = status_response(&sim, &cluster, &name, &headers).await;
+    sim.count("status", response.status());
+    *sim.lock().per_connector.entry(name).or_insert(0) += 1;
+    response
+}
+
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+async fn status_response(sim: &Sim, cluster: &str, name: &str, headers: &HeaderMap) -> Response {
+    if let Some(r) = sim.refuse_unauthorized(headers) {
+        return r;
+    }
+    if !valid_cluster_name(cluster) || name.is_empty() || name.len() > 1024 {
+        return invalid_params();
+    }
+    let (global, shape, computed, known_cluster) = {
+        let s = sim.lock();
+        (
+            s.scenario.faults.clone(),
+            s.scenario.shape,
+            s.scenario.holistic_state,
+            s.scenario.clusters.contains_key(cluster),
+        )
+    };
+    if let Some(r) = apply_faults(&global).await {
+        return r;
+    }
+    if !known_cluster {
+        return rpc_error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "a client for the given cluster name does not exist",
+            None,
+        );
+    }
+    let Some((spec, state, faults)) = sim.current(cluster, name) else {
+        return rpc_error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            &format!("No status found for connector {name} (404)"),
+            Some("REASON_KAFKA_CONNECT_API_ERROR"),
+        );
+    };
+    if let Some(r) = apply_faults(&faults).await {
+        return r;
+    }
+    let body = status_json(computed, &spec, &state);
+    let body = match shape {
+        BodyShape::Wrapped => json!({ "status": body }),
+        BodyShape::Flat => body,
+    };
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn invalid_params() -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        [(header::CONTENT_TYPE, "application/json")],
+        json!({
+            "code": "INVALID_ARGUMENT",
+            "message": "provided parameters are invalid",
+            "details": [{
+                "@type": "type.googleapis.com/google.rpc.BadRequest",
+                "field_violations": [{"field": "cluster_name", "description": "value does not match regex pattern `^[a-zA-Z0-9-_]+$`"}]
+            }, {
+                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                "reason": "REASON_INVALID_INPUT",
+                "domain": "redpanda.com/dataplane"
+            }]
+        })
+        .to_string(),
+    )
+        .into_response()
+}
+
+async fn list_handler(
+    State(sim): State<Sim>,
+    Path(cluster): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let response = list_response(&sim, &cluster, &query, &headers).await;
+    sim.count("list", response.status());
+    response
+}
+
+async fn list_response(
+    sim: &Sim,
+    cluster: &str,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> Response {
+    if let Some(r) = sim.refuse_unauthorized(headers) {
+        return r;
+    }
+    if !valid_cluster_name(cluster) {
+        return invalid_params();
+    }
+    let (global, computed, names) = {
+        let s = sim.lock();
+        if !s.scenario.clusters.contains_key(cluster) {
+            return rpc_error(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                "a client for the given cluster name does not exist",
+                None,
+            );
+        }
+        let names: Vec<String> = s
+            .connectors
+            .keys()
+            .filter(|(c, _)| c == cluster)
+            .map(|(_, n)| n.clone())
+            .collect();
+        (s.scenario.faults.clone(), s.scenario.holistic_state, names)
+    };
+    if let Some(r) = apply_faults(&global).await {
+        return r;
+    }
+    let page_size: i64 = query
+        .get("page_size")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(100);
+    let start: usize = query
+        .get("page_token")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    let end = if page_size <= 0 {
+        names.len()
+    } else {
+        (start + page_size as usize).min(names.len())
+    };
+    let mut connectors = Vec::new();
+    for name in names.iter().skip(start).take(end.saturating_sub(start)) {
+        if let Some((spec, state, _)) = sim.current(cluster, name) {
+            connectors.push(json!({
+                "name": name,
+                "info": {"name": name, "config": {}, "tasks": [], "type": spec.type_},
+                "status": status_json(computed, &spec, &state),
+            }));
+        }
+    }
+    let next = if end < names.len() {
+        end.to_string()
+    } else {
+        String::new()
+    };
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        json!({"connectors": connectors, "next_page_token": next}).to_string(),
+    )
+        .into_response()
+}
+
+async fn token_handler(State(sim): State<Sim>, body: String) -> Response {
+    let response = token_response(&sim, &body);
+    sim.count("token", response.status());
+    response
+}
+
+fn token_response(sim: &Sim, body: &str) -> Response {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
+    let mut s = sim.lock();
+    let quota = s.scenario.auth.daily_quota;
+    let quota_header = |remaining: u32| {
+        HeaderValue::from_str(&format!("b=per_day;q={quota};r={remaining};t=43200"))
+            .unwrap_or_else(|_| HeaderValue::from_static("b=per_day"))
+    };
+    let oauth_error = |status: StatusCode, error: &str, description: &str, remaining: u32| {
+        let mut r = (
+            status,
+            [(header::CONTENT_TYPE, "application/json")],
+            json!({"error": error, "error_description": description}).to_string(),
+        )
+            .into_response();
+        r.headers_mut()
+            .insert("auth0-organization-quota-limit", quota_header(remaining));
+        r
+    };
+    let remaining = quota.saturating_sub(s.tokens_issued);
+    if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "grant_type must be client_credentials",
+            remaining,
+        );
+    }
+    let id = form.get("client_id").cloned().unwrap_or_default();
+    let secret = form.get("client_secret").cloned().unwrap_or_default();
+    if !s
+        .scenario
+        .auth
+        .clients
+        .iter()
+        .any(|c| c.client_id == id && c.client_secret == secret)
+    {
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "access_denied",
+            "Unauthorized",
+            remaining,
+        );
+    }
+    if form.get("audience") != Some(&s.scenario.auth.audience) {
+        return oauth_error(
+            StatusCode::FORBIDDEN,
+            "access_denied",
+            "Service not enabled within domain",
+            remaining,
+        );
+    }
+    if remaining == 0 {
+        let mut r = oauth_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            "Organization quota exceeded",
+            0,
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(43200u32));
+        return r;
+    }
+    s.tokens_issued += 1;
+    let n = s.next_token;
+    s.next_token += 1;
+    let token = format!("sim-token-{n}-{:x}", rand::random::<u64>());
+    let expires_in = s.scenario.auth.expires_in_seconds;
+    s.tokens.insert(
+        token.clone(),
+        Instant::now() + Duration::from_secs(expires_in),
+    );
+    let mut r = (
+        [(header::CONTENT_TYPE, "application/json")],
+        json!({"access_token": token, "token_type": "Bearer", "expires_in": expires_in, "scope": ""}).to_string(),
+    )
+        .into_response();
+    r.headers_mut().insert(
+        "auth0-organization-quota-limit",
+        quota_header(quota - s.tokens_issued),
+    );
+    r
+}
+
+async fn metrics_handler(State(sim): State<Sim>) -> Response {
+    let counts = sim.counts();
+    let s = sim.lock();
+    let mut out = String::from(
+        "# HELP dataplane_sim_requests_total Requests by endpoint and HTTP status.\n# TYPE dataplane_sim_requests_total counter\n",
+    );
+    for ((endpoint, code), n) in &s.requests {
+        out.push_str(&format!(
+            "dataplane_sim_requests_total{{endpoint=\"{endpoint}\",code=\"{code}\"}} {n}\n"
+        ));
+    }
+    out.push_str("# HELP dataplane_sim_tokens_issued_total Tokens issued by the token endpoint.\n# TYPE dataplane_sim_tokens_issued_total counter\n");
+    out.push_str(&format!(
+        "dataplane_sim_tokens_issued_total {}\n",
+        counts.tokens_issued
+    ));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
+
+async fn requests_handler(State(sim): State<Sim>) -> Response {
+    axum::Json(sim.counts()).into_response()
+}
+
+async fn global_faults_handler(
+    State(sim): State<Sim>,
+    axum::Json(faults): axum::Json<Faults>,
+) -> Response {
+    sim.set_global_faults(faults);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn connector_faults_handler(
+    State(sim): State<Sim>,
+    Path((cluster, name)): Path<(String, String)>,
+    axum::Json(faults): axum::Json<Faults>,
+) -> Response {
+    if sim.set_faults(&cluster, &name, faults) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        StatusCode::NOT_FOUND.into_response()
+    }
+}
+
+async fn upsert_handler(
+    State(sim): State<Sim>,
+    Path((cluster, name)): Path<(String, String)>,
+    axum::Json(mut connector): axum::Json<ConnectorScenario>,
+) -> Response {
+    connector.name = name;
+    sim.upsert(&cluster, connector);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn delete_handler(
+    State(sim): State<Sim>,
+    Path((cluster, name)): Path<(String, String)>,
+) -> Response {
+    if sim.delete(&cluster, &name) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        StatusCode::NOT_FOUND.into_response()
+    }
+}
+
+async fn revoke_handler(State(sim): State<Sim>) -> Response {
+    sim.revoke_tokens();
+    StatusCode::NO_CONTENT.into_response()
+}

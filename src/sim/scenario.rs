@@ -1,0 +1,369 @@
+//! Scenario files: which connectors exist, in which states, with which faults, changing how over
+//! time. YAML (or JSON) with camelCase keys; unknown keys are refused so a typo is not silently
+//! ignored.
+
+use crate::crd::parse_go_duration;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// A whole simulated Data Plane.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Scenario {
+    /// Body shape of 200 answers: `wrapped` (`{"status": {...}}`, today's v1 server) or `flat`.
+    #[serde(default)]
+    pub shape: BodyShape,
+    /// Whether answers carry `holistic_state` and `errors` (the server computed them). When false
+    /// the fields are absent and the client must compute them.
+    #[serde(default = "yes")]
+    pub holistic_state: bool,
+    /// Token endpoint and accepted credentials.
+    #[serde(default)]
+    pub auth: AuthScenario,
+    /// Faults for every request to the status and list endpoints.
+    #[serde(default)]
+    pub faults: Faults,
+    /// Connect clusters by name (Redpanda Cloud has one: `redpanda`).
+    #[serde(default)]
+    pub clusters: BTreeMap<String, ClusterScenario>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Shape of a 200 body.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum BodyShape {
+    /// `{"status": ConnectorStatus}`.
+    #[default]
+    Wrapped,
+    /// `ConnectorStatus`.
+    Flat,
+}
+
+/// The OAuth2 side.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuthScenario {
+    /// Whether the Data Plane endpoints demand a bearer token.
+    #[serde(default = "yes")]
+    pub required: bool,
+    /// Accepted client credentials.
+    #[serde(default)]
+    pub clients: Vec<ClientScenario>,
+    /// Bearer tokens accepted without the token endpoint (never expire).
+    #[serde(default)]
+    pub static_tokens: Vec<String>,
+    /// Audience the token endpoint demands.
+    #[serde(default = "default_audience")]
+    pub audience: String,
+    /// `expires_in` of issued tokens, in seconds; the Data Plane answers 401 after it.
+    #[serde(default = "default_expires_in")]
+    pub expires_in_seconds: u64,
+    /// Tokens the organisation may obtain per day; the token endpoint answers 429 after that.
+    #[serde(default = "default_quota")]
+    pub daily_quota: u32,
+}
+
+impl Default for AuthScenario {
+    fn default() -> Self {
+        AuthScenario {
+            required: true,
+            clients: Vec::new(),
+            static_tokens: Vec::new(),
+            audience: default_audience(),
+            expires_in_seconds: default_expires_in(),
+            daily_quota: default_quota(),
+        }
+    }
+}
+
+fn default_audience() -> String {
+    crate::dataplane::auth::DEFAULT_AUDIENCE.to_string()
+}
+fn default_expires_in() -> u64 {
+    3600
+}
+fn default_quota() -> u32 {
+    100
+}
+
+/// One accepted client.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClientScenario {
+    /// Client id.
+    pub client_id: String,
+    /// Client secret.
+    pub client_secret: String,
+}
+
+/// One Connect cluster.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClusterScenario {
+    /// Its connectors.
+    #[serde(default)]
+    pub connectors: Vec<ConnectorScenario>,
+    /// Adds `count` identical healthy connectors `<prefix>00001`, ... (benchmarks).
+    #[serde(default)]
+    pub synthetic: Option<Synthetic>,
+}
+
+/// Many generated connectors.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Synthetic {
+    /// How many.
+    pub count: usize,
+    /// Name prefix.
+    #[serde(default = "default_prefix")]
+    pub prefix: String,
+    /// Running tasks each.
+    #[serde(default = "one")]
+    pub tasks: usize,
+}
+
+fn default_prefix() -> String {
+    "bench-".into()
+}
+fn one() -> usize {
+    1
+}
+
+/// One connector and how it changes.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConnectorScenario {
+    /// Connector name (any characters, up to 1024). Taken from the URL in `PUT /sim/...`.
+    #[serde(default)]
+    pub name: String,
+    /// `source` or `sink`.
+    #[serde(default = "default_type", rename = "type")]
+    pub type_: String,
+    /// Kafka Connect state of the connector at the start.
+    #[serde(default = "running")]
+    pub state: String,
+    /// Worker id.
+    #[serde(default = "default_worker")]
+    pub worker_id: String,
+    /// Connector trace.
+    #[serde(default)]
+    pub trace: String,
+    /// Tasks.
+    #[serde(default)]
+    pub tasks: Vec<TaskScenario>,
+    /// Faults for this connector only.
+    #[serde(default)]
+    pub faults: Faults,
+    /// Changes over time, each from its `at` on (relative to the simulator's start, or to the
+    /// start of the cycle when `repeat` is set).
+    #[serde(default)]
+    pub timeline: Vec<Change>,
+    /// Replays the timeline with this period (Go duration), e.g. `90s`.
+    #[serde(default)]
+    pub repeat: Option<String>,
+}
+
+fn default_type() -> String {
+    "sink".into()
+}
+
+impl ConnectorScenario {
+    /// A connector in `state` with these tasks, for tests and generated scenarios.
+    pub fn new(name: &str, state: &str, tasks: &[&str]) -> Self {
+        ConnectorScenario {
+            name: name.into(),
+            type_: default_type(),
+            state: state.into(),
+            worker_id: default_worker(),
+            trace: String::new(),
+            tasks: tasks.iter().map(|t| TaskScenario::new(t)).collect(),
+            faults: Faults::default(),
+            timeline: Vec::new(),
+            repeat: None,
+        }
+    }
+
+    /// The state before any timeline change.
+    pub fn initial_state(&self) -> ConnectorState {
+        ConnectorState {
+            state: self.state.clone(),
+            worker_id: self.worker_id.clone(),
+            trace: self.trace.clone(),
+            tasks: self.tasks.clone(),
+        }
+    }
+}
+
+/// Connector and task states at one moment.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConnectorState {
+    /// Kafka Connect state of the connector.
+    #[serde(default = "running")]
+    pub state: String,
+    /// Worker id.
+    #[serde(default = "default_worker")]
+    pub worker_id: String,
+    /// Connector trace.
+    #[serde(default)]
+    pub trace: String,
+    /// Tasks.
+    #[serde(default)]
+    pub tasks: Vec<TaskScenario>,
+}
+
+impl Default for ConnectorState {
+    fn default() -> Self {
+        ConnectorState {
+            state: running(),
+            worker_id: default_worker(),
+            trace: String::new(),
+            tasks: Vec::new(),
+        }
+    }
+}
+
+fn running() -> String {
+    "RUNNING".into()
+}
+fn default_worker() -> String {
+    "10.0.3.7:8083".into()
+}
+
+/// A task, or `count` identical tasks.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TaskScenario {
+    /// Kafka Connect state.
+    #[serde(default = "running")]
+    pub state: String,
+    /// Worker id.
+    #[serde(default = "default_worker")]
+    pub worker_id: String,
+    /// Trace.
+    #[serde(default)]
+    pub trace: String,
+    /// Repeat this task this many times.
+    #[serde(default = "one")]
+    pub count: usize,
+}
+
+/// A scripted change.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Change {
+    /// When (Go duration).
+    pub at: String,
+    /// New connector and task states; absent keeps them.
+    #[serde(default)]
+    pub state: Option<ConnectorState>,
+    /// New faults; absent keeps them.
+    #[serde(default)]
+    pub faults: Option<Faults>,
+    /// The connector is deleted (404) from then on; `false` brings it back.
+    #[serde(default)]
+    pub deleted: Option<bool>,
+}
+
+impl TaskScenario {
+    /// One task in `state`; a `FAILED` one gets a realistic trace.
+    pub fn new(state: &str) -> Self {
+        TaskScenario {
+            state: state.into(),
+            worker_id: default_worker(),
+            trace: if state == "FAILED" {
+                SAMPLE_TRACE.into()
+            } else {
+                String::new()
+            },
+            count: 1,
+        }
+    }
+}
+
+/// A trace as Kafka Connect reports a sink that cannot reach its target.
+pub const SAMPLE_TRACE: &str = "org.apache.kafka.connect.errors.ConnectException: Exiting WorkerSinkTask due to unrecoverable exception.\n\tat org.apache.kafka.connect.runtime.WorkerSinkTask.deliverMessages(WorkerSinkTask.java:632)\n\tat org.apache.kafka.connect.runtime.WorkerSinkTask.poll(WorkerSinkTask.java:350)\nCaused by: java.net.ConnectException: Connection refused\n\tat java.base/sun.nio.ch.Net.pollConnect(Native Method)\n";
+
+/// Misbehaviour to inject.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Faults {
+    /// Delay before answering (Go duration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<String>,
+    /// Answer with this HTTP status and a `google.rpc.Status` body (409, 429, 500, 502, 503...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// `Retry-After` seconds on that answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+    /// Answer 200 with a body that is not JSON.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub malformed: bool,
+    /// Answer 200 with a body of this many bytes (streamed, no Content-Length).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oversized_bytes: Option<usize>,
+    /// Accept the request and never answer.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub hang: bool,
+    /// Answer 403 PERMISSION_DENIED.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub forbidden: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl Faults {
+    /// Whether no fault is set.
+    pub fn is_empty(&self) -> bool {
+        self == &Faults::default()
+    }
+
+    /// The latency, parsed.
+    pub fn latency(&self) -> Option<Duration> {
+        self.latency.as_deref().and_then(parse_go_duration)
+    }
+}
+
+impl Scenario {
+    /// Parses a scenario (YAML, which includes JSON) and checks its durations and names.
+    pub fn parse(text: &str) -> Result<Scenario, String> {
+        let scenario: Scenario = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let check = |what: &str, d: &Option<String>| match d {
+            Some(s) if parse_go_duration(s).is_none() => {
+                Err(format!("{what}: {s:?} is not a duration such as 30s"))
+            }
+            _ => Ok(()),
+        };
+        check("faults.latency", &self.faults.latency)?;
+        for (cluster, c) in &self.clusters {
+            for conn in &c.connectors {
+                let here = format!("clusters.{cluster}.connectors[{}]", conn.name);
+                if conn.name.is_empty() || conn.name.len() > 1024 {
+                    return Err(format!("{here}: name must have 1 to 1024 characters"));
+                }
+                check(&format!("{here}.repeat"), &conn.repeat)?;
+                check(&format!("{here}.faults.latency"), &conn.faults.latency)?;
+                for change in &conn.timeline {
+                    check(&format!("{here}.timeline.at"), &Some(change.at.clone()))?;
+                    if let Some(f) = &change.faults {
+                        check(&format!("{here}.timeline.faults.latency"), &f.latency)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,684 @@
+//! The probe path (credentials → token → Data Plane → assessment → status) against the Data Plane
+//! simulator running in-process over real HTTP. Kubernetes is replaced only by a map of Secrets;
+//! the same code runs against a real API server in `tests/e2e.rs`.
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use k8s_openapi::ByteString;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::ObjectMeta;
+use managed_connector_operator::controller::{OperatorConfig, Prober, SecretSource};
+use managed_connector_operator::crd::{
+    DataplaneSource, HolisticState, ManagedConnector, ManagedConnectorSpec, ManagedConnectorStatus,
+    SecretReference,
+};
+use managed_connector_operator::dataplane::auth::{AuthDefaults, Credentials};
+use managed_connector_operator::dataplane::{ClientConfig, DataplaneClient};
+use managed_connector_operator::metrics::Metrics;
+use managed_connector_operator::probe::{Failure, FailureKind, Observation};
+use managed_connector_operator::sim::Sim;
+use managed_connector_operator::sim::scenario::{BodyShape, ConnectorScenario, Faults, Scenario};
+use managed_connector_operator::status::{self, Outcome, Settings, Subject};
+use prometheus_client::registry::Registry;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use url::Url;
+
+const SCENARIO: &str = r#"
+auth:
+  clients: [{clientId: operator, clientSecret: s3cret}]
+  staticTokens: [static-token]
+clusters:
+  redpanda:
+    connectors:
+      - {name: healthy, state: RUNNING, tasks: [{state: RUNNING, count: 2}]}
+      - name: degraded
+        tasks:
+          - {state: RUNNING}
+          - state: FAILED
+            trace: "org.apache.kafka.connect.errors.ConnectException: Exiting WorkerSinkTask\n\tat a.B.c(B.java:1)\nCaused by: java.net.ConnectException: Connection refused\n\tat d.E.f(E.java:2)"
+      - {name: "weird/name with space?", tasks: [{state: RUNNING}]}
+      - {name: paused, state: PAUSED, tasks: [{state: PAUSED}]}
+"#;
+
+/// Secrets by (namespace, name), standing in for the Kubernetes API.
+#[derive(Default)]
+struct Secrets(Mutex<HashMap<(String, String), BTreeMap<String, ByteString>>>);
+
+impl Secrets {
+    fn put(&self, ns: &str, name: &str, pairs: &[(&str, &str)]) {
+        let data = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), ByteString(v.as_bytes().to_vec())))
+            .collect();
+        self.0
+            .lock()
+            .unwrap()
+            .insert((ns.into(), name.into()), data);
+    }
+}
+
+impl SecretSource for Secrets {
+    fn credentials<'a>(
+        &'a self,
+        namespace: &'a str,
+        name: &'a str,
+        defaults: &'a AuthDefaults,
+    ) -> BoxFuture<'a, Result<Result<Credentials, Failure>, kube::Error>> {
+        let found = self
+            .0
+            .lock()
+            .unwrap()
+            .get(&(namespace.into(), name.into()))
+            .cloned();
+        async move {
+            Ok(match found {
+                Some(data) => Credentials::from_secret_data(&data, defaults),
+                None => Err(Failure::new(
+                    FailureKind::CredentialsNotFound,
+                    format!("Secret {namespace}/{name} does not exist"),
+                )),
+            })
+        }
+        .boxed()
+    }
+
+    fn forget(&self, _: &str, _: &str) {}
+}
+
+struct Harness {
+    sim: Sim,
+    url: Url,
+    prober: Prober,
+    secrets: Arc<Secrets>,
+    registry: Registry,
+}
+
+async fn harness_with(scenario: &str, client: ClientConfig) -> Harness {
+    let sim = Sim::new(Scenario::parse(scenario).expect("scenario"));
+    let addr = sim
+        .start("127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("sim starts");
+    let url = Url::parse(&format!("http://{addr}")).unwrap();
+    let secrets = Arc::new(Secrets::default());
+    secrets.put(
+        "team",
+        "creds",
+        &[("client_id", "operator"), ("client_secret", "s3cret")],
+    );
+    let mut registry = Registry::default();
+    let metrics = Metrics::new(&mut registry);
+    let config = OperatorConfig {
+        default_dataplane_url: Some(url.clone()),
+        default_credentials_secret: None,
+        auth_defaults: AuthDefaults {
+            token_url: url.join("/oauth/token").unwrap(),
+            audience: "cloudv2-production.redpanda.cloud".into(),
+        },
+        ..OperatorConfig::default()
+    };
+    let prober = Prober {
+        dataplane: DataplaneClient::new(client, metrics).expect("client"),
+        secrets: secrets.clone(),
+        config,
+    };
+    Harness {
+        sim,
+        url,
+        prober,
+        secrets,
+        registry,
+    }
+}
+
+async fn harness() -> Harness {
+    harness_with(
+        SCENARIO,
+        ClientConfig {
+            max_requests_per_second: 1000,
+            ..ClientConfig::default()
+        },
+    )
+    .await
+}
+
+fn resource(connector: &str, secret: &str) -> ManagedConnector {
+    let mut mc = ManagedConnector::new(
+        "mc",
+        ManagedConnectorSpec {
+            connector_name: Some(connector.into()),
+            dataplane: Some(DataplaneSource {
+                url: None,
+                credentials_secret_ref: Some(SecretReference {
+                    name: secret.into(),
+                }),
+            }),
+            ..Default::default()
+        },
+    );
+    mc.metadata = ObjectMeta {
+        name: Some("mc".into()),
+        namespace: Some("team".into()),
+        generation: Some(1),
+        creation_timestamp: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            Timestamp::now(),
+        )),
+        ..Default::default()
+    };
+    mc
+}
+
+impl Harness {
+    async fn observe(&self, connector: &str) -> Observation {
+        self.prober
+            .observe(&resource(connector, "creds"))
+            .await
+            .expect("no Kubernetes error")
+    }
+
+    async fn failure(&self, connector: &str) -> Failure {
+        match self.observe(connector).await {
+            Observation::Failed(f) => f,
+            other => panic!("expected a failure for {connector}, got {other:?}"),
+        }
+    }
+
+    async fn state(&self, connector: &str) -> HolisticState {
+        match self.observe(connector).await {
+            Observation::Found { assessment, .. } => assessment.state,
+            Observation::Failed(f) => panic!("{connector}: {f:?}"),
+        }
+    }
+
+    /// One reconcile's worth of status: probe, then build on `prev`.
+    async fn status(
+        &self,
+        connector: &str,
+        prev: Option<&ManagedConnectorStatus>,
+    ) -> ManagedConnectorStatus {
+        let mc = resource(connector, "creds");
+        let observation = self.prober.observe(&mc).await.unwrap();
+        let subject = Subject {
+            generation: Some(1),
+            created: mc.metadata.creation_timestamp.as_ref().map(|t| t.0),
+            connector_name: connector.into(),
+            cluster_name: "redpanda".into(),
+        };
+        status::desired_status(
+            prev,
+            &subject,
+            &Outcome::Probed(observation),
+            Timestamp::now(),
+            &Settings::default(),
+        )
+    }
+}
+
+fn ready(s: &ManagedConnectorStatus) -> (String, String) {
+    let c = s
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Ready")
+        .expect("Ready");
+    (c.status.clone(), c.reason.clone())
+}
+
+fn synced(s: &ManagedConnectorStatus) -> (String, String) {
+    let c = s
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Synced")
+        .expect("Synced");
+    (c.status.clone(), c.reason.clone())
+}
+
+#[tokio::test]
+async fn both_body_shapes_with_and_without_server_computed_state_give_the_same_status() {
+    let h = harness().await;
+    let mut seen = Vec::new();
+    for shape in [BodyShape::Wrapped, BodyShape::Flat] {
+        for computed in [true, false] {
+            h.sim.set_shape(shape, computed);
+            let s = h.status("degraded", None).await;
+            assert_eq!(
+                s.holistic_state,
+                Some(HolisticState::Degraded),
+                "{shape:?} {computed}"
+            );
+            assert_eq!(s.tasks_ready.as_deref(), Some("1/2"));
+            assert_eq!(s.errors.len(), 2);
+            assert_eq!(s.errors[1].content, "Connection refused");
+            seen.push((s.errors.clone(), s.tasks.clone(), s.connector.clone()));
+        }
+    }
+    assert!(
+        seen.windows(2).all(|w| w[0] == w[1]),
+        "every shape yields the same status"
+    );
+    assert_eq!(h.state("healthy").await, HolisticState::Healthy);
+    assert_eq!(h.state("paused").await, HolisticState::Paused);
+}
+
+#[tokio::test]
+async fn connector_names_are_percent_encoded() {
+    let h = harness().await;
+    assert_eq!(
+        h.state("weird/name with space?").await,
+        HolisticState::Healthy
+    );
+    assert_eq!(
+        h.sim.counts().by_connector.get("weird/name with space?"),
+        Some(&1)
+    );
+}
+
+#[tokio::test]
+async fn one_token_serves_every_probe() {
+    let h = harness().await;
+    let probes = (0..20).map(|i| {
+        let h = &h;
+        async move {
+            h.state(if i % 2 == 0 { "healthy" } else { "degraded" })
+                .await
+        }
+    });
+    futures::future::join_all(probes).await;
+    let counts = h.sim.counts();
+    assert_eq!(counts.tokens_issued, 1, "{counts:?}");
+    assert_eq!(counts.endpoint("status"), 20);
+    let text = managed_connector_operator::metrics::render(&h.registry);
+    assert!(
+        text.contains(r#"managed_connector_token_requests_total{outcome="ok"} 1"#),
+        "{text}"
+    );
+    assert!(!text.contains("s3cret"), "no secret in metrics");
+}
+
+#[tokio::test]
+async fn a_revoked_token_is_refreshed_once_then_reported() {
+    let h = harness().await;
+    h.state("healthy").await;
+    h.sim.revoke_tokens();
+    assert_eq!(
+        h.state("healthy").await,
+        HolisticState::Healthy,
+        "401 → new token → success"
+    );
+    let c = h.sim.counts();
+    assert_eq!(c.tokens_issued, 2);
+    assert_eq!(c.by_endpoint.get("status 401"), Some(&1));
+
+    // A static token the server refuses: no token endpoint to ask, reported at once.
+    h.secrets
+        .put("team", "static", &[("token", "not-the-right-one")]);
+    let f = match h
+        .prober
+        .observe(&resource("healthy", "static"))
+        .await
+        .unwrap()
+    {
+        Observation::Failed(f) => f,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(f.kind, FailureKind::Unauthenticated);
+    assert!(
+        !f.message.contains("not-the-right-one"),
+        "token not in message: {}",
+        f.message
+    );
+    h.secrets
+        .put("team", "static", &[("token", "static-token")]);
+    assert!(matches!(
+        h.prober
+            .observe(&resource("healthy", "static"))
+            .await
+            .unwrap(),
+        Observation::Found { .. }
+    ));
+}
+
+#[tokio::test]
+async fn tokens_are_refreshed_before_they_expire() {
+    let scenario = SCENARIO.replace(
+        "staticTokens: [static-token]",
+        "staticTokens: [static-token]\n  expiresInSeconds: 1",
+    );
+    let h = harness_with(&scenario, ClientConfig::default()).await;
+    h.state("healthy").await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    h.state("healthy").await;
+    let c = h.sim.counts();
+    assert_eq!(c.tokens_issued, 2, "{c:?}");
+    assert_eq!(
+        c.by_endpoint.get("status 401"),
+        None,
+        "refreshed before expiry, never refused: {c:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_token_quota_makes_the_operator_back_off() {
+    let scenario = SCENARIO.replace(
+        "staticTokens: [static-token]",
+        "staticTokens: [static-token]\n  dailyQuota: 1",
+    );
+    let h = harness_with(&scenario, ClientConfig::default()).await;
+    h.state("healthy").await;
+    h.sim.revoke_tokens();
+    let f = h.failure("healthy").await;
+    assert_eq!(f.kind, FailureKind::TokenQuotaExceeded);
+    assert!(
+        f.retry_after.unwrap() > Duration::from_secs(40_000),
+        "waits for the quota reset: {f:?}"
+    );
+    let before = h.sim.counts().endpoint("token");
+    for _ in 0..5 {
+        assert_eq!(
+            h.failure("degraded").await.kind,
+            FailureKind::TokenQuotaExceeded
+        );
+    }
+    assert_eq!(
+        h.sim.counts().endpoint("token"),
+        before,
+        "no token request while blocked"
+    );
+}
+
+#[tokio::test]
+async fn every_error_class_gets_its_failure() {
+    let h = harness().await;
+    assert_eq!(
+        h.failure("no-such-connector").await.kind,
+        FailureKind::ConnectorNotFound
+    );
+
+    let mut wrong_cluster = resource("healthy", "creds");
+    wrong_cluster.spec.cluster_name = "other".into();
+    let f = match h.prober.observe(&wrong_cluster).await.unwrap() {
+        Observation::Failed(f) => f,
+        o => panic!("{o:?}"),
+    };
+    assert_eq!(f.kind, FailureKind::ClusterNotFound, "{f:?}");
+
+    let mut bad_param = resource("healthy", "creds");
+    bad_param.spec.cluster_name = "bad cluster!".into();
+    let f = match h.prober.observe(&bad_param).await.unwrap() {
+        Observation::Failed(f) => f,
+        o => panic!("{o:?}"),
+    };
+    assert_eq!(f.kind, FailureKind::InvalidArgument);
+
+    for (secret, pairs, kind) in [
+        ("missing", None, FailureKind::CredentialsNotFound),
+        (
+            "empty",
+            Some(vec![("foo", "bar")]),
+            FailureKind::CredentialsInvalid,
+        ),
+        (
+            "wrong",
+            Some(vec![("client_id", "operator"), ("client_secret", "guess")]),
+            FailureKind::CredentialsRejected,
+        ),
+    ] {
+        if let Some(p) = &pairs {
+            h.secrets.put("team", secret, p);
+        }
+        let f = match h
+            .prober
+            .observe(&resource("healthy", secret))
+            .await
+            .unwrap()
+        {
+            Observation::Failed(f) => f,
+            o => panic!("{o:?}"),
+        };
+        assert_eq!(f.kind, kind, "{secret}: {f:?}");
+        assert!(
+            !f.message.contains("guess"),
+            "secret value leaked: {}",
+            f.message
+        );
+    }
+
+    let faults: Vec<(Faults, FailureKind)> = vec![
+        (
+            Faults {
+                forbidden: true,
+                ..Default::default()
+            },
+            FailureKind::PermissionDenied,
+        ),
+        (
+            Faults {
+                status: Some(501),
+                ..Default::default()
+            },
+            FailureKind::FeatureNotConfigured,
+        ),
+        (
+            Faults {
+                status: Some(500),
+                ..Default::default()
+            },
+            FailureKind::DataPlaneUnavailable,
+        ),
+        (
+            Faults {
+                status: Some(503),
+                ..Default::default()
+            },
+            FailureKind::DataPlaneUnavailable,
+        ),
+        (
+            Faults {
+                status: Some(409),
+                ..Default::default()
+            },
+            FailureKind::DataPlaneUnavailable,
+        ),
+        (
+            Faults {
+                malformed: true,
+                ..Default::default()
+            },
+            FailureKind::InvalidResponse,
+        ),
+        (
+            Faults {
+                oversized_bytes: Some(8 * 1024 * 1024),
+                ..Default::default()
+            },
+            FailureKind::InvalidResponse,
+        ),
+    ];
+    for (fault, kind) in faults {
+        h.sim.set_faults("redpanda", "healthy", fault.clone());
+        let f = h.failure("healthy").await;
+        assert_eq!(f.kind, kind, "{fault:?}: {f:?}");
+    }
+    h.sim.set_faults("redpanda", "healthy", Faults::default());
+    assert_eq!(
+        h.state("healthy").await,
+        HolisticState::Healthy,
+        "recovers when the fault clears"
+    );
+
+    let mut no_url = resource("healthy", "creds");
+    no_url.spec.dataplane = None;
+    let mut bare = Prober {
+        dataplane: DataplaneClient::new(
+            ClientConfig::default(),
+            Metrics::new(&mut Registry::default()),
+        )
+        .unwrap(),
+        secrets: h.secrets.clone(),
+        config: OperatorConfig::default(),
+    };
+    let kind = |o: Observation| match o {
+        Observation::Failed(f) => f.kind,
+        o => panic!("{o:?}"),
+    };
+    assert_eq!(
+        kind(bare.observe(&no_url).await.unwrap()),
+        FailureKind::DataplaneUrlMissing
+    );
+    bare.config.default_dataplane_url = Some(h.url.clone());
+    assert_eq!(
+        kind(bare.observe(&no_url).await.unwrap()),
+        FailureKind::CredentialsNotFound,
+        "no secret named anywhere"
+    );
+}
+
+#[tokio::test]
+async fn rate_limited_answers_carry_retry_after() {
+    let h = harness().await;
+    h.sim.set_faults(
+        "redpanda",
+        "healthy",
+        Faults {
+            status: Some(429),
+            retry_after: Some(7),
+            ..Default::default()
+        },
+    );
+    let f = h.failure("healthy").await;
+    assert_eq!(f.kind, FailureKind::DataPlaneUnavailable);
+    assert_eq!(f.retry_after, Some(Duration::from_secs(7)));
+    let next = managed_connector_operator::controller::next_poll(
+        Some(&f),
+        1,
+        Duration::from_secs(30),
+        0.0,
+    );
+    assert!(
+        next >= Duration::from_secs(7),
+        "requeue honours Retry-After: {next:?}"
+    );
+}
+
+#[tokio::test]
+async fn slow_answers_succeed_and_hung_ones_time_out() {
+    let h = harness_with(
+        SCENARIO,
+        ClientConfig {
+            request_timeout: Duration::from_secs(1),
+            ..ClientConfig::default()
+        },
+    )
+    .await;
+    h.sim.set_faults(
+        "redpanda",
+        "healthy",
+        Faults {
+            latency: Some("300ms".into()),
+            ..Default::default()
+        },
+    );
+    assert_eq!(h.state("healthy").await, HolisticState::Healthy);
+    h.sim.set_faults(
+        "redpanda",
+        "healthy",
+        Faults {
+            hang: true,
+            ..Default::default()
+        },
+    );
+    let f = h.failure("healthy").await;
+    assert_eq!(f.kind, FailureKind::DataPlaneUnavailable);
+    assert!(f.message.contains("no answer within 1s"), "{}", f.message);
+}
+
+#[tokio::test]
+async fn concurrency_is_bounded() {
+    let h = harness_with(
+        SCENARIO,
+        ClientConfig {
+            max_concurrent_requests: 2,
+            max_requests_per_second: 1000,
+            ..ClientConfig::default()
+        },
+    )
+    .await;
+    h.sim.set_global_faults(Faults {
+        latency: Some("100ms".into()),
+        ..Default::default()
+    });
+    futures::future::join_all((0..12).map(|_| h.state("healthy"))).await;
+    let c = h.sim.counts();
+    assert_eq!(c.endpoint("status"), 12);
+    assert_eq!(c.max_in_flight, 2, "{c:?}");
+}
+
+#[tokio::test]
+async fn the_global_rate_limit_spaces_requests() {
+    let h = harness_with(
+        SCENARIO,
+        ClientConfig {
+            max_concurrent_requests: 50,
+            max_requests_per_second: 4,
+            ..ClientConfig::default()
+        },
+    )
+    .await;
+    let started = std::time::Instant::now();
+    futures::future::join_all((0..12).map(|_| h.state("healthy"))).await;
+    // 4/s with a burst of 4: the 12th request cannot leave before 2 s. A lower bound on behaviour,
+    // not a speed claim.
+    assert!(
+        started.elapsed() >= Duration::from_millis(1900),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn an_outage_keeps_the_last_known_state() {
+    let h = harness().await;
+    let first = h.status("degraded", None).await;
+    assert_eq!(ready(&first), ("False".into(), "Degraded".into()));
+    h.sim.set_global_faults(Faults {
+        status: Some(503),
+        ..Default::default()
+    });
+    let during = h.status("degraded", Some(&first)).await;
+    assert_eq!(
+        synced(&during),
+        ("False".into(), "DataPlaneUnavailable".into())
+    );
+    assert_eq!(ready(&during), ready(&first));
+    assert_eq!(during.tasks, first.tasks);
+    assert_eq!(during.errors, first.errors);
+    assert_eq!(during.holistic_state, Some(HolisticState::Degraded));
+    h.sim.set_global_faults(Faults::default());
+    h.sim
+        .set_state("redpanda", "degraded", "RUNNING", &["RUNNING", "RUNNING"]);
+    let after = h.status("degraded", Some(&during)).await;
+    assert_eq!(ready(&after), ("True".into(), "Healthy".into()));
+    assert_eq!(synced(&after), ("True".into(), "Synced".into()));
+    let events: Vec<_> = status::transition_events(Some(&during), &after)
+        .into_iter()
+        .map(|e| e.reason)
+        .collect();
+    assert_eq!(
+        events,
+        vec!["Healthy".to_string(), "SyncRecovered".to_string()]
+    );
+}
+
+#[tokio::test]
+async fn a_connector_created_later_is_found() {
+    let h = harness().await;
+    let before = h.status("late", None).await;
+    assert_eq!(ready(&before), ("False".into(), "ConnectorNotFound".into()));
+    h.sim.upsert(
+        "redpanda",
+        ConnectorScenario::new("late", "RUNNING", &["RUNNING"]),
+    );
+    let after = h.status("late", Some(&before)).await;
+    assert_eq!(ready(&after), ("True".into(), "Healthy".into()));
+}

@@ -17,7 +17,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
-use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, predicates, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
 use std::collections::{HashMap, HashSet};
@@ -493,7 +493,8 @@ async fn apply(
 /// When to probe again. Healthy answers (and "no such connector", which is an answer) wait the
 /// poll interval, ±10%. Passing failures back off exponentially from 5 s up to five minutes (or
 /// the poll interval if longer), never sooner than the server's `Retry-After`. Failures that need
-/// a person back off from the poll interval up to five minutes. `jitter` is uniform in [0, 1).
+/// a person back off from the poll interval up to five minutes, except credential problems, which
+/// cost nothing to retry and are retried at the poll interval. `jitter` is uniform in [0, 1).
 pub fn next_poll(
     failure: Option<&Failure>,
     failures: u32,
@@ -512,6 +513,20 @@ pub fn next_poll(
         Some(f) if f.kind.is_transient() => {
             let backoff = spread(exp(Duration::from_secs(5)), 0.5);
             backoff.max(f.retry_after.unwrap_or_default())
+        }
+        // Retrying costs no Data Plane request (the Secret read is cached, a rejected client is
+        // not sent to the token endpoint again for a while), and a fixed Secret should be picked
+        // up at the next poll, not minutes later.
+        Some(f)
+            if matches!(
+                f.kind,
+                FailureKind::CredentialsNotFound
+                    | FailureKind::CredentialsInvalid
+                    | FailureKind::CredentialsRejected
+                    | FailureKind::DataplaneUrlMissing
+            ) =>
+        {
+            spread(poll.mul_f64(1.1), 0.9 / 1.1).max(f.retry_after.unwrap_or_default().min(poll))
         }
         Some(f) => spread(exp(poll), 0.5).max(f.retry_after.unwrap_or_default()),
     }
@@ -547,13 +562,20 @@ pub async fn run(
     let ready_flag = ready.clone();
     let pruner_ctx = ctx.clone();
     tokio::spawn(async move {
-        if store.wait_until_ready().await.is_ok() {
-            ready_flag.store(true, Ordering::SeqCst);
-            tracing::info!(
-                resources = store.state().len(),
-                "watch cache filled; reconciling"
-            );
+        // kube-runtime's readiness signal wakes only one of several concurrent waiters (the
+        // controller is one), so ask again every second instead of waiting once.
+        loop {
+            match tokio::time::timeout(Duration::from_secs(1), store.wait_until_ready()).await {
+                Ok(Ok(())) => break,
+                Ok(Err(_)) => return,
+                Err(_) => continue,
+            }
         }
+        ready_flag.store(true, Ordering::SeqCst);
+        tracing::info!(
+            resources = store.state().len(),
+            "watch cache filled; reconciling"
+        );
         let mut tick = tokio::time::interval(Duration::from_secs(30));
         loop {
             tick.tick().await;
@@ -575,11 +597,6 @@ pub async fn run(
         })
         .await;
     tracing::info!("controller stopped");
-}
-
-/// Keys of an object, for logs.
-pub fn object_key(obj: &ObjectRef<ManagedConnector>) -> String {
-    format!("{}/{}", obj.namespace.as_deref().unwrap_or(""), obj.name)
 }
 
 #[cfg(test)]

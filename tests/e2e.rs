@@ -1,0 +1,1052 @@
+//! End-to-end tests: the real operator binary, a real kube-apiserver + etcd (`hack/testenv`), the
+//! Data Plane simulator, `kubectl`. Marked `#[ignore]`; `hack/test` runs them with the control
+//! plane up (`cargo test --test e2e -- --ignored`). Each test has its own namespace, simulator and
+//! operator process (`--namespace`), so they run in parallel.
+
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::api::events::v1::Event;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::{Client, ResourceExt};
+use managed_connector_operator::crd::{HolisticState, ManagedConnector};
+use managed_connector_operator::sim::Sim;
+use managed_connector_operator::sim::scenario::{ConnectorScenario, Faults, Scenario};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const POLL: Duration = Duration::from_secs(5);
+/// A transition must show within one poll interval; this margin covers the API round trips.
+const MARGIN: Duration = Duration::from_secs(3);
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn kubectl(args: &[&str]) -> std::process::Output {
+    Command::new("kubectl")
+        .args(args)
+        .output()
+        .expect("kubectl runs")
+}
+
+fn kubectl_ok(args: &[&str]) -> String {
+    let out = kubectl(args);
+    assert!(
+        out.status.success(),
+        "kubectl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn install_crd() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let crd = root().join("crds");
+        kubectl_ok(&[
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "-f",
+            crd.to_str().unwrap(),
+        ]);
+        kubectl_ok(&[
+            "wait",
+            "--for=condition=Established",
+            "--timeout=60s",
+            "crd/managedconnectors.connectors.dataplane.dev",
+        ]);
+    });
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One test's world.
+struct Env {
+    client: Client,
+    ns: String,
+    sim: Sim,
+    sim_url: String,
+    operator: Option<Child>,
+    operator_args: Vec<String>,
+    metrics_port: u16,
+    log: PathBuf,
+}
+
+const SCENARIO: &str =
+    "auth: {clients: [{clientId: e2e, clientSecret: e2e-secret}]}\nclusters: {redpanda: {}}\n";
+
+impl Env {
+    async fn new(name: &str, extra_args: &[&str]) -> Env {
+        managed_connector_operator::dataplane::install_crypto_provider();
+        install_crd();
+        let client = Client::try_default()
+            .await
+            .expect("KUBECONFIG points at the test control plane");
+        let ns = format!("e2e-{name}-{}", rand::random::<u32>() % 100_000);
+        let namespaces: Api<Namespace> = Api::all(client.clone());
+        namespaces
+            .create(
+                &PostParams::default(),
+                &serde_json::from_value(json!({"metadata": {"name": ns}})).unwrap(),
+            )
+            .await
+            .expect("namespace created");
+        let sim = Sim::new(Scenario::parse(SCENARIO).unwrap());
+        let addr = sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let sim_url = format!("http://{addr}");
+        let secrets: Api<Secret> = Api::namespaced(client.clone(), &ns);
+        secrets
+            .create(
+                &PostParams::default(),
+                &serde_json::from_value(json!({
+                    "metadata": {"name": "creds"},
+                    "stringData": {"client_id": "e2e", "client_secret": "e2e-secret", "token_url": format!("{sim_url}/oauth/token")}
+                }))
+                .unwrap(),
+            )
+            .await
+            .expect("secret created");
+        let dir = root().join("target/e2e");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut env = Env {
+            client,
+            sim,
+            sim_url,
+            operator: None,
+            operator_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            metrics_port: free_port(),
+            log: dir.join(format!("{ns}.log")),
+            ns,
+        };
+        env.start_operator();
+        eprintln!(
+            "[{name}] namespace {} · operator log {}",
+            env.ns,
+            env.log.display()
+        );
+        env
+    }
+
+    fn start_operator(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_managed-connector-operator"))
+            .args([
+                "run",
+                "--namespace",
+                &self.ns,
+                "--dataplane-url",
+                &self.sim_url,
+            ])
+            .args([
+                "--metrics-addr",
+                &format!("127.0.0.1:{}", self.metrics_port),
+            ])
+            .args([
+                "--log-format",
+                "json",
+                "--log-level",
+                "info,managed_connector_operator=debug",
+            ])
+            .args(&self.operator_args)
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("operator starts");
+        self.operator = Some(child);
+    }
+
+    /// SIGTERM, and wait for a graceful exit.
+    fn stop_operator(&mut self) {
+        if let Some(mut child) = self.operator.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while Instant::now() < deadline {
+                if let Ok(Some(status)) = child.try_wait() {
+                    assert!(
+                        status.success(),
+                        "operator exited with {status} after SIGTERM"
+                    );
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = child.kill();
+            panic!("operator did not stop within 15s of SIGTERM");
+        }
+    }
+
+    fn api(&self) -> Api<ManagedConnector> {
+        Api::namespaced(self.client.clone(), &self.ns)
+    }
+
+    async fn apply(&self, name: &str, spec: serde_json::Value) {
+        let mc = json!({
+            "apiVersion": "connectors.dataplane.dev/v1alpha1",
+            "kind": "ManagedConnector",
+            "metadata": {"name": name},
+            "spec": spec,
+        });
+        self.api()
+            .patch(name, &PatchParams::apply("e2e").force(), &Patch::Apply(&mc))
+            .await
+            .unwrap_or_else(|e| panic!("apply {name}: {e}"));
+    }
+
+    /// A resource for connector `name` using the namespace's credentials Secret.
+    async fn watch_connector(&self, name: &str) {
+        self.apply(
+            name,
+            json!({"pollInterval": "5s", "dataplane": {"credentialsSecretRef": {"name": "creds"}}}),
+        )
+        .await;
+    }
+
+    async fn get(&self, name: &str) -> ManagedConnector {
+        self.api()
+            .get(name)
+            .await
+            .unwrap_or_else(|e| panic!("get {name}: {e}"))
+    }
+
+    async fn wait_for(
+        &self,
+        name: &str,
+        within: Duration,
+        what: &str,
+        pred: impl Fn(&ManagedConnector) -> bool,
+    ) -> ManagedConnector {
+        let deadline = Instant::now() + within;
+        loop {
+            let mc = self.get(name).await;
+            if pred(&mc) {
+                return mc;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "{}/{name}: not {what} within {within:?}; status:\n{}\noperator log: {}",
+                    self.ns,
+                    serde_json::to_string_pretty(&mc.status).unwrap(),
+                    self.log.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    async fn wait_state(
+        &self,
+        name: &str,
+        state: HolisticState,
+        within: Duration,
+    ) -> ManagedConnector {
+        self.wait_for(name, within, &format!("{state}"), |mc| {
+            mc.status.as_ref().and_then(|s| s.holistic_state) == Some(state)
+        })
+        .await
+    }
+
+    async fn wait_condition(
+        &self,
+        name: &str,
+        type_: &str,
+        status: &str,
+        reason: &str,
+        within: Duration,
+    ) -> ManagedConnector {
+        self.wait_for(
+            name,
+            within,
+            &format!("{type_}={status} ({reason})"),
+            |mc| condition(mc, type_).is_some_and(|c| c.0 == status && c.1 == reason),
+        )
+        .await
+    }
+
+    /// Events published for one resource: (type, reason, times).
+    async fn events(&self, name: &str) -> Vec<(String, String, i32)> {
+        let api: Api<Event> = Api::namespaced(self.client.clone(), &self.ns);
+        let mut events: Vec<_> = api
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
+            .collect();
+        events.sort_by_key(|e| e.event_time.as_ref().map(|t| t.0));
+        events
+            .into_iter()
+            .map(|e| {
+                let times = e.series.as_ref().map(|s| s.count).unwrap_or(1);
+                (
+                    e.type_.unwrap_or_default(),
+                    e.reason.unwrap_or_default(),
+                    times,
+                )
+            })
+            .collect()
+    }
+
+    async fn metrics(&self) -> String {
+        let url = format!("http://127.0.0.1:{}/metrics", self.metrics_port);
+        for _ in 0..50 {
+            if let Ok(r) = reqwest::get(&url).await
+                && let Ok(text) = r.text().await
+            {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no /metrics at {url}");
+    }
+
+    /// Waits until the simulator has answered `n` more status requests for `connector`.
+    async fn wait_polls(&self, connector: &str, n: u64) {
+        let start = self.polls(connector);
+        let deadline = Instant::now() + POLL * (n as u32 + 2) + MARGIN;
+        while self.polls(connector) < start + n {
+            assert!(
+                Instant::now() < deadline,
+                "{connector}: fewer than {n} polls; log {}",
+                self.log.display()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    fn polls(&self, connector: &str) -> u64 {
+        self.sim
+            .counts()
+            .by_connector
+            .get(connector)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Captures the object as `kubectl get -o yaml` shows it, for the Argo CD and kstatus tests.
+    fn capture(&self, name: &str, as_file: &str) {
+        let yaml = kubectl_ok(&[
+            "get",
+            "managedconnector",
+            name,
+            "-n",
+            &self.ns,
+            "-o",
+            "yaml",
+        ]);
+        let dir = root().join("target/captured");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{as_file}.yaml")), yaml).unwrap();
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.operator.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn condition(mc: &ManagedConnector, type_: &str) -> Option<(String, String, String)> {
+    mc.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == type_)
+        .map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
+}
+
+fn cond(mc: &ManagedConnector, type_: &str) -> (String, String) {
+    let c = condition(mc, type_)
+        .unwrap_or_else(|| panic!("{} has no {type_} condition", mc.name_any()));
+    (c.0, c.1)
+}
+
+/// Parses `kubectl get` table output by the header's column positions.
+fn table(output: &str) -> Vec<BTreeMap<String, String>> {
+    let mut lines = output.lines();
+    let header = lines.next().expect("header");
+    let mut starts = Vec::new();
+    let mut prev_space = true;
+    for (i, ch) in header.char_indices() {
+        if ch != ' ' && prev_space {
+            starts.push(i);
+        }
+        prev_space = ch == ' ';
+    }
+    let names: Vec<String> = starts
+        .iter()
+        .enumerate()
+        .map(|(k, &s)| {
+            header[s..starts.get(k + 1).copied().unwrap_or(header.len())]
+                .trim()
+                .to_string()
+        })
+        .collect();
+    lines
+        .map(|line| {
+            names
+                .iter()
+                .enumerate()
+                .map(|(k, name)| {
+                    let s = starts[k].min(line.len());
+                    let e = if k + 1 == names.len() {
+                        line.len()
+                    } else {
+                        starts[k + 1].min(line.len())
+                    };
+                    (name.clone(), line[s..e].trim().to_string())
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn connector(name: &str, state: &str, tasks: &[&str]) -> ConnectorScenario {
+    ConnectorScenario::new(name, state, tasks)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local control plane: hack/test"]
+async fn every_holistic_state_in_status_conditions_kubectl_and_metrics() {
+    let env = Env::new("states", &[]).await;
+    // name, connector state, tasks, holistic state, Ready, Stalled, Reconciling, tasksReady
+    let cases: [(&str, &str, &[&str], HolisticState, &str, &str, &str, &str); 9] = [
+        (
+            "healthy",
+            "RUNNING",
+            &["RUNNING", "RUNNING"],
+            HolisticState::Healthy,
+            "True",
+            "False",
+            "False",
+            "2/2",
+        ),
+        (
+            "degraded",
+            "RUNNING",
+            &["RUNNING", "FAILED"],
+            HolisticState::Degraded,
+            "False",
+            "True",
+            "False",
+            "1/2",
+        ),
+        (
+            "unhealthy",
+            "FAILED",
+            &[],
+            HolisticState::Unhealthy,
+            "False",
+            "True",
+            "False",
+            "0/0",
+        ),
+        (
+            "paused",
+            "PAUSED",
+            &["PAUSED"],
+            HolisticState::Paused,
+            "False",
+            "False",
+            "False",
+            "0/1",
+        ),
+        (
+            "stopped",
+            "STOPPED",
+            &[],
+            HolisticState::Stopped,
+            "False",
+            "False",
+            "False",
+            "0/0",
+        ),
+        (
+            "restarting",
+            "RESTARTING",
+            &["RESTARTING"],
+            HolisticState::Restarting,
+            "False",
+            "False",
+            "True",
+            "0/1",
+        ),
+        (
+            "unassigned",
+            "UNASSIGNED",
+            &["UNASSIGNED"],
+            HolisticState::Unassigned,
+            "False",
+            "False",
+            "True",
+            "0/1",
+        ),
+        (
+            "destroyed",
+            "DESTROYED",
+            &[],
+            HolisticState::Destroyed,
+            "False",
+            "True",
+            "False",
+            "0/0",
+        ),
+        (
+            "unknown",
+            "RUNNING",
+            &["RUNNING", "PAUSED"],
+            HolisticState::Unknown,
+            "Unknown",
+            "False",
+            "False",
+            "1/2",
+        ),
+    ];
+    for (name, state, tasks, ..) in &cases {
+        env.sim.upsert("redpanda", connector(name, state, tasks));
+        env.watch_connector(name).await;
+    }
+    for (name, _, tasks, hs, ready, stalled, reconciling, tasks_ready) in &cases {
+        let mc = env.wait_state(name, *hs, POLL + MARGIN).await;
+        let s = mc.status.clone().unwrap();
+        eprintln!("  {name}: {hs} Ready={ready} Stalled={stalled} Reconciling={reconciling}");
+        assert_eq!(
+            cond(&mc, "Ready"),
+            (ready.to_string(), hs.to_string()),
+            "{name}"
+        );
+        assert_eq!(cond(&mc, "Stalled").0, *stalled, "{name}");
+        assert_eq!(cond(&mc, "Reconciling").0, *reconciling, "{name}");
+        assert_eq!(
+            cond(&mc, "Synced"),
+            ("True".into(), "Synced".into()),
+            "{name}"
+        );
+        assert_eq!(s.tasks_ready.as_deref(), Some(*tasks_ready), "{name}");
+        assert_eq!(s.tasks.len(), tasks.len(), "{name}");
+        assert_eq!(s.connector_name.as_deref(), Some(*name));
+        assert_eq!(s.type_.as_deref(), Some("sink"));
+        assert_eq!(s.observed_generation, mc.metadata.generation);
+        assert!(s.last_sync_time.is_some());
+        assert!(
+            s.conditions
+                .iter()
+                .all(|c| c.observed_generation == mc.metadata.generation)
+        );
+        env.capture(name, name);
+    }
+    let degraded = env.get("degraded").await.status.unwrap();
+    assert_eq!(degraded.errors.len(), 2);
+    assert_eq!(degraded.errors[1].content, "Connection refused");
+
+    let plain = table(&kubectl_ok(&["get", "managedconnectors", "-n", &env.ns]));
+    let wide = table(&kubectl_ok(&["get", "mconn", "-n", &env.ns, "-o", "wide"]));
+    let header: Vec<_> = plain[0].keys().cloned().collect();
+    let mut expected = vec!["AGE", "CONNECTOR", "NAME", "READY", "STATE", "TASKS"];
+    expected.sort();
+    assert_eq!(header, expected);
+    for (name, _, _, hs, ready, _, _, tasks_ready) in &cases {
+        let row = plain
+            .iter()
+            .find(|r| r["NAME"] == *name)
+            .unwrap_or_else(|| panic!("{name} listed"));
+        assert_eq!(row["CONNECTOR"], *name);
+        assert_eq!(row["STATE"], hs.to_string());
+        assert_eq!(row["TASKS"], *tasks_ready);
+        assert_eq!(row["READY"], *ready);
+        assert!(!row["AGE"].is_empty());
+        let w = wide.iter().find(|r| r["NAME"] == *name).unwrap();
+        assert_eq!(w["TYPE"], "sink");
+        assert_eq!(w["CLUSTER"], "redpanda");
+        assert_eq!(w["REASON"], hs.to_string());
+        let mc = env.get(name).await;
+        assert_eq!(
+            w["MESSAGE"],
+            condition(&mc, "Ready").unwrap().2,
+            "{name}: MESSAGE is the Ready message"
+        );
+    }
+
+    let metrics = env.metrics().await;
+    for (name, _, _, hs, ..) in &cases {
+        let line = format!(
+            r#"managed_connector_holistic_state{{namespace="{}",name="{name}",state="{hs}"}} 1"#,
+            env.ns
+        );
+        assert!(metrics.contains(&line), "missing {line}");
+    }
+    assert!(metrics.contains(&format!(
+        r#"managed_connector_tasks{{namespace="{}",name="degraded",state="FAILED"}} 1"#,
+        env.ns
+    )));
+    assert!(
+        metrics.contains(r#"managed_connector_token_requests_total{outcome="ok"} 1"#),
+        "one token for all"
+    );
+    assert!(metrics.contains("managed_connector_dataplane_request_duration_seconds_bucket"));
+    assert!(!metrics.contains("e2e-secret"));
+    assert_eq!(env.sim.counts().tokens_issued, 1);
+
+    let health = reqwest::get(format!("http://127.0.0.1:{}/readyz", env.metrics_port))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local control plane: hack/test"]
+async fn transitions_show_within_a_poll_and_emit_one_event_each() {
+    let env = Env::new("transitions", &[]).await;
+    env.sim.upsert(
+        "redpanda",
+        connector("orders", "RUNNING", &["RUNNING", "RUNNING"]),
+    );
+    env.watch_connector("orders").await;
+    env.wait_state("orders", HolisticState::Healthy, POLL + MARGIN)
+        .await;
+    let within = POLL + MARGIN;
+    let steps: [(&str, &[&str], HolisticState); 5] = [
+        ("RUNNING", &["RUNNING", "FAILED"], HolisticState::Degraded),
+        ("RUNNING", &["RUNNING", "RUNNING"], HolisticState::Healthy),
+        ("PAUSED", &["PAUSED", "PAUSED"], HolisticState::Paused),
+        (
+            "RESTARTING",
+            &["RESTARTING", "RESTARTING"],
+            HolisticState::Restarting,
+        ),
+        ("RUNNING", &["RUNNING", "RUNNING"], HolisticState::Healthy),
+    ];
+    for (state, tasks, hs) in steps {
+        env.sim.set_state("redpanda", "orders", state, tasks);
+        let started = Instant::now();
+        env.wait_state("orders", hs, within).await;
+        eprintln!("  → {hs} seen after {:?}", started.elapsed());
+        if hs == HolisticState::Degraded {
+            env.capture("orders", "transition-degraded");
+        }
+    }
+    // A few polls with nothing changing: no further Events.
+    env.wait_polls("orders", 2).await;
+    let events = env.events("orders").await;
+    let reasons: Vec<_> = events
+        .iter()
+        .map(|(t, r, n)| format!("{t}/{r}x{n}"))
+        .collect();
+    eprintln!("  events: {reasons:?}");
+    let total = |reason: &str| {
+        events
+            .iter()
+            .filter(|e| e.1 == reason)
+            .map(|e| e.2)
+            .sum::<i32>()
+    };
+    assert_eq!(total("Healthy"), 3, "{reasons:?}");
+    assert_eq!(total("Degraded"), 1, "{reasons:?}");
+    assert_eq!(total("Paused"), 1, "{reasons:?}");
+    assert_eq!(total("Restarting"), 1, "{reasons:?}");
+    assert!(
+        events
+            .iter()
+            .any(|(t, r, _)| t == "Warning" && r == "Degraded")
+    );
+    assert!(
+        events
+            .iter()
+            .all(|(t, r, _)| r != "Healthy" || t == "Normal")
+    );
+    assert_eq!(
+        events.iter().map(|e| e.2).sum::<i32>(),
+        6,
+        "nothing else: {reasons:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local control plane: hack/test"]
+async fn a_steady_connector_causes_no_status_writes() {
+    let env = Env::new("steady", &[]).await;
+    env.sim
+        .upsert("redpanda", connector("steady", "RUNNING", &["RUNNING"]));
+    env.watch_connector("steady").await;
+    let before = env
+        .wait_state("steady", HolisticState::Healthy, POLL + MARGIN)
+        .await;
+    let patches = |m: &str| {
+        m.lines()
+            .find(|l| l.starts_with("managed_connector_status_patches_total "))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .map(|v| v.to_string())
+    };
+    let metrics_before = patches(&env.metrics().await);
+    env.wait_polls("steady", 3).await;
+    let after = env.get("steady").await;
+    assert_eq!(
+        before.resource_version(),
+        after.resource_version(),
+        "no write in 3 polls"
+    );
+    assert_eq!(patches(&env.metrics().await), metrics_before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local control plane: hack/test"]
+async fn invalid_specs_are_refused_with_a_clear_message() {
+    let env = Env::new("invalid", &[]).await;
+    let cases = [
+        (
+            json!({"clusterName": "no spaces allowed"}),
+            "spec.clusterName",
+        ),
+        (json!({"clusterName": "x".repeat(129)}), "spec.clusterName"),
+        (
+            json!({"pollInterval": "1s"}),
+            "pollInterval must be at least 5s",
+        ),
+        (json!({"pollInterval": "soon"}), "spec.pollInterval"),
+        (
+            json!({"dataplane": {"url": "ftp://example.com"}}),
+            "url must be an absolute http:// or https:// URL",
+        ),
+        (
+            json!({"dataplane": {"url": "not a url"}}),
+            "url must be an absolute http:// or https:// URL",
+        ),
+        (
+            json!({"dataplane": {"credentialsSecretRef": {"name": "Not_A_Name"}}}),
+            "credentialsSecretRef.name",
+        ),
+        (
+            json!({"dataplane": {"credentialsSecretRef": {"name": "x", "namespace": "other"}}}),
+            "unknown field \"spec.dataplane.credentialsSecretRef.namespace\"",
+        ),
+        (json!({"connectorName": ""}), "spec.connectorName"),
+    ];
+    for (i, (spec, message)) in cases.iter().enumerate() {
+        let doc = json!({
+            "apiVersion": "connectors.dataplane.dev/v1alpha1",
+            "kind": "ManagedConnector",
+            "metadata": {"name": format!("bad-{i}"), "namespace": env.ns},
+            "spec": spec,
+        });
+        let file = root().join(format!("target/e2e/{}-bad-{i}.json", env.ns));
+        std::fs::write(&file, doc.to_string()).unwrap();
+        let out = kubectl(&["apply", "--validate=strict", "-f", file.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{spec} was accepted");
+        assert!(
+            stderr.contains(message),
+            "{spec}: expected {message:?} in: {stderr}"
+        );
+        eprintln!(
+            "  refused {spec}: {}",
+            stderr.lines().last().unwrap_or_default().trim()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local control plane: hack/test"]
+async fn probe_failures_get_their_conditions_and_events() {
+    let env = Env::new("failures", &["--not-found-grace-period", "8s"]).await;
+    env.sim
+        .upsert("redpanda", connector("exists", "RUNNING", &["RUNNING"]));
+    let secrets: Api<Secret> = Api::namespaced(env.client.clone(), &env.ns);
+    secrets
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "wrong"}, "stringData": {"client_id": "e2e", "client_secret": "guessed-wrong", "token_url": format!("{}/oauth/token", env.sim_url)}})).unwrap(),
+        )
+        .await
+        .unwrap();
+    let with = |secret: &str, extra: serde_json::Value| {
+        let mut spec = json!({"pollInterval": "5s", "connectorName": "exists", "dataplane": {"credentialsSecretRef": {"name": secret}}});
+        if let (Some(s), Some(e)) = (spec.as_object_mut(), extra.as_object()) {
+            s.extend(e.clone());
+        }
+        spec
+    };
+    env.apply("missing-secret", with("does-not-exist", json!({})))
+        .await;
+    env.apply("bad-credentials", with("wrong", json!({}))).await;
+    env.apply(
+        "wrong-cluster",
+        with("creds", json!({"clusterName": "nope"})),
+    )
+    .await;
+    env.apply(
+        "unknown-connector",
+        with("creds", json!({"connectorName": "never-created"})),
+    )
+    .await;
+
+    for (name, reason) in [
+        ("missing-secret", "CredentialsNotFound"),
+        ("bad-credentials", "CredentialsRejected"),
+        ("wrong-cluster", "ClusterNotFound"),
+    ] {
+        let mc = env
+            .wait_condition(name, "Synced", "False", reason, POLL + MARGIN)
+            .await;
+        assert_eq!(
+            cond(&mc, "Stalled"),
+            ("True".into(), reason.into()),
+            "{name}"
+        );
+        assert_eq!(cond(&mc, "Ready").0, "Unknown", "{name}: nothing known yet");
+        let message = condition(&mc, "Synced").unwrap().2;
+        assert!(
+            !message.contains("guessed-wrong"),
+            "secret in message: {message}"
+        );
+        let events = env.events(name).await;
+        assert!(
+            events.iter().any(|(t, r, _)| t == "Warning" && r == reason),
+            "{name}: {events:?}"
+        );
+        env.capture(name, name);
+        eprintln!("  {name}: Synced=False ({reason}): {message}");
+    }
+    let mc = env
+        .wait_condition(
+            "unknown-connector",
+            "Ready",
+            "False",
+            "ConnectorNotFound",
+            POLL + MARGIN,
+        )
+        .await;
+    assert_eq!(
+        cond(&mc, "Reconciling").0,
+        "True",
+        "within the grace period"
+    );
+    assert_eq!(cond(&mc, "Synced").0, "True");
+    env.capture("unknown-connector", "not-found-young");
+    let mc = env
+        .wait_for(
+            "unknown-connector",
+            Duration::from_secs(8) + POLL + MARGIN,
+            "Stalled after the grace period",
+            |mc| condition(mc, "Stalled").is_some_and(|c| c.0 == "True"),
+        )
+        .await;
+    assert_eq!(cond(&mc, "Reconciling").0, "False");
+    env.capture("unknown-connector", "not-found-stalled");
+
+    // A permission problem on a connector that was healthy keeps Ready as it was.
+    env.apply("forbidden", with("creds", json!({}))).await;
+    env.wait_state("forbidden", HolisticState::Healthy, POLL + MARGIN)
+        .await;
+    env.sim.set_faults(
+        "redpanda",
+        "exists",
+        Faults {
+            forbidden: true,
+            ..Default::default()
+        },
+    );
+    let mc = env
+        .wait_condition(
+            "forbidden",
+            "Synced",
+            "False",
+            "PermissionDenied",
+            POLL + MARGIN,
+        )
+        .await;
+    assert_eq!(cond(&mc, "Ready"), ("True".into(), "Healthy".into()));
+    assert_eq!(cond(&mc, "Stalled").0, "True");
+
+    // Fixing the Secret heals the resource without touching it.
+    secrets
+        .patch(
+            "wrong",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"stringData": {"client_secret": "e2e-secret"}})),
+        )
+        .await
+        .unwrap();
+    env.sim.set_faults("redpanda", "exists", Faults::default());
+    env.wait_state(
+        "bad-credentials",
+        HolisticState::Healthy,
+        Duration::from_secs(30) + POLL * 2 + MARGIN,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local control plane: hack/test"]
+async fn an_outage_keeps_the_last_known_state() {
+    let env = Env::new("outage", &[]).await;
+    env.sim.upsert(
+        "redpanda",
+        connector("orders", "RUNNING", &["RUNNING", "FAILED"]),
+    );
+    env.watch_connector("orders").await;
+    let known = env
+        .wait_state("orders", HolisticState::Degraded, POLL + MARGIN)
+        .await;
+    env.sim.set_global_faults(Faults {
+        status: Some(503),
+        ..Default::default()
+    });
+    let during = env
+        .wait_condition(
+            "orders",
+            "Synced",
+            "False",
+            "DataPlaneUnavailable",
+            POLL + MARGIN,
+        )
+        .await;
+    let (k, d) = (
+        known.status.clone().unwrap(),
+        during.status.clone().unwrap(),
+    );
+    assert_eq!(d.holistic_state, k.holistic_state);
+    assert_eq!(d.tasks, k.tasks);
+    assert_eq!(d.errors, k.errors);
+    assert_eq!(d.connector, k.connector);
+    assert_eq!(d.last_sync_time, k.last_sync_time);
+    assert_eq!(cond(&during, "Ready"), cond(&known, "Ready"));
+    assert_eq!(
+        cond(&during, "Stalled"),
+        cond(&known, "Stalled"),
+        "kstatus keeps its verdict"
+    );
+    env.capture("orders", "outage");
+    let events = env.events("orders").await;
+    assert!(
+        events
+            .iter()
+            .any(|(t, r, _)| t == "Warning" && r == "DataPlaneUnavailable"),
+        "{events:?}"
+    );
+    env.sim.set_global_faults(Faults::default());
+    env.wait_condition(
+        "orders",
+        "Synced",
+        "True",
+        "Synced",
+        Duration::from_secs(20),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local control plane: hack/test"]
+async fn a_restarted_operator_loses_nothing_and_repeats_no_event() {
+    let mut env = Env::new("restart", &[]).await;
+    env.sim.upsert(
+        "redpanda",
+        connector("orders", "RUNNING", &["RUNNING", "FAILED"]),
+    );
+    env.sim
+        .upsert("redpanda", connector("billing", "RUNNING", &["RUNNING"]));
+    env.watch_connector("orders").await;
+    env.watch_connector("billing").await;
+    env.wait_state("orders", HolisticState::Degraded, POLL + MARGIN)
+        .await;
+    let billing = env
+        .wait_state("billing", HolisticState::Healthy, POLL + MARGIN)
+        .await;
+    let events_before = (env.events("orders").await, env.events("billing").await);
+
+    env.stop_operator();
+    env.start_operator();
+    env.wait_polls("orders", 2).await;
+    env.wait_polls("billing", 2).await;
+
+    let events_after = (env.events("orders").await, env.events("billing").await);
+    assert_eq!(
+        events_before, events_after,
+        "no Event repeated after a restart"
+    );
+    let billing_after = env.get("billing").await;
+    assert_eq!(
+        billing.resource_version(),
+        billing_after.resource_version(),
+        "no status rewrite after a restart"
+    );
+    assert_eq!(billing.status, billing_after.status);
+    // It still follows changes.
+    env.sim
+        .set_state("redpanda", "orders", "RUNNING", &["RUNNING", "RUNNING"]);
+    env.wait_state("orders", HolisticState::Healthy, POLL + MARGIN)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local control plane: hack/test"]
+async fn suspend_stops_polling_and_resume_starts_it_again() {
+    let env = Env::new("suspend", &[]).await;
+    env.sim
+        .upsert("redpanda", connector("orders", "RUNNING", &["RUNNING"]));
+    env.watch_connector("orders").await;
+    env.wait_state("orders", HolisticState::Healthy, POLL + MARGIN)
+        .await;
+    env.apply("orders", json!({"pollInterval": "5s", "suspend": true, "dataplane": {"credentialsSecretRef": {"name": "creds"}}}))
+        .await;
+    let mc = env
+        .wait_condition("orders", "Ready", "False", "Suspended", POLL + MARGIN)
+        .await;
+    assert_eq!(
+        mc.status.as_ref().unwrap().holistic_state,
+        Some(HolisticState::Healthy),
+        "last known kept"
+    );
+    env.capture("orders", "suspended");
+    let polls = env.polls("orders");
+    tokio::time::sleep(POLL * 2 + MARGIN).await;
+    assert_eq!(
+        env.polls("orders"),
+        polls,
+        "no Data Plane call while suspended"
+    );
+    env.watch_connector("orders").await;
+    env.wait_condition("orders", "Ready", "True", "Healthy", POLL + MARGIN)
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local control plane: hack/test"]
+async fn a_deleted_resource_disappears_from_metrics() {
+    let env = Env::new("delete", &[]).await;
+    env.sim
+        .upsert("redpanda", connector("gone", "RUNNING", &["RUNNING"]));
+    env.watch_connector("gone").await;
+    env.wait_state("gone", HolisticState::Healthy, POLL + MARGIN)
+        .await;
+    assert!(env.metrics().await.contains(r#"name="gone""#));
+    env.api()
+        .delete("gone", &DeleteParams::default())
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(45);
+    while env.metrics().await.contains(r#"name="gone""#) {
+        assert!(
+            Instant::now() < deadline,
+            "series of a deleted resource still exported"
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}

@@ -428,7 +428,17 @@ fn connector(name: &str, state: &str, tasks: &[&str]) -> ConnectorScenario {
 async fn every_holistic_state_in_status_conditions_kubectl_and_metrics() {
     let env = Env::new("states", &[]).await;
     // name, connector state, tasks, holistic state, Ready, Stalled, Reconciling, tasksReady
-    let cases: [(&str, &str, &[&str], HolisticState, &str, &str, &str, &str); 9] = [
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        &'a [&'a str],
+        HolisticState,
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a str,
+    );
+    let cases: [Case; 9] = [
         (
             "healthy",
             "RUNNING",

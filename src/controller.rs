@@ -11,7 +11,7 @@ use crate::metrics::{Metrics, ResourceLabels};
 use crate::probe::{Failure, FailureKind, Observation};
 use crate::status::{self, Outcome, Settings, Subject};
 use futures::future::BoxFuture;
-use futures::{FutureExt, StreamExt};
+use futures::{FutureExt, StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Patch, PatchParams};
@@ -21,7 +21,7 @@ use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, predicates, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -260,6 +260,8 @@ pub struct Context {
     failures: Mutex<HashMap<String, u32>>,
     /// Resources that have per-resource metric series, to drop them when the resource goes.
     tracked: Mutex<HashSet<(String, String)>>,
+    /// Resources in the watch cache, for pacing (updated by the pruner).
+    watched: AtomicUsize,
 }
 
 impl Context {
@@ -272,7 +274,17 @@ impl Context {
             prober,
             failures: Mutex::default(),
             tracked: Mutex::default(),
+            watched: AtomicUsize::new(0),
         }
+    }
+
+    /// The shortest cycle in which every watched resource can be probed within the global request
+    /// rate, with a quarter of headroom for retries. Polling any faster would only queue reconciles
+    /// behind the rate limiter, and the ones queued last would starve.
+    pub fn min_cycle(&self) -> Duration {
+        let watched = self.watched.load(Ordering::Relaxed) as f64;
+        let rps = f64::from(self.prober.dataplane.max_requests_per_second().max(1));
+        Duration::from_secs_f64(watched / rps * 1.25)
     }
 
     fn note_result(&self, uid: &str, failed: bool) -> u32 {
@@ -287,14 +299,17 @@ impl Context {
         }
     }
 
-    /// Drops metric series and backoff state of resources that no longer exist.
+    /// Drops metric series and backoff state of resources that no longer exist, and counts the
+    /// watched resources for pacing.
     pub fn prune(&self, store: &Store<ManagedConnector>) {
-        let live: HashSet<(String, String)> = store
-            .state()
+        let objects = store.state();
+        self.watched.store(objects.len(), Ordering::Relaxed);
+        self.metrics.set_watched(objects.len());
+        let live: HashSet<(String, String)> = objects
             .iter()
             .map(|o| (o.namespace().unwrap_or_default(), o.name_any()))
             .collect();
-        let live_uids: HashSet<String> = store.state().iter().filter_map(|o| o.uid()).collect();
+        let live_uids: HashSet<String> = objects.iter().filter_map(|o| o.uid()).collect();
         let mut tracked = self.tracked.lock().unwrap_or_else(|e| e.into_inner());
         tracked.retain(|(namespace, name)| {
             let keep = live.contains(&(namespace.clone(), name.clone()));
@@ -334,9 +349,12 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
         name: name.clone(),
     };
     let mut stored = mc.status.clone();
+    // Never poll faster than the global rate allows for every watched resource: beyond that,
+    // reconciles would only queue behind the rate limiter and some would starve.
     let poll = mc
         .spec
-        .poll_interval(ctx.prober.config.default_poll_interval);
+        .poll_interval(ctx.prober.config.default_poll_interval)
+        .max(ctx.min_cycle());
 
     if mc.spec.suspend {
         let next = status::desired_status(
@@ -412,12 +430,9 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
         .as_ref()
         .is_some_and(|f| f.kind != FailureKind::ConnectorNotFound);
     let failures = ctx.note_result(&uid, counts_as_failure);
-    Ok(Action::requeue(next_poll(
-        failure.as_ref(),
-        failures,
-        poll,
-        rand::random::<f64>(),
-    )))
+    let next = next_poll(failure.as_ref(), failures, poll, rand::random::<f64>());
+    tracing::debug!(namespace, name, next_probe_in = ?next, "probed");
+    Ok(Action::requeue(next))
 }
 
 /// Writes `next` when it differs from `stored` (ignoring timestamps within the heartbeat) and
@@ -552,34 +567,41 @@ pub async fn run(
         None => Api::all(client),
     };
     let (reader, writer) = reflector::store();
+    // Readiness is taken from the watch stream itself (the initial list is complete) rather than
+    // from `Store::wait_until_ready`, whose signal wakes only one of several concurrent waiters.
+    let listed = Arc::new(tokio::sync::Notify::new());
+    let ready_flag = ready.clone();
+    let listed_tx = listed.clone();
     let stream = watcher(api, watcher::Config::default().any_semantic())
         .default_backoff()
+        .inspect_ok(move |event| {
+            if matches!(event, watcher::Event::InitDone) {
+                ready_flag.store(true, Ordering::SeqCst);
+                listed_tx.notify_one();
+            }
+        })
         .reflect(writer)
         .applied_objects()
         .predicate_filter(predicates::generation, Default::default());
 
     let store = reader.clone();
-    let ready_flag = ready.clone();
     let pruner_ctx = ctx.clone();
     tokio::spawn(async move {
-        // kube-runtime's readiness signal wakes only one of several concurrent waiters (the
-        // controller is one), so ask again every second instead of waiting once.
-        loop {
-            match tokio::time::timeout(Duration::from_secs(1), store.wait_until_ready()).await {
-                Ok(Ok(())) => break,
-                Ok(Err(_)) => return,
-                Err(_) => continue,
-            }
-        }
-        ready_flag.store(true, Ordering::SeqCst);
-        tracing::info!(
-            resources = store.state().len(),
-            "watch cache filled; reconciling"
-        );
         let mut tick = tokio::time::interval(Duration::from_secs(30));
+        let mut announced = false;
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = listed.notified() => {}
+                _ = tick.tick() => {}
+            }
             pruner_ctx.prune(&store);
+            if !announced && ready.load(Ordering::SeqCst) {
+                announced = true;
+                tracing::info!(
+                    resources = pruner_ctx.watched.load(Ordering::Relaxed),
+                    "watch cache filled; reconciling"
+                );
+            }
         }
     });
 

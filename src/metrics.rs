@@ -69,6 +69,7 @@ pub struct Metrics {
     token_requests: Family<OutcomeLabels, Counter>,
     status_patches: Counter,
     events: Family<ReasonLabels, Counter>,
+    watched: Gauge,
 }
 
 impl Metrics {
@@ -87,6 +88,7 @@ impl Metrics {
             token_requests: Family::default(),
             status_patches: Counter::default(),
             events: Family::default(),
+            watched: Gauge::default(),
         };
         let r = registry.sub_registry_with_prefix("managed_connector");
         r.register(
@@ -129,6 +131,11 @@ impl Metrics {
             "status_patches",
             "Status writes to the Kubernetes API server",
             m.status_patches.clone(),
+        );
+        r.register(
+            "watched_resources",
+            "ManagedConnectors in the operator's watch cache",
+            m.watched.clone(),
         );
         r.register(
             "events",
@@ -213,6 +220,11 @@ impl Metrics {
     /// Counts one status write.
     pub fn status_patch(&self) {
         self.status_patches.inc();
+    }
+
+    /// Sets the number of watched resources.
+    pub fn set_watched(&self, n: usize) {
+        self.watched.set(n as i64);
     }
 
     /// Counts one published Event.

@@ -444,6 +444,11 @@ impl DataplaneClient {
         })
     }
 
+    /// The global request rate limit.
+    pub fn max_requests_per_second(&self) -> u32 {
+        self.config.max_requests_per_second
+    }
+
     /// The token cache (shared with other sources that use the same credentials).
     pub fn tokens(&self) -> &TokenCache {
         &self.tokens

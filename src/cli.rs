@@ -5,6 +5,7 @@ use crate::controller::{self, Context, OperatorConfig, Prober, SecretCache};
 use crate::crd::parse_go_duration;
 use crate::dataplane::auth::{AuthDefaults, DEFAULT_AUDIENCE, DEFAULT_TOKEN_URL};
 use crate::dataplane::{ClientConfig, DataplaneClient};
+use crate::leader::{ElectionConfig, Leadership};
 use crate::metrics::Metrics;
 use crate::server::{self, ServerState};
 use crate::status::Settings;
@@ -15,7 +16,7 @@ use kube::runtime::events::Reporter;
 use prometheus_client::registry::Registry;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use url::Url;
 
@@ -111,6 +112,29 @@ pub struct RunArgs {
     /// Log filter in RUST_LOG syntax, e.g. `info` or `managed_connector_operator=debug,kube=warn`.
     #[arg(long, env = "MCO_LOG_LEVEL", default_value = "info")]
     pub log_level: String,
+
+    /// Elect a leader through a Lease so that several replicas can run: only the leader polls
+    /// and writes; a standby takes over when the leader's Lease expires.
+    #[arg(long, env = "MCO_LEADER_ELECTION", default_value_t = false)]
+    pub leader_election: bool,
+
+    /// Namespace of the leader Lease (default: the Pod's namespace from POD_NAMESPACE, else
+    /// `default`).
+    #[arg(long, env = "MCO_LEADER_ELECTION_NAMESPACE")]
+    pub leader_election_namespace: Option<String>,
+
+    /// Name of the leader Lease.
+    #[arg(
+        long,
+        env = "MCO_LEADER_ELECTION_LEASE_NAME",
+        default_value = "managed-connector-operator"
+    )]
+    pub leader_election_lease_name: String,
+
+    /// How long a leader's Lease stays valid without renewal: the longest a standby waits to take
+    /// over from a leader that died.
+    #[arg(long, env = "MCO_LEADER_ELECTION_LEASE_DURATION", default_value = "15s", value_parser = parse_duration)]
+    pub leader_election_lease_duration: Duration,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -160,6 +184,27 @@ impl RunArgs {
             default_poll_interval: self.poll_interval,
             namespace: self.namespace.clone(),
         }
+    }
+
+    /// The leader election these flags ask for, if any.
+    pub fn election_config(&self) -> Option<ElectionConfig> {
+        if !self.leader_election {
+            return None;
+        }
+        let host = std::env::var("POD_NAME")
+            .or_else(|_| std::env::var("HOSTNAME"))
+            .unwrap_or_else(|_| "managed-connector-operator".into());
+        Some(ElectionConfig {
+            namespace: self
+                .leader_election_namespace
+                .clone()
+                .or_else(|| std::env::var("POD_NAMESPACE").ok())
+                .unwrap_or_else(|| "default".into()),
+            lease_name: self.leader_election_lease_name.clone(),
+            // Unique per process, so a restarted Pod with the same name is a new candidate.
+            identity: format!("{host}-{:08x}", rand::random::<u32>()),
+            lease_duration_seconds: self.leader_election_lease_duration.as_secs().max(2),
+        })
     }
 
     /// Limits of the Data Plane client these flags describe.
@@ -226,6 +271,47 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             .await
     });
 
+    // SIGTERM/SIGINT, observed once and shared by every phase below.
+    let (signal_tx, mut signal_rx) = tokio::sync::watch::channel(None::<&'static str>);
+    tokio::spawn(async move {
+        let _ = signal_tx.send(Some(shutdown_signal().await));
+    });
+
+    let mut leadership = None;
+    if let Some(election) = args.election_config() {
+        let mut lease = Leadership::join(ctx.client.clone(), &election)
+            .await
+            .with_context(|| {
+                format!(
+                    "joining leader election on Lease {}/{} (needs get, create, update and patch on leases)",
+                    election.namespace, election.lease_name
+                )
+            })?;
+        // A standby is healthy and ready: it is what keeps a rollout or a node drain safe.
+        ready.store(true, Ordering::SeqCst);
+        tracing::info!(
+            identity = election.identity,
+            lease = election.lease_name,
+            "standing by until this replica holds the Lease"
+        );
+        tokio::select! {
+            acquired = lease.acquired() => {
+                if !acquired {
+                    anyhow::bail!("leader election ended before this replica became the leader");
+                }
+            }
+            _ = signal_rx.wait_for(Option::is_some) => {
+                lease.release().await;
+                let _ = stop_tx.send(true);
+                server.await.context("HTTP server task")?.context("HTTP server")?;
+                return Ok(());
+            }
+        }
+        tracing::info!(identity = election.identity, "became the leader");
+        ready.store(false, Ordering::SeqCst);
+        leadership = Some(lease);
+    }
+
     let mut controller_stop = stop_rx;
     // Reconciles are mostly waiting (rate limiter, Data Plane): allow several per request slot.
     let concurrency = args.max_concurrent_requests.saturating_mul(4);
@@ -233,19 +319,39 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         let _ = controller_stop.wait_for(|s| *s).await;
     });
     tokio::pin!(controller);
+    let lost = async {
+        match leadership.as_mut() {
+            Some(lease) => lease.lost().await,
+            None => std::future::pending().await,
+        }
+    };
+    let mut lost_lease = false;
     tokio::select! {
         _ = &mut controller => {}
-        signal = shutdown_signal() => {
+        signal = signal_rx.wait_for(Option::is_some) => {
+            let signal = signal.ok().and_then(|s| *s).unwrap_or("signal");
             tracing::info!(signal, "shutting down: finishing reconciles in flight");
+            let _ = stop_tx.send(true);
+            controller.await;
+        }
+        _ = lost => {
+            tracing::error!("lost the leader Lease: stopping so that only the new leader writes");
+            lost_lease = true;
             let _ = stop_tx.send(true);
             controller.await;
         }
     }
     let _ = stop_tx.send(true);
+    if let Some(lease) = leadership {
+        lease.release().await;
+    }
     server
         .await
         .context("HTTP server task")?
         .context("HTTP server")?;
+    if lost_lease {
+        anyhow::bail!("lost the leader Lease");
+    }
     Ok(())
 }
 

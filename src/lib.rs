@@ -10,6 +10,7 @@ pub mod controller;
 pub mod crd;
 pub mod dataplane;
 pub mod health;
+pub mod leader;
 pub mod metrics;
 pub mod probe;
 pub mod server;

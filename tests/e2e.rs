@@ -137,12 +137,17 @@ impl Env {
     }
 
     fn start_operator(&mut self) {
+        self.operator = Some(self.spawn_operator(self.metrics_port, &self.log));
+    }
+
+    /// An operator process with this environment's flags (a second one is a second replica).
+    fn spawn_operator(&self, metrics_port: u16, log: &PathBuf) -> Child {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(&self.log)
+            .open(log)
             .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_managed-connector-operator"))
+        Command::new(env!("CARGO_BIN_EXE_managed-connector-operator"))
             .args([
                 "run",
                 "--namespace",
@@ -150,10 +155,7 @@ impl Env {
                 "--dataplane-url",
                 &self.sim_url,
             ])
-            .args([
-                "--metrics-addr",
-                &format!("127.0.0.1:{}", self.metrics_port),
-            ])
+            .args(["--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
             .args([
                 "--log-format",
                 "json",
@@ -164,8 +166,7 @@ impl Env {
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log))
             .spawn()
-            .expect("operator starts");
-        self.operator = Some(child);
+            .expect("operator starts")
     }
 
     /// SIGTERM, and wait for a graceful exit.
@@ -303,16 +304,7 @@ impl Env {
     }
 
     async fn metrics(&self) -> String {
-        let url = format!("http://127.0.0.1:{}/metrics", self.metrics_port);
-        for _ in 0..50 {
-            if let Ok(r) = reqwest::get(&url).await
-                && let Ok(text) = r.text().await
-            {
-                return text;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("no /metrics at {url}");
+        metrics_at(self.metrics_port).await
     }
 
     /// Waits until the simulator has answered `n` more status requests for `connector`.
@@ -362,6 +354,26 @@ impl Drop for Env {
             let _ = child.wait();
         }
     }
+}
+
+async fn metrics_at(port: u16) -> String {
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    for _ in 0..50 {
+        if let Ok(r) = reqwest::get(&url).await
+            && let Ok(text) = r.text().await
+        {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no /metrics at {url}");
+}
+
+fn metric_value(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(name) && !l.starts_with('#'))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
 }
 
 fn condition(mc: &ManagedConnector, type_: &str) -> Option<(String, String, String)> {
@@ -1058,5 +1070,102 @@ async fn a_deleted_resource_disappears_from_metrics() {
             "series of a deleted resource still exported"
         );
         tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local control plane: hack/test"]
+async fn a_standby_takes_over_when_the_leader_dies() {
+    let lease_ns = format!("e2e-leader-lease-{}", rand::random::<u32>() % 100_000);
+    kubectl_ok(&["create", "namespace", &lease_ns]);
+    let args = [
+        "--leader-election",
+        "--leader-election-namespace",
+        &lease_ns,
+        "--leader-election-lease-duration",
+        "4s",
+    ];
+    let mut env = Env::new("leader", &args).await;
+    let standby_port = free_port();
+    let standby_log = env.log.with_extension("standby.log");
+    let mut standby = env.spawn_operator(standby_port, &standby_log);
+
+    env.sim
+        .upsert("redpanda", connector("orders", "RUNNING", &["RUNNING"]));
+    env.watch_connector("orders").await;
+    env.wait_state("orders", HolisticState::Healthy, POLL + MARGIN)
+        .await;
+    env.wait_polls("orders", 1).await;
+    // Exactly one replica reconciles.
+    let (first, second) = (env.metrics().await, metrics_at(standby_port).await);
+    let reconciles = |m: &str| metric_value(m, "managed_connector_reconciles_total");
+    let first_leads = reconciles(&first) > 0.0;
+    assert!(
+        first_leads != (reconciles(&second) > 0.0),
+        "one leader: {} vs {}",
+        reconciles(&first),
+        reconciles(&second)
+    );
+    let holder = kubectl_ok(&[
+        "get",
+        "lease",
+        "managed-connector-operator",
+        "-n",
+        &lease_ns,
+        "-o",
+        "jsonpath={.spec.holderIdentity}",
+    ]);
+    eprintln!(
+        "  leader: {} ({holder})",
+        if first_leads { "first" } else { "second" }
+    );
+
+    // Kill the leader without a chance to release the Lease.
+    let killed = Instant::now();
+    if first_leads {
+        let mut leader = env.operator.take().unwrap();
+        leader.kill().unwrap();
+        leader.wait().unwrap();
+    } else {
+        standby.kill().unwrap();
+        standby.wait().unwrap();
+    }
+    env.sim
+        .set_state("redpanda", "orders", "RUNNING", &["RUNNING", "FAILED"]);
+    env.wait_state(
+        "orders",
+        HolisticState::Degraded,
+        Duration::from_secs(4) + POLL + MARGIN * 2,
+    )
+    .await;
+    eprintln!(
+        "  the survivor reported Degraded {:?} after the leader died",
+        killed.elapsed()
+    );
+    let new_holder = kubectl_ok(&[
+        "get",
+        "lease",
+        "managed-connector-operator",
+        "-n",
+        &lease_ns,
+        "-o",
+        "jsonpath={.spec.holderIdentity}",
+    ]);
+    assert_ne!(holder, new_holder, "the Lease changed hands");
+    let events = env.events("orders").await;
+    let total = |reason: &str| {
+        events
+            .iter()
+            .filter(|e| e.1 == reason)
+            .map(|e| e.2)
+            .sum::<i32>()
+    };
+    assert_eq!(
+        (total("Healthy"), total("Degraded")),
+        (1, 1),
+        "no duplicate Event: {events:?}"
+    );
+    if first_leads {
+        let _ = standby.kill();
     }
 }

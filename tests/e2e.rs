@@ -1167,5 +1167,6 @@ async fn a_standby_takes_over_when_the_leader_dies() {
     );
     if first_leads {
         let _ = standby.kill();
+        let _ = standby.wait();
     }
 }

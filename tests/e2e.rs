@@ -1088,7 +1088,8 @@ async fn a_standby_takes_over_when_the_leader_dies() {
     let mut env = Env::new("leader", &args).await;
     let standby_port = free_port();
     let standby_log = env.log.with_extension("standby.log");
-    let mut standby = env.spawn_operator(standby_port, &standby_log);
+    let standby = env.spawn_operator(standby_port, &standby_log);
+    let mut replicas = vec![env.operator.take().expect("first replica"), standby];
 
     env.sim
         .upsert("redpanda", connector("orders", "RUNNING", &["RUNNING"]));
@@ -1122,14 +1123,9 @@ async fn a_standby_takes_over_when_the_leader_dies() {
 
     // Kill the leader without a chance to release the Lease.
     let killed = Instant::now();
-    if first_leads {
-        let mut leader = env.operator.take().unwrap();
-        leader.kill().unwrap();
-        leader.wait().unwrap();
-    } else {
-        standby.kill().unwrap();
-        standby.wait().unwrap();
-    }
+    let leader = &mut replicas[if first_leads { 0 } else { 1 }];
+    leader.kill().unwrap();
+    leader.wait().unwrap();
     env.sim
         .set_state("redpanda", "orders", "RUNNING", &["RUNNING", "FAILED"]);
     env.wait_state(
@@ -1165,8 +1161,8 @@ async fn a_standby_takes_over_when_the_leader_dies() {
         (1, 1),
         "no duplicate Event: {events:?}"
     );
-    if first_leads {
-        let _ = standby.kill();
-        let _ = standby.wait();
+    for mut replica in replicas {
+        let _ = replica.kill();
+        let _ = replica.wait();
     }
 }

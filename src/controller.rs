@@ -365,6 +365,7 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
             &settings,
         );
         apply(&mc, &ctx, stored.as_ref(), next, &settings).await?;
+        ctx.metrics.set_ready(&who, false);
         ctx.note_result(&uid, false);
         return Ok(Action::await_change());
     }
@@ -419,6 +420,12 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
                 .as_ref()
                 .map(|_| crate::health::TaskCounts::of(next.tasks.iter().map(|t| t.state.as_str())))
         }),
+    );
+    ctx.metrics.set_ready(
+        &who,
+        next.conditions
+            .iter()
+            .any(|c| c.type_ == status::READY && c.status == "True"),
     );
     ctx.tracked
         .lock()

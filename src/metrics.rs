@@ -60,6 +60,7 @@ const TASK_STATES: [&str; 6] = [
 #[derive(Clone)]
 pub struct Metrics {
     holistic_state: Family<StateLabels, Gauge>,
+    ready: Family<ResourceLabels, Gauge>,
     tasks: Family<StateLabels, Gauge>,
     dataplane_requests: Family<OutcomeLabels, Counter>,
     dataplane_latency: Histogram,
@@ -77,6 +78,7 @@ impl Metrics {
     pub fn new(registry: &mut Registry) -> Self {
         let m = Metrics {
             holistic_state: Family::default(),
+            ready: Family::default(),
             tasks: Family::default(),
             dataplane_requests: Family::default(),
             dataplane_latency: Histogram::new([
@@ -95,6 +97,11 @@ impl Metrics {
             "holistic_state",
             "Holistic state of each ManagedConnector: 1 for the current state, 0 for the others",
             m.holistic_state.clone(),
+        );
+        r.register(
+            "ready",
+            "1 when the ManagedConnector's Ready condition is True, else 0",
+            m.ready.clone(),
         );
         r.register(
             "tasks",
@@ -175,8 +182,14 @@ impl Metrics {
         }
     }
 
+    /// Records whether a resource is Ready.
+    pub fn set_ready(&self, who: &ResourceLabels, ready: bool) {
+        self.ready.get_or_create(who).set(i64::from(ready));
+    }
+
     /// Drops every series of a resource that no longer exists.
     pub fn forget(&self, who: &ResourceLabels) {
+        self.ready.remove(who);
         for s in HolisticState::ALL {
             self.holistic_state.remove(&state_labels(who, s.as_str()));
         }

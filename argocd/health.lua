@@ -90,6 +90,9 @@ if stalled ~= nil and stalled.status == "True" then
   hs.status = "Degraded"
   if stalled.reason == status.holisticState then
     hs.message = summary(status)
+    if synced ~= nil and synced.status == "False" then
+      hs.message = hs.message .. " (last probe failed: " .. text(synced.reason) .. ")"
+    end
   else
     hs.message = text(stalled.reason) .. ": " .. text(stalled.message)
   end

@@ -23,7 +23,13 @@ build() {
       ;;
     helm)
       dir="$root/hack/helm"; pkg="helm.sh/helm/v3/cmd/helm"
+      # As helm's Makefile does: version, and the Kubernetes minor of its client-go for the
+      # default capabilities of `helm template` and `helm lint`.
+      local kminor; kminor=$(cd "$dir" && go list -m -f '{{.Version}}' k8s.io/client-go | cut -d. -f2)
       ldflags="-X helm.sh/helm/v3/internal/version.version=$(cd "$dir" && go list -m -f '{{.Version}}' helm.sh/helm/v3)"
+      for pkg_var in pkg/chartutil pkg/lint/rules; do
+        ldflags="$ldflags -X helm.sh/helm/v3/$pkg_var.k8sVersionMajor=1 -X helm.sh/helm/v3/$pkg_var.k8sVersionMinor=$kminor"
+      done
       ;;
     *) echo "hack/tools.sh: unknown tool $tool" >&2; exit 2 ;;
   esac

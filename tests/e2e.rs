@@ -3,438 +3,16 @@
 //! plane up (`cargo test --test e2e -- --ignored`). Each test has its own namespace, simulator and
 //! operator process (`--namespace`), so they run in parallel.
 
-use k8s_openapi::api::core::v1::{Namespace, Secret};
-use k8s_openapi::api::events::v1::Event;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
-use kube::{Client, ResourceExt};
-use managed_connector_operator::crd::{HolisticState, ManagedConnector};
-use managed_connector_operator::sim::Sim;
-use managed_connector_operator::sim::scenario::{ConnectorScenario, Faults, Scenario};
+mod common;
+
+use common::*;
+use k8s_openapi::api::core::v1::Secret;
+use kube::ResourceExt;
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use managed_connector_operator::crd::HolisticState;
+use managed_connector_operator::sim::scenario::Faults;
 use serde_json::json;
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-const POLL: Duration = Duration::from_secs(5);
-/// A transition must show within one poll interval; this margin covers the API round trips.
-const MARGIN: Duration = Duration::from_secs(3);
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn kubectl(args: &[&str]) -> std::process::Output {
-    Command::new("kubectl")
-        .args(args)
-        .output()
-        .expect("kubectl runs")
-}
-
-fn kubectl_ok(args: &[&str]) -> String {
-    let out = kubectl(args);
-    assert!(
-        out.status.success(),
-        "kubectl {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn install_crd() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let crd = root().join("crds");
-        kubectl_ok(&[
-            "apply",
-            "--server-side",
-            "--force-conflicts",
-            "-f",
-            crd.to_str().unwrap(),
-        ]);
-        kubectl_ok(&[
-            "wait",
-            "--for=condition=Established",
-            "--timeout=60s",
-            "crd/managedconnectors.connectors.dataplane.dev",
-        ]);
-    });
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// One test's world.
-struct Env {
-    client: Client,
-    ns: String,
-    sim: Sim,
-    sim_url: String,
-    operator: Option<Child>,
-    operator_args: Vec<String>,
-    metrics_port: u16,
-    log: PathBuf,
-}
-
-const SCENARIO: &str =
-    "auth: {clients: [{clientId: e2e, clientSecret: e2e-secret}]}\nclusters: {redpanda: {}}\n";
-
-impl Env {
-    async fn new(name: &str, extra_args: &[&str]) -> Env {
-        managed_connector_operator::dataplane::install_crypto_provider();
-        install_crd();
-        let client = Client::try_default()
-            .await
-            .expect("KUBECONFIG points at the test control plane");
-        let ns = format!("e2e-{name}-{}", rand::random::<u32>() % 100_000);
-        let namespaces: Api<Namespace> = Api::all(client.clone());
-        namespaces
-            .create(
-                &PostParams::default(),
-                &serde_json::from_value(json!({"metadata": {"name": ns}})).unwrap(),
-            )
-            .await
-            .expect("namespace created");
-        let sim = Sim::new(Scenario::parse(SCENARIO).unwrap());
-        let addr = sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
-        let sim_url = format!("http://{addr}");
-        let secrets: Api<Secret> = Api::namespaced(client.clone(), &ns);
-        secrets
-            .create(
-                &PostParams::default(),
-                &serde_json::from_value(json!({
-                    "metadata": {"name": "creds"},
-                    "stringData": {"client_id": "e2e", "client_secret": "e2e-secret", "token_url": format!("{sim_url}/oauth/token")}
-                }))
-                .unwrap(),
-            )
-            .await
-            .expect("secret created");
-        let dir = root().join("target/e2e");
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut env = Env {
-            client,
-            sim,
-            sim_url,
-            operator: None,
-            operator_args: extra_args.iter().map(|s| s.to_string()).collect(),
-            metrics_port: free_port(),
-            log: dir.join(format!("{ns}.log")),
-            ns,
-        };
-        env.start_operator();
-        eprintln!(
-            "[{name}] namespace {} · operator log {}",
-            env.ns,
-            env.log.display()
-        );
-        env
-    }
-
-    fn start_operator(&mut self) {
-        self.operator = Some(self.spawn_operator(self.metrics_port, &self.log));
-    }
-
-    /// An operator process with this environment's flags (a second one is a second replica).
-    fn spawn_operator(&self, metrics_port: u16, log: &PathBuf) -> Child {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .unwrap();
-        Command::new(env!("CARGO_BIN_EXE_managed-connector-operator"))
-            .args([
-                "run",
-                "--namespace",
-                &self.ns,
-                "--dataplane-url",
-                &self.sim_url,
-            ])
-            .args(["--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
-            .args([
-                "--log-format",
-                "json",
-                "--log-level",
-                "info,managed_connector_operator=debug",
-            ])
-            .args(&self.operator_args)
-            .stdout(Stdio::from(log.try_clone().unwrap()))
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("operator starts")
-    }
-
-    /// SIGTERM, and wait for a graceful exit.
-    fn stop_operator(&mut self) {
-        if let Some(mut child) = self.operator.take() {
-            let _ = Command::new("kill")
-                .args(["-TERM", &child.id().to_string()])
-                .status();
-            let deadline = Instant::now() + Duration::from_secs(15);
-            while Instant::now() < deadline {
-                if let Ok(Some(status)) = child.try_wait() {
-                    assert!(
-                        status.success(),
-                        "operator exited with {status} after SIGTERM"
-                    );
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            let _ = child.kill();
-            panic!("operator did not stop within 15s of SIGTERM");
-        }
-    }
-
-    fn api(&self) -> Api<ManagedConnector> {
-        Api::namespaced(self.client.clone(), &self.ns)
-    }
-
-    async fn apply(&self, name: &str, spec: serde_json::Value) {
-        let mc = json!({
-            "apiVersion": "connectors.dataplane.dev/v1alpha1",
-            "kind": "ManagedConnector",
-            "metadata": {"name": name},
-            "spec": spec,
-        });
-        self.api()
-            .patch(name, &PatchParams::apply("e2e").force(), &Patch::Apply(&mc))
-            .await
-            .unwrap_or_else(|e| panic!("apply {name}: {e}"));
-    }
-
-    /// A resource for connector `name` using the namespace's credentials Secret.
-    async fn watch_connector(&self, name: &str) {
-        self.apply(
-            name,
-            json!({"pollInterval": "5s", "dataplane": {"credentialsSecretRef": {"name": "creds"}}}),
-        )
-        .await;
-    }
-
-    async fn get(&self, name: &str) -> ManagedConnector {
-        self.api()
-            .get(name)
-            .await
-            .unwrap_or_else(|e| panic!("get {name}: {e}"))
-    }
-
-    async fn wait_for(
-        &self,
-        name: &str,
-        within: Duration,
-        what: &str,
-        pred: impl Fn(&ManagedConnector) -> bool,
-    ) -> ManagedConnector {
-        let deadline = Instant::now() + within;
-        loop {
-            let mc = self.get(name).await;
-            if pred(&mc) {
-                return mc;
-            }
-            if Instant::now() > deadline {
-                panic!(
-                    "{}/{name}: not {what} within {within:?}; status:\n{}\noperator log: {}",
-                    self.ns,
-                    serde_json::to_string_pretty(&mc.status).unwrap(),
-                    self.log.display()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
-    async fn wait_state(
-        &self,
-        name: &str,
-        state: HolisticState,
-        within: Duration,
-    ) -> ManagedConnector {
-        self.wait_for(name, within, &format!("{state}"), |mc| {
-            mc.status.as_ref().and_then(|s| s.holistic_state) == Some(state)
-        })
-        .await
-    }
-
-    async fn wait_condition(
-        &self,
-        name: &str,
-        type_: &str,
-        status: &str,
-        reason: &str,
-        within: Duration,
-    ) -> ManagedConnector {
-        self.wait_for(
-            name,
-            within,
-            &format!("{type_}={status} ({reason})"),
-            |mc| condition(mc, type_).is_some_and(|c| c.0 == status && c.1 == reason),
-        )
-        .await
-    }
-
-    /// Events published for one resource: (type, reason, times).
-    async fn events(&self, name: &str) -> Vec<(String, String, i32)> {
-        let api: Api<Event> = Api::namespaced(self.client.clone(), &self.ns);
-        let mut events: Vec<_> = api
-            .list(&ListParams::default())
-            .await
-            .unwrap()
-            .items
-            .into_iter()
-            .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
-            .collect();
-        events.sort_by_key(|e| e.event_time.as_ref().map(|t| t.0));
-        events
-            .into_iter()
-            .map(|e| {
-                let times = e.series.as_ref().map(|s| s.count).unwrap_or(1);
-                (
-                    e.type_.unwrap_or_default(),
-                    e.reason.unwrap_or_default(),
-                    times,
-                )
-            })
-            .collect()
-    }
-
-    async fn metrics(&self) -> String {
-        metrics_at(self.metrics_port).await
-    }
-
-    /// Waits until the simulator has answered `n` more status requests for `connector`.
-    async fn wait_polls(&self, connector: &str, n: u64) {
-        let start = self.polls(connector);
-        let deadline = Instant::now() + POLL * (n as u32 + 2) + MARGIN;
-        while self.polls(connector) < start + n {
-            assert!(
-                Instant::now() < deadline,
-                "{connector}: fewer than {n} polls; log {}",
-                self.log.display()
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
-    fn polls(&self, connector: &str) -> u64 {
-        self.sim
-            .counts()
-            .by_connector
-            .get(connector)
-            .copied()
-            .unwrap_or(0)
-    }
-
-    /// Captures the object as `kubectl get -o yaml` shows it, for the Argo CD and kstatus tests.
-    fn capture(&self, name: &str, as_file: &str) {
-        let yaml = kubectl_ok(&[
-            "get",
-            "managedconnector",
-            name,
-            "-n",
-            &self.ns,
-            "-o",
-            "yaml",
-        ]);
-        let dir = root().join("target/captured");
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(format!("{as_file}.yaml")), yaml).unwrap();
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.operator.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-async fn metrics_at(port: u16) -> String {
-    let url = format!("http://127.0.0.1:{port}/metrics");
-    for _ in 0..50 {
-        if let Ok(r) = reqwest::get(&url).await
-            && let Ok(text) = r.text().await
-        {
-            return text;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no /metrics at {url}");
-}
-
-fn metric_value(text: &str, name: &str) -> f64 {
-    text.lines()
-        .filter(|l| l.starts_with(name) && !l.starts_with('#'))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
-}
-
-fn condition(mc: &ManagedConnector, type_: &str) -> Option<(String, String, String)> {
-    mc.status
-        .as_ref()?
-        .conditions
-        .iter()
-        .find(|c| c.type_ == type_)
-        .map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
-}
-
-fn cond(mc: &ManagedConnector, type_: &str) -> (String, String) {
-    let c = condition(mc, type_)
-        .unwrap_or_else(|| panic!("{} has no {type_} condition", mc.name_any()));
-    (c.0, c.1)
-}
-
-/// Parses `kubectl get` table output by the header's column positions.
-fn table(output: &str) -> Vec<BTreeMap<String, String>> {
-    let mut lines = output.lines();
-    let header = lines.next().expect("header");
-    let mut starts = Vec::new();
-    let mut prev_space = true;
-    for (i, ch) in header.char_indices() {
-        if ch != ' ' && prev_space {
-            starts.push(i);
-        }
-        prev_space = ch == ' ';
-    }
-    let names: Vec<String> = starts
-        .iter()
-        .enumerate()
-        .map(|(k, &s)| {
-            header[s..starts.get(k + 1).copied().unwrap_or(header.len())]
-                .trim()
-                .to_string()
-        })
-        .collect();
-    lines
-        .map(|line| {
-            names
-                .iter()
-                .enumerate()
-                .map(|(k, name)| {
-                    let s = starts[k].min(line.len());
-                    let e = if k + 1 == names.len() {
-                        line.len()
-                    } else {
-                        starts[k + 1].min(line.len())
-                    };
-                    (name.clone(), line[s..e].trim().to_string())
-                })
-                .collect()
-        })
-        .collect()
-}
-
-fn connector(name: &str, state: &str, tasks: &[&str]) -> ConnectorScenario {
-    ConnectorScenario::new(name, state, tasks)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the local control plane: hack/test"]
 async fn every_holistic_state_in_status_conditions_kubectl_and_metrics() {
@@ -1076,12 +654,22 @@ async fn a_deleted_resource_disappears_from_metrics() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the local control plane: hack/test"]
 async fn a_standby_takes_over_when_the_leader_dies() {
-    let lease_ns = format!("e2e-leader-lease-{}", rand::random::<u32>() % 100_000);
-    kubectl_ok(&["create", "namespace", &lease_ns]);
+    // Under the chart's RBAC, Leases may only live in the release namespace.
+    let lease_ns = match std::env::var("E2E_LEASE_NAMESPACE") {
+        Ok(ns) => ns,
+        Err(_) => {
+            let ns = format!("e2e-leader-lease-{}", rand::random::<u32>() % 100_000);
+            kubectl_ok(&["create", "namespace", &ns]);
+            ns
+        }
+    };
+    let lease_name = format!("e2e-leader-{}", rand::random::<u32>() % 100_000);
     let args = [
         "--leader-election",
         "--leader-election-namespace",
         &lease_ns,
+        "--leader-election-lease-name",
+        &lease_name,
         "--leader-election-lease-duration",
         "4s",
     ];
@@ -1110,7 +698,7 @@ async fn a_standby_takes_over_when_the_leader_dies() {
     let holder = kubectl_ok(&[
         "get",
         "lease",
-        "managed-connector-operator",
+        &lease_name,
         "-n",
         &lease_ns,
         "-o",
@@ -1141,7 +729,7 @@ async fn a_standby_takes_over_when_the_leader_dies() {
     let new_holder = kubectl_ok(&[
         "get",
         "lease",
-        "managed-connector-operator",
+        &lease_name,
         "-n",
         &lease_ns,
         "-o",
@@ -1165,4 +753,46 @@ async fn a_standby_takes_over_when_the_leader_dies() {
         let _ = replica.kill();
         let _ = replica.wait();
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local control plane: hack/test"]
+async fn the_first_probe_and_a_generation_lag_are_in_progress() {
+    let mut env = Env::new("progress", &[]).await;
+    // A slow Data Plane answer keeps the first-visit status in place long enough to capture it.
+    let mut slow = connector("orders", "RUNNING", &["RUNNING"]);
+    slow.faults = Faults {
+        latency: Some("6s".into()),
+        ..Default::default()
+    };
+    env.sim.upsert("redpanda", slow);
+    env.watch_connector("orders").await;
+    let probing = env
+        .wait_condition("orders", "Ready", "Unknown", "Probing", POLL)
+        .await;
+    assert_eq!(cond(&probing, "Reconciling").0, "True");
+    assert_eq!(cond(&probing, "Synced").0, "Unknown");
+    env.capture("orders", "first-probe");
+    env.wait_state("orders", HolisticState::Healthy, POLL * 2 + MARGIN)
+        .await;
+
+    // With the operator stopped, a spec change leaves the status one generation behind.
+    env.stop_operator();
+    env.apply(
+        "orders",
+        json!({"pollInterval": "6s", "dataplane": {"credentialsSecretRef": {"name": "creds"}}}),
+    )
+    .await;
+    let lagging = env.get("orders").await;
+    assert_eq!(lagging.metadata.generation, Some(2));
+    assert_eq!(
+        lagging.status.as_ref().unwrap().observed_generation,
+        Some(1)
+    );
+    env.capture("orders", "generation-lag");
+    env.start_operator();
+    env.wait_for("orders", POLL * 2 + MARGIN, "observedGeneration 2", |mc| {
+        mc.status.as_ref().and_then(|s| s.observed_generation) == Some(2)
+    })
+    .await;
 }

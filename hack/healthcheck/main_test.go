@@ -50,11 +50,22 @@ func readYAML(t *testing.T, path string, into interface{}) {
 	}
 }
 
+// readObject decodes a captured object the way client-go does (integers stay int64).
 func readObject(t *testing.T, path string) *unstructured.Unstructured {
 	t.Helper()
-	obj := map[string]interface{}{}
-	readYAML(t, filepath.Join(argocdDir, path), &obj)
-	return &unstructured.Unstructured{Object: obj}
+	data, err := os.ReadFile(filepath.Join(argocdDir, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonData, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	obj := &unstructured.Unstructured{}
+	if err := obj.UnmarshalJSON(jsonData); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return obj
 }
 
 // toLua converts decoded YAML/JSON the way Argo CD's lua package does: maps and lists become

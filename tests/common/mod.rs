@@ -1,0 +1,477 @@
+//! Shared by the tests that need the local control plane (`tests/e2e.rs`, `tests/chart.rs`): one
+//! namespace, one Data Plane simulator and one operator process per test.
+#![allow(dead_code)]
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::api::events::v1::Event;
+use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
+use kube::{Client, ResourceExt};
+use managed_connector_operator::crd::{HolisticState, ManagedConnector};
+use managed_connector_operator::sim::Sim;
+use managed_connector_operator::sim::scenario::{ConnectorScenario, Scenario};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const POLL: Duration = Duration::from_secs(5);
+/// A transition must show within one poll interval; this margin covers the API round trips.
+pub const MARGIN: Duration = Duration::from_secs(3);
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn kubectl(args: &[&str]) -> std::process::Output {
+    Command::new("kubectl")
+        .args(args)
+        .output()
+        .expect("kubectl runs")
+}
+
+pub fn kubectl_ok(args: &[&str]) -> String {
+    let out = kubectl(args);
+    assert!(
+        out.status.success(),
+        "kubectl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn install_crd() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let crd = root().join("crds");
+        kubectl_ok(&[
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "-f",
+            crd.to_str().unwrap(),
+        ]);
+        kubectl_ok(&[
+            "wait",
+            "--for=condition=Established",
+            "--timeout=60s",
+            "crd/managedconnectors.connectors.dataplane.dev",
+        ]);
+    });
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One test's world.
+pub struct Env {
+    pub client: Client,
+    pub ns: String,
+    pub sim: Sim,
+    pub sim_url: String,
+    pub operator: Option<Child>,
+    pub operator_args: Vec<String>,
+    pub metrics_port: u16,
+    pub log: PathBuf,
+    pub operator_kubeconfig: Option<PathBuf>,
+}
+
+pub const SCENARIO: &str =
+    "auth: {clients: [{clientId: e2e, clientSecret: e2e-secret}]}\nclusters: {redpanda: {}}\n";
+
+/// How to start an environment's operator.
+#[derive(Default)]
+pub struct Options<'a> {
+    /// Extra operator flags.
+    pub args: &'a [&'a str],
+    /// Use this namespace (it must exist) instead of creating one.
+    pub namespace: Option<String>,
+    /// Kubeconfig of the operator process (default: `E2E_OPERATOR_KUBECONFIG`, else the tests').
+    pub kubeconfig: Option<PathBuf>,
+}
+
+/// A fresh namespace name for test `name`.
+pub fn namespace_for(name: &str) -> String {
+    format!("e2e-{name}-{}", rand::random::<u32>() % 100_000)
+}
+
+impl Env {
+    pub async fn new(name: &str, extra_args: &[&str]) -> Env {
+        Env::with(
+            name,
+            Options {
+                args: extra_args,
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    pub async fn with(name: &str, options: Options<'_>) -> Env {
+        managed_connector_operator::dataplane::install_crypto_provider();
+        install_crd();
+        let client = Client::try_default()
+            .await
+            .expect("KUBECONFIG points at the test control plane");
+        let ns = match options.namespace {
+            Some(ns) => ns,
+            None => {
+                let ns = namespace_for(name);
+                let namespaces: Api<Namespace> = Api::all(client.clone());
+                namespaces
+                    .create(
+                        &PostParams::default(),
+                        &serde_json::from_value(json!({"metadata": {"name": ns}})).unwrap(),
+                    )
+                    .await
+                    .expect("namespace created");
+                ns
+            }
+        };
+        let sim = Sim::new(Scenario::parse(SCENARIO).unwrap());
+        let addr = sim.start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let sim_url = format!("http://{addr}");
+        let secrets: Api<Secret> = Api::namespaced(client.clone(), &ns);
+        secrets
+            .create(
+                &PostParams::default(),
+                &serde_json::from_value(json!({
+                    "metadata": {"name": "creds"},
+                    "stringData": {"client_id": "e2e", "client_secret": "e2e-secret", "token_url": format!("{sim_url}/oauth/token")}
+                }))
+                .unwrap(),
+            )
+            .await
+            .expect("secret created");
+        let dir = root().join("target/e2e");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut env = Env {
+            client,
+            sim,
+            sim_url,
+            operator: None,
+            operator_args: options.args.iter().map(|s| s.to_string()).collect(),
+            operator_kubeconfig: options
+                .kubeconfig
+                .or_else(|| std::env::var_os("E2E_OPERATOR_KUBECONFIG").map(PathBuf::from)),
+            metrics_port: free_port(),
+            log: dir.join(format!("{ns}.log")),
+            ns,
+        };
+        env.start_operator();
+        eprintln!(
+            "[{name}] namespace {} · operator log {}",
+            env.ns,
+            env.log.display()
+        );
+        env
+    }
+
+    pub fn start_operator(&mut self) {
+        self.operator = Some(self.spawn_operator(self.metrics_port, &self.log));
+    }
+
+    /// An operator process with this environment's flags (a second one is a second replica).
+    pub fn spawn_operator(&self, metrics_port: u16, log: &PathBuf) -> Child {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_managed-connector-operator"));
+        // Under `hack/test` the operator runs with the Helm chart's ServiceAccount token, so every
+        // scenario also proves the chart's RBAC is enough.
+        if let Some(kubeconfig) = &self.operator_kubeconfig {
+            command.env("KUBECONFIG", kubeconfig);
+        }
+        command
+            .args([
+                "run",
+                "--namespace",
+                &self.ns,
+                "--dataplane-url",
+                &self.sim_url,
+            ])
+            .args(["--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
+            .args([
+                "--log-format",
+                "json",
+                "--log-level",
+                "info,managed_connector_operator=debug",
+            ])
+            .args(&self.operator_args)
+            .stdout(Stdio::from(log.try_clone().unwrap()))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("operator starts")
+    }
+
+    /// SIGTERM, and wait for a graceful exit.
+    pub fn stop_operator(&mut self) {
+        if let Some(mut child) = self.operator.take() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while Instant::now() < deadline {
+                if let Ok(Some(status)) = child.try_wait() {
+                    assert!(
+                        status.success(),
+                        "operator exited with {status} after SIGTERM"
+                    );
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = child.kill();
+            panic!("operator did not stop within 15s of SIGTERM");
+        }
+    }
+
+    pub fn api(&self) -> Api<ManagedConnector> {
+        Api::namespaced(self.client.clone(), &self.ns)
+    }
+
+    pub async fn apply(&self, name: &str, spec: serde_json::Value) {
+        let mc = json!({
+            "apiVersion": "connectors.dataplane.dev/v1alpha1",
+            "kind": "ManagedConnector",
+            "metadata": {"name": name},
+            "spec": spec,
+        });
+        self.api()
+            .patch(name, &PatchParams::apply("e2e").force(), &Patch::Apply(&mc))
+            .await
+            .unwrap_or_else(|e| panic!("apply {name}: {e}"));
+    }
+
+    /// A resource for connector `name` using the namespace's credentials Secret.
+    pub async fn watch_connector(&self, name: &str) {
+        self.apply(
+            name,
+            json!({"pollInterval": "5s", "dataplane": {"credentialsSecretRef": {"name": "creds"}}}),
+        )
+        .await;
+    }
+
+    pub async fn get(&self, name: &str) -> ManagedConnector {
+        self.api()
+            .get(name)
+            .await
+            .unwrap_or_else(|e| panic!("get {name}: {e}"))
+    }
+
+    pub async fn wait_for(
+        &self,
+        name: &str,
+        within: Duration,
+        what: &str,
+        pred: impl Fn(&ManagedConnector) -> bool,
+    ) -> ManagedConnector {
+        let deadline = Instant::now() + within;
+        loop {
+            let mc = self.get(name).await;
+            if pred(&mc) {
+                return mc;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "{}/{name}: not {what} within {within:?}; status:\n{}\noperator log: {}",
+                    self.ns,
+                    serde_json::to_string_pretty(&mc.status).unwrap(),
+                    self.log.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    pub async fn wait_state(
+        &self,
+        name: &str,
+        state: HolisticState,
+        within: Duration,
+    ) -> ManagedConnector {
+        self.wait_for(name, within, &format!("{state}"), |mc| {
+            mc.status.as_ref().and_then(|s| s.holistic_state) == Some(state)
+        })
+        .await
+    }
+
+    pub async fn wait_condition(
+        &self,
+        name: &str,
+        type_: &str,
+        status: &str,
+        reason: &str,
+        within: Duration,
+    ) -> ManagedConnector {
+        self.wait_for(
+            name,
+            within,
+            &format!("{type_}={status} ({reason})"),
+            |mc| condition(mc, type_).is_some_and(|c| c.0 == status && c.1 == reason),
+        )
+        .await
+    }
+
+    /// Events published for one resource: (type, reason, times).
+    pub async fn events(&self, name: &str) -> Vec<(String, String, i32)> {
+        let api: Api<Event> = Api::namespaced(self.client.clone(), &self.ns);
+        let mut events: Vec<_> = api
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
+            .collect();
+        events.sort_by_key(|e| e.event_time.as_ref().map(|t| t.0));
+        events
+            .into_iter()
+            .map(|e| {
+                let times = e.series.as_ref().map(|s| s.count).unwrap_or(1);
+                (
+                    e.type_.unwrap_or_default(),
+                    e.reason.unwrap_or_default(),
+                    times,
+                )
+            })
+            .collect()
+    }
+
+    pub async fn metrics(&self) -> String {
+        metrics_at(self.metrics_port).await
+    }
+
+    /// Waits until the simulator has answered `n` more status requests for `connector`.
+    pub async fn wait_polls(&self, connector: &str, n: u64) {
+        let start = self.polls(connector);
+        let deadline = Instant::now() + POLL * (n as u32 + 2) + MARGIN;
+        while self.polls(connector) < start + n {
+            assert!(
+                Instant::now() < deadline,
+                "{connector}: fewer than {n} polls; log {}",
+                self.log.display()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    pub fn polls(&self, connector: &str) -> u64 {
+        self.sim
+            .counts()
+            .by_connector
+            .get(connector)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Captures the object as `kubectl get -o yaml` shows it, for the Argo CD and kstatus tests.
+    pub fn capture(&self, name: &str, as_file: &str) {
+        let yaml = kubectl_ok(&[
+            "get",
+            "managedconnector",
+            name,
+            "-n",
+            &self.ns,
+            "-o",
+            "yaml",
+        ]);
+        let dir = root().join("target/captured");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{as_file}.yaml")), yaml).unwrap();
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.operator.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+pub async fn metrics_at(port: u16) -> String {
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    for _ in 0..50 {
+        if let Ok(r) = reqwest::get(&url).await
+            && let Ok(text) = r.text().await
+        {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no /metrics at {url}");
+}
+
+pub fn metric_value(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(name) && !l.starts_with('#'))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+pub fn condition(mc: &ManagedConnector, type_: &str) -> Option<(String, String, String)> {
+    mc.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == type_)
+        .map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
+}
+
+pub fn cond(mc: &ManagedConnector, type_: &str) -> (String, String) {
+    let c = condition(mc, type_)
+        .unwrap_or_else(|| panic!("{} has no {type_} condition", mc.name_any()));
+    (c.0, c.1)
+}
+
+/// Parses `kubectl get` table output by the header's column positions.
+pub fn table(output: &str) -> Vec<BTreeMap<String, String>> {
+    let mut lines = output.lines();
+    let header = lines.next().expect("header");
+    let mut starts = Vec::new();
+    let mut prev_space = true;
+    for (i, ch) in header.char_indices() {
+        if ch != ' ' && prev_space {
+            starts.push(i);
+        }
+        prev_space = ch == ' ';
+    }
+    let names: Vec<String> = starts
+        .iter()
+        .enumerate()
+        .map(|(k, &s)| {
+            header[s..starts.get(k + 1).copied().unwrap_or(header.len())]
+                .trim()
+                .to_string()
+        })
+        .collect();
+    lines
+        .map(|line| {
+            names
+                .iter()
+                .enumerate()
+                .map(|(k, name)| {
+                    let s = starts[k].min(line.len());
+                    let e = if k + 1 == names.len() {
+                        line.len()
+                    } else {
+                        starts[k + 1].min(line.len())
+                    };
+                    (name.clone(), line[s..e].trim().to_string())
+                })
+                .collect()
+        })
+        .collect()
+}
+
+pub fn connector(name: &str, state: &str, tasks: &[&str]) -> ConnectorScenario {
+    ConnectorScenario::new(name, state, tasks)
+}

@@ -1,7 +1,7 @@
 //! Command line: `run` starts the operator, `crd` prints the CustomResourceDefinition.
 //! Every flag of `run` can also be set by an environment variable (shown in `--help`).
 
-use crate::controller::{self, Context, OperatorConfig, Prober, SecretCache};
+use crate::controller::{self, Context, OperatorConfig, Prober, RefCache};
 use crate::crd::parse_go_duration;
 use crate::dataplane::auth::{AuthDefaults, DEFAULT_AUDIENCE, DEFAULT_TOKEN_URL};
 use crate::dataplane::{ClientConfig, DataplaneClient};
@@ -226,7 +226,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         .context("no Kubernetes configuration: set KUBECONFIG, or run in a cluster")?;
     let mut registry = Registry::default();
     let metrics = Metrics::new(&mut registry);
-    let dataplane = DataplaneClient::new(args.client_config(), metrics.clone())
+    let client_config = args.client_config();
+    let dataplane = DataplaneClient::new(client_config.clone(), metrics.clone())
         .context("building the Data Plane HTTP client")?;
     let config = args.operator_config();
     tracing::info!(
@@ -239,11 +240,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         max_concurrent_requests = args.max_concurrent_requests,
         "starting"
     );
-    let prober = Prober {
+    let prober = Prober::new(
         dataplane,
-        secrets: Arc::new(SecretCache::new(client.clone())),
+        &client_config,
+        metrics.clone(),
+        Arc::new(RefCache::new(client.clone())),
         config,
-    };
+    );
     let reporter = Reporter {
         controller: "managed-connector-operator".into(),
         instance: std::env::var("POD_NAME")

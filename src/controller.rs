@@ -4,7 +4,10 @@
 //! Reconciles are triggered by spec changes (generation) and by their own requeue timers; the
 //! operator's own status writes do not trigger a new probe.
 
+use crate::connect::{ConnectAuth, ConnectClient};
+use crate::crd::{KafkaConnectSource, StatusSource};
 use crate::crd::{ManagedConnector, ManagedConnectorStatus};
+use crate::dataplane::ClientConfig;
 use crate::dataplane::DataplaneClient;
 use crate::dataplane::auth::{AuthDefaults, Credentials};
 use crate::metrics::{Metrics, ResourceLabels};
@@ -12,7 +15,7 @@ use crate::probe::{Failure, FailureKind, Observation};
 use crate::status::{self, Outcome, Settings, Subject};
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt, TryStreamExt};
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
@@ -20,6 +23,7 @@ use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, predicates, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
+use std::collections::BTreeMap;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -82,94 +86,166 @@ impl Default for OperatorConfig {
     }
 }
 
-/// Reads credentials Secrets. A trait so that the probe path can be exercised without an API
-/// server; the operator uses [`SecretCache`].
-pub trait SecretSource: Send + Sync {
-    /// The credentials in Secret `namespace/name`: `Ok(Err(_))` when the Secret is missing or
-    /// unusable (a condition), `Err(_)` when the Kubernetes API failed (retried).
-    fn credentials<'a>(
+/// Data of a Secret (decoded) or a ConfigMap, by key.
+pub type Data = BTreeMap<String, Vec<u8>>;
+
+/// What looking up a Secret or ConfigMap found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// It exists; its data.
+    Found(Data),
+    /// It does not exist.
+    Missing,
+    /// The operator may not read it (RBAC).
+    Forbidden,
+}
+
+/// Which kind of object a [`Lookup`] is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RefKind {
+    /// A Secret.
+    Secret,
+    /// A ConfigMap.
+    ConfigMap,
+}
+
+impl RefKind {
+    fn word(self) -> &'static str {
+        match self {
+            RefKind::Secret => "Secret",
+            RefKind::ConfigMap => "ConfigMap",
+        }
+    }
+}
+
+/// Reads the Secrets and ConfigMaps resources refer to. A trait so that the probe path can be
+/// exercised without an API server; the operator uses [`RefCache`].
+pub trait RefSource: Send + Sync {
+    /// Looks up `namespace/name`. `Err` only when the Kubernetes API failed (retried).
+    fn lookup<'a>(
         &'a self,
+        kind: RefKind,
         namespace: &'a str,
         name: &'a str,
-        defaults: &'a AuthDefaults,
-    ) -> BoxFuture<'a, Result<Result<Credentials, Failure>, kube::Error>>;
+    ) -> BoxFuture<'a, Result<Lookup, kube::Error>>;
 
-    /// Drops what is cached for the Secret, after its credentials were refused.
-    fn forget(&self, namespace: &str, name: &str);
+    /// Drops what is cached for the object, after what it held was refused.
+    fn forget(&self, kind: RefKind, namespace: &str, name: &str);
 }
 
-/// Secrets read with a GET and kept for a short time, instead of a cluster-wide Secret watch:
-/// the operator never holds every Secret of the cluster in memory, and its RBAC can be limited to
-/// `get`. A fixed or newly created Secret is picked up within [`SecretCache::TTL`].
-pub struct SecretCache {
+/// Secrets and ConfigMaps read with a GET and kept for a short time, instead of a cluster-wide
+/// watch: the operator never holds every Secret of the cluster in memory, and its RBAC can be
+/// limited to `get`. A fixed or newly created object is picked up within [`RefCache::TTL`].
+pub struct RefCache {
     client: Client,
-    entries: Mutex<HashMap<SecretKey, (Instant, CredentialsLookup)>>,
+    entries: Mutex<HashMap<RefKey, (Instant, Lookup)>>,
 }
 
-type SecretKey = (String, String);
-type CredentialsLookup = Result<Credentials, Failure>;
+/// (kind, namespace, name) of a cached reference.
+type RefKey = (RefKind, String, String);
 
-impl SecretCache {
-    /// How long a read Secret (or its absence) is remembered.
+impl RefCache {
+    /// How long a read object (or its absence) is remembered.
     pub const TTL: Duration = Duration::from_secs(30);
 
     /// A cache reading through `client`.
     pub fn new(client: Client) -> Self {
-        SecretCache {
+        RefCache {
             client,
             entries: Mutex::default(),
         }
     }
 }
 
-impl SecretSource for SecretCache {
-    fn credentials<'a>(
+fn lookup_result<K>(
+    result: Result<Option<K>, kube::Error>,
+    data: impl FnOnce(K) -> Data,
+) -> Result<Lookup, kube::Error> {
+    match result {
+        Ok(Some(obj)) => Ok(Lookup::Found(data(obj))),
+        Ok(None) => Ok(Lookup::Missing),
+        Err(kube::Error::Api(s)) if s.code == 403 => Ok(Lookup::Forbidden),
+        Err(e) => Err(e),
+    }
+}
+
+impl RefSource for RefCache {
+    fn lookup<'a>(
         &'a self,
+        kind: RefKind,
         namespace: &'a str,
         name: &'a str,
-        defaults: &'a AuthDefaults,
-    ) -> BoxFuture<'a, Result<Result<Credentials, Failure>, kube::Error>> {
+    ) -> BoxFuture<'a, Result<Lookup, kube::Error>> {
         async move {
-            let key = (namespace.to_string(), name.to_string());
+            let key = (kind, namespace.to_string(), name.to_string());
             {
                 let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some((at, creds)) = entries.get(&key)
+                if let Some((at, found)) = entries.get(&key)
                     && at.elapsed() < Self::TTL
                 {
-                    return Ok(creds.clone());
+                    return Ok(found.clone());
                 }
             }
-            let api: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
-            let result = match api.get_opt(name).await {
-                Ok(Some(secret)) => {
-                    Credentials::from_secret_data(&secret.data.unwrap_or_default(), defaults)
-                        .map_err(|mut f| {
-                            f.message = format!("Secret {namespace}/{name}: {}", f.message);
-                            f
-                        })
+            let found = match kind {
+                RefKind::Secret => {
+                    let api: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
+                    lookup_result(api.get_opt(name).await, |s| {
+                        s.data
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|(k, v)| (k, v.0))
+                            .collect()
+                    })?
                 }
-                Ok(None) => Err(Failure::new(
-                    FailureKind::CredentialsNotFound,
-                    format!("credentials Secret {namespace}/{name} does not exist"),
-                )),
-                Err(kube::Error::Api(s)) if s.code == 403 => Err(Failure::new(
-                    FailureKind::CredentialsNotFound,
-                    format!(
-                        "the operator may not read Secret {namespace}/{name} (forbidden): grant it get on Secrets in {namespace}"
-                    ),
-                )),
-                Err(e) => return Err(e),
+                RefKind::ConfigMap => {
+                    let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), namespace);
+                    lookup_result(api.get_opt(name).await, |c| {
+                        let mut data: Data = c
+                            .data
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|(k, v)| (k, v.into_bytes()))
+                            .collect();
+                        data.extend(
+                            c.binary_data
+                                .unwrap_or_default()
+                                .into_iter()
+                                .map(|(k, v)| (k, v.0)),
+                        );
+                        data
+                    })?
+                }
             };
             let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-            entries.insert(key, (Instant::now(), result.clone()));
-            Ok(result)
+            entries.insert(key, (Instant::now(), found.clone()));
+            Ok(found)
         }
         .boxed()
     }
 
-    fn forget(&self, namespace: &str, name: &str) {
+    fn forget(&self, kind: RefKind, namespace: &str, name: &str) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.remove(&(namespace.to_string(), name.to_string()));
+        entries.remove(&(kind, namespace.to_string(), name.to_string()));
+    }
+}
+
+/// A failure for a reference that is missing or unreadable.
+fn unreadable(
+    kind: RefKind,
+    namespace: &str,
+    name: &str,
+    found: &Lookup,
+    what: FailureKind,
+) -> Failure {
+    let word = kind.word();
+    match found {
+        Lookup::Forbidden => Failure::new(
+            what,
+            format!(
+                "the operator may not read {word} {namespace}/{name} (forbidden): grant it get on {word}s in {namespace}"
+            ),
+        ),
+        _ => Failure::new(what, format!("{word} {namespace}/{name} does not exist")),
     }
 }
 
@@ -177,15 +253,65 @@ impl SecretSource for SecretCache {
 pub struct Prober {
     /// The Data Plane client.
     pub dataplane: DataplaneClient,
-    /// Where credentials come from.
-    pub secrets: Arc<dyn SecretSource>,
+    /// The Kafka Connect REST client (shares the Data Plane client's gate).
+    pub connect: ConnectClient,
+    /// Where Secrets and ConfigMaps come from.
+    pub refs: Arc<dyn RefSource>,
     /// Operator-wide defaults.
     pub config: OperatorConfig,
 }
 
 impl Prober {
+    /// A prober whose Kafka Connect client shares the Data Plane client's gate and limits.
+    pub fn new(
+        dataplane: DataplaneClient,
+        client_config: &ClientConfig,
+        metrics: Metrics,
+        refs: Arc<dyn RefSource>,
+        config: OperatorConfig,
+    ) -> Self {
+        let connect = ConnectClient::new(
+            dataplane.gate().clone(),
+            client_config.request_timeout,
+            client_config.max_response_bytes,
+            metrics,
+        );
+        Prober {
+            dataplane,
+            connect,
+            refs,
+            config,
+        }
+    }
+
     /// Probes the resource's connector once. `Err` only when the Kubernetes API failed.
     pub async fn observe(&self, mc: &ManagedConnector) -> Result<Observation, kube::Error> {
+        match &mc.spec.kafka_connect {
+            Some(source) => self.observe_connect(mc, source).await,
+            None => self.observe_dataplane(mc).await,
+        }
+    }
+
+    async fn secret_data(
+        &self,
+        namespace: &str,
+        name: &str,
+        missing: FailureKind,
+    ) -> Result<Result<Data, Failure>, kube::Error> {
+        let found = self.refs.lookup(RefKind::Secret, namespace, name).await?;
+        Ok(match found {
+            Lookup::Found(data) => Ok(data),
+            other => Err(unreadable(
+                RefKind::Secret,
+                namespace,
+                name,
+                &other,
+                missing,
+            )),
+        })
+    }
+
+    async fn observe_dataplane(&self, mc: &ManagedConnector) -> Result<Observation, kube::Error> {
         let namespace = mc.namespace().unwrap_or_default();
         let spec_source = mc.spec.dataplane.as_ref();
         let url = match spec_source.and_then(|d| d.url.as_deref()) {
@@ -222,13 +348,19 @@ impl Prober {
                 }
             },
         };
-        let creds = match self
-            .secrets
-            .credentials(&secret_ns, &secret_name, &self.config.auth_defaults)
+        let data = match self
+            .secret_data(&secret_ns, &secret_name, FailureKind::CredentialsNotFound)
             .await?
         {
-            Ok(c) => c,
+            Ok(d) => d,
             Err(f) => return Ok(Observation::Failed(f)),
+        };
+        let creds = match Credentials::from_secret_data(&data, &self.config.auth_defaults) {
+            Ok(c) => c,
+            Err(mut f) => {
+                f.message = format!("Secret {secret_ns}/{secret_name}: {}", f.message);
+                return Ok(Observation::Failed(f));
+            }
         };
         let observation = self
             .dataplane
@@ -240,7 +372,98 @@ impl Prober {
                 FailureKind::CredentialsRejected | FailureKind::Unauthenticated
             )
         {
-            self.secrets.forget(&secret_ns, &secret_name);
+            self.refs.forget(RefKind::Secret, &secret_ns, &secret_name);
+        }
+        Ok(observation)
+    }
+
+    async fn observe_connect(
+        &self,
+        mc: &ManagedConnector,
+        source: &KafkaConnectSource,
+    ) -> Result<Observation, kube::Error> {
+        let namespace = mc.namespace().unwrap_or_default();
+        let url = match Url::parse(&source.url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => u,
+            _ => {
+                return Ok(Observation::Failed(Failure::new(
+                    FailureKind::InvalidArgument,
+                    format!(
+                        "spec.kafkaConnect.url {:?} is not an http(s) URL",
+                        source.url
+                    ),
+                )));
+            }
+        };
+        let auth = match &source.credentials_secret_ref {
+            None => ConnectAuth::None,
+            Some(r) => {
+                let data = match self
+                    .secret_data(&namespace, &r.name, FailureKind::CredentialsNotFound)
+                    .await?
+                {
+                    Ok(d) => d,
+                    Err(f) => return Ok(Observation::Failed(f)),
+                };
+                match ConnectAuth::from_secret_data(&data) {
+                    Ok(a) => a,
+                    Err(e) => {
+                        return Ok(Observation::Failed(Failure::new(
+                            FailureKind::CredentialsInvalid,
+                            format!("Secret {namespace}/{}: {e}", r.name),
+                        )));
+                    }
+                }
+            }
+        };
+        let ca = match &source.ca {
+            None => None,
+            Some(ca) => {
+                let (kind, key_ref) = match (&ca.secret_key_ref, &ca.config_map_key_ref) {
+                    (Some(k), _) => (RefKind::Secret, k),
+                    (None, Some(k)) => (RefKind::ConfigMap, k),
+                    (None, None) => {
+                        return Ok(Observation::Failed(Failure::new(
+                            FailureKind::InvalidArgument,
+                            "spec.kafkaConnect.ca names neither a Secret nor a ConfigMap key",
+                        )));
+                    }
+                };
+                match self.refs.lookup(kind, &namespace, &key_ref.name).await? {
+                    Lookup::Found(data) => match data.get(&key_ref.key) {
+                        Some(pem) => Some(pem.clone()),
+                        None => {
+                            return Ok(Observation::Failed(Failure::new(
+                                FailureKind::ReferenceNotFound,
+                                format!(
+                                    "{} {namespace}/{} has no key {:?}",
+                                    kind.word(),
+                                    key_ref.name,
+                                    key_ref.key
+                                ),
+                            )));
+                        }
+                    },
+                    other => {
+                        return Ok(Observation::Failed(unreadable(
+                            kind,
+                            &namespace,
+                            &key_ref.name,
+                            &other,
+                            FailureKind::ReferenceNotFound,
+                        )));
+                    }
+                }
+            }
+        };
+        let observation = self
+            .connect
+            .probe(&url, &mc.connector_name(), &auth, ca.as_deref())
+            .await;
+        if let (Observation::Failed(f), Some(r)) = (&observation, &source.credentials_secret_ref)
+            && f.kind == FailureKind::Unauthenticated
+        {
+            self.refs.forget(RefKind::Secret, &namespace, &r.name);
         }
         Ok(observation)
     }
@@ -343,6 +566,11 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
         created: mc.metadata.creation_timestamp.as_ref().map(|t| t.0),
         connector_name: mc.connector_name(),
         cluster_name: mc.spec.cluster_name.clone(),
+        source: if mc.spec.kafka_connect.is_some() {
+            StatusSource::KafkaConnect
+        } else {
+            StatusSource::DataPlane
+        },
     };
     let who = ResourceLabels {
         namespace: namespace.clone(),

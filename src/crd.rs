@@ -77,11 +77,18 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(5);
         description = "source or sink"
     ),
     printcolumn(
+        name = "Source",
+        type_ = "string",
+        json_path = ".status.source",
+        priority = 1,
+        description = "Where the status comes from: DataPlane or KafkaConnect"
+    ),
+    printcolumn(
         name = "Cluster",
         type_ = "string",
         json_path = ".spec.clusterName",
         priority = 1,
-        description = "Kafka Connect cluster name"
+        description = "Kafka Connect cluster name in the Data Plane API"
     ),
     printcolumn(
         name = "Reason",
@@ -99,6 +106,7 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(5);
     )
 )]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!(has(self.dataplane) && has(self.kafkaConnect))").message("set dataplane or kafkaConnect, not both"))]
 pub struct ManagedConnectorSpec {
     /// Name of the connector in Kafka Connect. Defaults to the resource's `metadata.name`; set it
     /// when the connector's name is not a valid Kubernetes name (upper case, underscores, dots...).
@@ -113,9 +121,16 @@ pub struct ManagedConnectorSpec {
     pub cluster_name: String,
 
     /// Where to read the connector's status: the Redpanda Cloud Data Plane API. Optional when the
-    /// operator runs with a default Data Plane URL and credentials Secret.
+    /// operator runs with a default Data Plane URL and credentials Secret. Not together with
+    /// `kafkaConnect`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dataplane: Option<DataplaneSource>,
+
+    /// Read the status from a self-hosted Kafka Connect REST API (Redpanda Self-Managed, Strimzi,
+    /// Confluent Platform, Apache Kafka) instead of the Data Plane API. Not together with
+    /// `dataplane`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kafka_connect: Option<KafkaConnectSource>,
 
     /// How often to poll the connector's status, as a duration such as `30s`, `2m` or `1m30s`.
     /// At least `5s`. Defaults to the operator's `--poll-interval` (30s unless changed).
@@ -136,6 +151,7 @@ impl Default for ManagedConnectorSpec {
             connector_name: None,
             cluster_name: default_cluster_name(),
             dataplane: None,
+            kafka_connect: None,
             poll_interval: None,
             suspend: false,
         }
@@ -165,6 +181,53 @@ pub struct DataplaneSource {
     pub credentials_secret_ref: Option<SecretReference>,
 }
 
+/// A self-hosted Kafka Connect cluster's REST API.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct KafkaConnectSource {
+    /// Base URL of the Connect REST API, for example `http://connect.kafka.svc:8083`.
+    #[schemars(length(min = 1, max = 2048))]
+    #[x_kube(validation = Rule::new("isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''").message("url must be an absolute http:// or https:// URL"))]
+    pub url: String,
+
+    /// Secret, in this resource's namespace, with `username` and `password` (HTTP basic
+    /// authentication) or `token` (a bearer token). Omit when the REST API needs no credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_secret_ref: Option<SecretReference>,
+
+    /// PEM CA certificate(s) to trust for an https URL, from a Secret or a ConfigMap key in this
+    /// resource's namespace, in addition to the system's trusted roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca: Option<CaSource>,
+}
+
+/// Where a CA certificate comes from: exactly one of a Secret key or a ConfigMap key.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("has(self.secretKeyRef) != has(self.configMapKeyRef)").message("set exactly one of secretKeyRef and configMapKeyRef"))]
+pub struct CaSource {
+    /// A key of a Secret in this resource's namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_key_ref: Option<KeyReference>,
+    /// A key of a ConfigMap in this resource's namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_map_key_ref: Option<KeyReference>,
+}
+
+/// A key of a Secret or ConfigMap in the resource's namespace.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
+pub struct KeyReference {
+    /// Name of the Secret or ConfigMap.
+    #[schemars(
+        length(min = 1, max = 253),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+    )]
+    pub name: String,
+    /// The key holding the PEM certificate(s), for example `ca.crt`.
+    #[schemars(length(min = 1, max = 253), regex(pattern = r"^[-._a-zA-Z0-9]+$"))]
+    pub key: String,
+}
+
 /// Reference to a Secret in the same namespace as the resource. There is deliberately no
 /// namespace field: a resource can never make the operator read another namespace's Secret.
 #[derive(JsonSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
@@ -192,6 +255,11 @@ pub struct ManagedConnectorStatus {
     /// Connector type: `source` or `sink`.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
+
+    /// Where this status was read: `DataPlane` (Redpanda Cloud Data Plane API) or `KafkaConnect`
+    /// (a Kafka Connect REST API).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<StatusSource>,
 
     /// Health of the connector and its tasks taken together (Redpanda's holistic state).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -224,6 +292,15 @@ pub struct ManagedConnectorStatus {
     /// once per the operator's `--status-heartbeat` while nothing else changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_time: Option<Time>,
+}
+
+/// Where a status was read.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusSource {
+    /// The Redpanda Cloud Data Plane API.
+    DataPlane,
+    /// A Kafka Connect REST API.
+    KafkaConnect,
 }
 
 /// Holistic state of a connector, as Redpanda defines it (see the README for the rules).

@@ -6,10 +6,12 @@
 //! [`controller`], [`server`]) talks to the world.
 
 pub mod cli;
+pub mod connect;
 pub mod controller;
 pub mod crd;
 pub mod dataplane;
 pub mod health;
+pub mod http;
 pub mod leader;
 pub mod metrics;
 pub mod probe;

@@ -64,6 +64,8 @@ pub struct Metrics {
     tasks: Family<StateLabels, Gauge>,
     dataplane_requests: Family<OutcomeLabels, Counter>,
     dataplane_latency: Histogram,
+    connect_requests: Family<OutcomeLabels, Counter>,
+    connect_latency: Histogram,
     probes: Family<ResultLabels, Counter>,
     reconciles: Counter,
     reconcile_errors: Family<ResultLabels, Counter>,
@@ -82,6 +84,10 @@ impl Metrics {
             tasks: Family::default(),
             dataplane_requests: Family::default(),
             dataplane_latency: Histogram::new([
+                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+            ]),
+            connect_requests: Family::default(),
+            connect_latency: Histogram::new([
                 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
             ]),
             probes: Family::default(),
@@ -117,6 +123,16 @@ impl Metrics {
             "dataplane_request_duration_seconds",
             "Latency of Data Plane API status requests",
             m.dataplane_latency.clone(),
+        );
+        r.register(
+            "connect_requests",
+            "Kafka Connect REST status requests by outcome",
+            m.connect_requests.clone(),
+        );
+        r.register(
+            "connect_request_duration_seconds",
+            "Latency of Kafka Connect REST status requests",
+            m.connect_latency.clone(),
         );
         r.register(
             "probes",
@@ -204,6 +220,14 @@ impl Metrics {
             .get_or_create(&OutcomeLabels { outcome })
             .inc();
         self.dataplane_latency.observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts one Kafka Connect REST request and its latency.
+    pub fn connect_request(&self, outcome: &'static str, elapsed: Duration) {
+        self.connect_requests
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
+        self.connect_latency.observe(elapsed.as_secs_f64());
     }
 
     /// Counts one probe by result (`ok` or a failure reason).

@@ -70,6 +70,10 @@ pub enum FailureKind {
     DataPlaneUnavailable,
     /// The Data Plane API answered with a body we cannot read (malformed or too large).
     InvalidResponse,
+    /// The Kafka Connect REST API is unreachable, slow, rebalancing or failing.
+    ConnectUnavailable,
+    /// A Secret or ConfigMap (key) the spec names, other than the credentials, does not exist.
+    ReferenceNotFound,
 }
 
 impl FailureKind {
@@ -89,6 +93,8 @@ impl FailureKind {
             FailureKind::TokenQuotaExceeded => "TokenQuotaExceeded",
             FailureKind::DataPlaneUnavailable => "DataPlaneUnavailable",
             FailureKind::InvalidResponse => "InvalidResponse",
+            FailureKind::ConnectUnavailable => "ConnectUnavailable",
+            FailureKind::ReferenceNotFound => "ReferenceNotFound",
         }
     }
 
@@ -99,6 +105,7 @@ impl FailureKind {
             FailureKind::TokenQuotaExceeded
                 | FailureKind::DataPlaneUnavailable
                 | FailureKind::InvalidResponse
+                | FailureKind::ConnectUnavailable
         )
     }
 

@@ -7,7 +7,7 @@
 
 use crate::crd::{
     ConnectorError, ConnectorInstance, ErrorType, HolisticState, ManagedConnectorStatus,
-    TaskInstance,
+    StatusSource, TaskInstance,
 };
 use crate::health::ConnectStatus;
 use crate::probe::{FailureKind, Observation};
@@ -69,6 +69,8 @@ pub struct Subject {
     pub connector_name: String,
     /// Cluster name, for messages.
     pub cluster_name: String,
+    /// Where the status is read.
+    pub source: StatusSource,
 }
 
 /// What the reconcile found out this time.
@@ -115,6 +117,7 @@ pub fn desired_status(
     let mut next = ManagedConnectorStatus {
         observed_generation: subject.generation,
         connector_name: Some(subject.connector_name.clone()),
+        source: Some(subject.source),
         conditions: Vec::new(),
         ..last_known.clone()
     };
@@ -607,6 +610,7 @@ mod tests {
             created: Some(at(0)),
             connector_name: "orders".into(),
             cluster_name: "redpanda".into(),
+            source: StatusSource::DataPlane,
         }
     }
 

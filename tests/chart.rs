@@ -160,11 +160,13 @@ fn chart_lints_and_renders_hardened_least_privilege_defaults() {
         "cluster-wide by default"
     );
 
-    // Cluster-wide: read resources, patch only their status, get Secrets, write Events. Nothing else.
+    // Cluster-wide: read resources, patch only their status, get Secrets and ConfigMaps (CA
+    // certificates), write Events. Nothing else.
     let cluster_role = one(&docs, "ClusterRole");
     assert_eq!(
         rules(cluster_role),
         vec![
+            r("", "configmaps", "get"),
             r("", "secrets", "get"),
             r("connectors.dataplane.dev", "managedconnectors", "get"),
             r("connectors.dataplane.dev", "managedconnectors", "list"),
@@ -436,6 +438,7 @@ async fn cluster_wide_install_grants_what_the_operator_needs_and_no_more() {
             ],
         ),
         (false, vec!["list", "secrets", "--all-namespaces"]),
+        (false, vec!["list", "configmaps", "--all-namespaces"]),
         (false, vec!["watch", "secrets", "-n", "anywhere"]),
         (
             false,

@@ -4,15 +4,16 @@
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use k8s_openapi::ByteString;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::ObjectMeta;
-use managed_connector_operator::controller::{OperatorConfig, Prober, SecretSource};
+use managed_connector_operator::controller::{
+    Data, Lookup, OperatorConfig, Prober, RefKind, RefSource,
+};
 use managed_connector_operator::crd::{
     DataplaneSource, HolisticState, ManagedConnector, ManagedConnectorSpec, ManagedConnectorStatus,
-    SecretReference,
+    SecretReference, StatusSource,
 };
-use managed_connector_operator::dataplane::auth::{AuthDefaults, Credentials};
+use managed_connector_operator::dataplane::auth::AuthDefaults;
 use managed_connector_operator::dataplane::{ClientConfig, DataplaneClient};
 use managed_connector_operator::metrics::Metrics;
 use managed_connector_operator::probe::{Failure, FailureKind, Observation};
@@ -20,7 +21,7 @@ use managed_connector_operator::sim::Sim;
 use managed_connector_operator::sim::scenario::{BodyShape, ConnectorScenario, Faults, Scenario};
 use managed_connector_operator::status::{self, Outcome, Settings, Subject};
 use prometheus_client::registry::Registry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use url::Url;
@@ -44,13 +45,13 @@ clusters:
 
 /// Secrets by (namespace, name), standing in for the Kubernetes API.
 #[derive(Default)]
-struct Secrets(Mutex<HashMap<(String, String), BTreeMap<String, ByteString>>>);
+struct Secrets(Mutex<HashMap<(String, String), Data>>);
 
 impl Secrets {
     fn put(&self, ns: &str, name: &str, pairs: &[(&str, &str)]) {
         let data = pairs
             .iter()
-            .map(|(k, v)| (k.to_string(), ByteString(v.as_bytes().to_vec())))
+            .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
             .collect();
         self.0
             .lock()
@@ -59,32 +60,26 @@ impl Secrets {
     }
 }
 
-impl SecretSource for Secrets {
-    fn credentials<'a>(
+impl RefSource for Secrets {
+    fn lookup<'a>(
         &'a self,
+        kind: RefKind,
         namespace: &'a str,
         name: &'a str,
-        defaults: &'a AuthDefaults,
-    ) -> BoxFuture<'a, Result<Result<Credentials, Failure>, kube::Error>> {
-        let found = self
-            .0
-            .lock()
-            .unwrap()
-            .get(&(namespace.into(), name.into()))
-            .cloned();
-        async move {
-            Ok(match found {
-                Some(data) => Credentials::from_secret_data(&data, defaults),
-                None => Err(Failure::new(
-                    FailureKind::CredentialsNotFound,
-                    format!("Secret {namespace}/{name} does not exist"),
-                )),
-            })
-        }
-        .boxed()
+    ) -> BoxFuture<'a, Result<Lookup, kube::Error>> {
+        let found = match kind {
+            RefKind::Secret => self
+                .0
+                .lock()
+                .unwrap()
+                .get(&(namespace.into(), name.into()))
+                .cloned(),
+            RefKind::ConfigMap => None,
+        };
+        async move { Ok(found.map(Lookup::Found).unwrap_or(Lookup::Missing)) }.boxed()
     }
 
-    fn forget(&self, _: &str, _: &str) {}
+    fn forget(&self, _: RefKind, _: &str, _: &str) {}
 }
 
 struct Harness {
@@ -119,11 +114,13 @@ async fn harness_with(scenario: &str, client: ClientConfig) -> Harness {
         },
         ..OperatorConfig::default()
     };
-    let prober = Prober {
-        dataplane: DataplaneClient::new(client, metrics).expect("client"),
-        secrets: secrets.clone(),
+    let prober = Prober::new(
+        DataplaneClient::new(client.clone(), metrics.clone()).expect("client"),
+        &client,
+        metrics,
+        secrets.clone(),
         config,
-    };
+    );
     Harness {
         sim,
         url,
@@ -205,6 +202,7 @@ impl Harness {
             created: mc.metadata.creation_timestamp.as_ref().map(|t| t.0),
             connector_name: connector.into(),
             cluster_name: "redpanda".into(),
+            source: StatusSource::DataPlane,
         };
         status::desired_status(
             prev,
@@ -509,15 +507,14 @@ async fn every_error_class_gets_its_failure() {
 
     let mut no_url = resource("healthy", "creds");
     no_url.spec.dataplane = None;
-    let mut bare = Prober {
-        dataplane: DataplaneClient::new(
-            ClientConfig::default(),
-            Metrics::new(&mut Registry::default()),
-        )
-        .unwrap(),
-        secrets: h.secrets.clone(),
-        config: OperatorConfig::default(),
-    };
+    let bare_metrics = Metrics::new(&mut Registry::default());
+    let mut bare = Prober::new(
+        DataplaneClient::new(ClientConfig::default(), bare_metrics.clone()).unwrap(),
+        &ClientConfig::default(),
+        bare_metrics,
+        h.secrets.clone(),
+        OperatorConfig::default(),
+    );
     let kind = |o: Observation| match o {
         Observation::Failed(f) => f.kind,
         o => panic!("{o:?}"),

@@ -12,7 +12,6 @@
 
 use crate::metrics::Metrics;
 use crate::probe::{Failure, FailureKind};
-use k8s_openapi::ByteString;
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasher, Hash, Hasher, RandomState};
@@ -94,14 +93,14 @@ impl Credentials {
     /// Reads credentials from a Secret's data. The message of an error names the keys, never
     /// their values.
     pub fn from_secret_data(
-        data: &BTreeMap<String, ByteString>,
+        data: &BTreeMap<String, Vec<u8>>,
         defaults: &AuthDefaults,
     ) -> Result<Self, Failure> {
         let get = |key: &str| -> Result<Option<String>, Failure> {
             match data.get(key) {
                 None => Ok(None),
                 Some(v) => {
-                    let s = String::from_utf8(v.0.clone()).map_err(|_| {
+                    let s = String::from_utf8(v.clone()).map_err(|_| {
                         Failure::new(
                             FailureKind::CredentialsInvalid,
                             format!("key {key} of the credentials Secret is not UTF-8 text"),
@@ -322,13 +321,13 @@ impl TokenCache {
                 return Err(unavailable(format!(
                     "token endpoint {} unreachable: {}",
                     origin(token_url),
-                    super::describe_transport_error(&e)
+                    crate::http::describe_error(&e)
                 )));
             }
         };
         let status = response.status();
         let headers = response.headers().clone();
-        let body = super::read_capped(response, MAX_TOKEN_RESPONSE)
+        let body = crate::http::read_capped(response, MAX_TOKEN_RESPONSE)
             .await
             .unwrap_or_default();
         let body_json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
@@ -414,7 +413,7 @@ fn refresh_after(lifetime: Duration) -> Duration {
 /// How long the token endpoint asks us to stay away: `Retry-After` seconds, or the quota reset
 /// time `t` of `Auth0-Organization-Quota-Limit: b=per_day;q=100;r=0;t=43200` when nothing remains.
 pub fn quota_wait(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let retry_after = super::retry_after(headers);
+    let retry_after = crate::http::retry_after(headers);
     let quota_reset = headers
         .get("auth0-organization-quota-limit")
         .and_then(|v| v.to_str().ok())
@@ -444,10 +443,10 @@ fn origin(url: &Url) -> String {
 mod tests {
     use super::*;
 
-    fn data(pairs: &[(&str, &str)]) -> BTreeMap<String, ByteString> {
+    fn data(pairs: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
         pairs
             .iter()
-            .map(|(k, v)| (k.to_string(), ByteString(v.as_bytes().to_vec())))
+            .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
             .collect()
     }
 

@@ -10,27 +10,16 @@
 pub mod auth;
 
 use crate::health::{self, ConnectStatus, ServerError};
+use crate::http::{self, FetchError, Fetched, Gate};
 use crate::metrics::Metrics;
 use crate::probe::{Failure, FailureKind, Observation};
 use auth::{Credentials, TokenCache};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
 use serde::Deserialize;
-use std::collections::HashMap;
-use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use url::Url;
-
-/// User-Agent sent with every request, so the API's operators can tell who calls.
-pub const USER_AGENT: &str = concat!(
-    "managed-connector-operator/",
-    env!("CARGO_PKG_VERSION"),
-    " (+https://github.com/managed-connector-operator)"
-);
 
 /// Limits and timeouts of the client.
 #[derive(Debug, Clone)]
@@ -310,82 +299,6 @@ fn is_cluster_not_found(message: &str) -> bool {
         || (m.contains("cluster") && !m.contains("connector"))
 }
 
-/// `Retry-After` in seconds (HTTP dates are rare for APIs and treated as absent), or the reset
-/// time of a spent `ratelimit: limit=N,remaining=0,reset=S` header.
-pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let retry_after = headers
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    let ratelimit_reset = headers
-        .get("ratelimit")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let field = |name: &str| {
-                v.split([',', ';'])
-                    .filter_map(|kv| kv.trim().split_once('='))
-                    .find(|(k, _)| k.trim() == name)
-                    .and_then(|(_, val)| val.trim().parse::<u64>().ok())
-            };
-            match field("remaining") {
-                Some(0) => field("reset").map(Duration::from_secs),
-                _ => None,
-            }
-        });
-    retry_after.or(ratelimit_reset)
-}
-
-/// Reads a body, giving up once it exceeds `limit` bytes.
-pub async fn read_capped(
-    mut response: reqwest::Response,
-    limit: usize,
-) -> Result<Vec<u8>, DataplaneError> {
-    if response.content_length().is_some_and(|n| n > limit as u64) {
-        return Err(DataplaneError::BodyTooLarge { limit });
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
-        if body.len() + chunk.len() > limit {
-            return Err(DataplaneError::BodyTooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-fn transport_error(e: reqwest::Error) -> DataplaneError {
-    if e.is_timeout() {
-        DataplaneError::Timeout(Duration::ZERO)
-    } else {
-        DataplaneError::Transport(describe_transport_error(&e))
-    }
-}
-
-/// A transport error with its causes, the way people debug them ("connection refused").
-pub fn describe_transport_error(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !text.contains(&s_text) {
-            text.push_str(": ");
-            text.push_str(&s_text);
-        }
-        source = s.source();
-    }
-    text
-}
-
-/// Selects rustls' ring backend (the one kube uses) as the process default, once.
-pub fn install_crypto_provider() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // Fails only if another default was installed first, which is just as good.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
-
 /// The status endpoint's URL: the base URL (which may carry a path prefix) plus
 /// `v1/kafka-connect/clusters/{cluster}/connectors/{name}/status`, each segment percent-encoded.
 pub fn status_url(base: &Url, cluster: &str, connector: &str) -> Result<Url, String> {
@@ -409,44 +322,50 @@ pub fn status_url(base: &Url, cluster: &str, connector: &str) -> Result<Url, Str
     Ok(url)
 }
 
-/// The shared Data Plane client: one HTTP connection pool, one rate limiter, one token cache.
+/// The shared Data Plane client: one HTTP connection pool and one token cache; every request
+/// passes the operator-wide [`Gate`].
 pub struct DataplaneClient {
     http: reqwest::Client,
     config: ClientConfig,
-    limiter: DefaultDirectRateLimiter,
-    in_flight: Semaphore,
-    /// Per origin: no request before this instant (a 429's `Retry-After`, a spent `ratelimit`).
-    paused_until: Mutex<HashMap<String, Instant>>,
+    gate: Arc<Gate>,
     tokens: TokenCache,
     metrics: Metrics,
 }
 
 impl DataplaneClient {
-    /// A client with these limits.
+    /// A client with these limits, and its own gate.
     pub fn new(config: ClientConfig, metrics: Metrics) -> Result<Self, reqwest::Error> {
-        install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .timeout(config.request_timeout)
-            .connect_timeout(config.request_timeout.min(Duration::from_secs(5)))
-            .redirect(reqwest::redirect::Policy::none())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .build()?;
-        let rps = NonZeroU32::new(config.max_requests_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+        let gate = Arc::new(Gate::new(
+            config.max_requests_per_second,
+            config.max_concurrent_requests,
+        ));
+        Self::with_gate(config, gate, metrics)
+    }
+
+    /// A client that shares `gate` with other sources.
+    pub fn with_gate(
+        config: ClientConfig,
+        gate: Arc<Gate>,
+        metrics: Metrics,
+    ) -> Result<Self, reqwest::Error> {
+        let http = http::client(config.request_timeout, &[])?;
         Ok(DataplaneClient {
             tokens: TokenCache::new(http.clone(), metrics.clone()),
-            limiter: RateLimiter::direct(Quota::per_second(rps)),
-            in_flight: Semaphore::new(config.max_concurrent_requests.max(1)),
             http,
             config,
-            paused_until: Mutex::default(),
+            gate,
             metrics,
         })
     }
 
+    /// The gate every request passes.
+    pub fn gate(&self) -> &Arc<Gate> {
+        &self.gate
+    }
+
     /// The global request rate limit.
     pub fn max_requests_per_second(&self) -> u32 {
-        self.config.max_requests_per_second
+        self.gate.max_requests_per_second()
     }
 
     /// The token cache (shared with other sources that use the same credentials).
@@ -495,115 +414,71 @@ impl DataplaneClient {
         }
     }
 
-    /// One GET of the status endpoint, through the rate limiter and the concurrency bound.
+    /// One GET of the status endpoint, through the gate.
     pub async fn get_status(
         &self,
         url: &Url,
         token: &auth::BearerToken,
     ) -> Result<StatusResponse, DataplaneError> {
-        let origin = url.origin().ascii_serialization();
-        self.wait_for_origin(&origin).await;
-        self.limiter.until_ready().await;
-        let _permit = self.in_flight.acquire().await;
         let started = Instant::now();
-        let result = self.send(url, token).await;
+        let request = self
+            .http
+            .get(url.clone())
+            .bearer_auth(token.expose())
+            .header(reqwest::header::ACCEPT, "application/json");
+        let result = match self
+            .gate
+            .fetch(
+                request,
+                url,
+                self.config.max_response_bytes,
+                self.config.request_timeout,
+            )
+            .await
+        {
+            Ok(fetched) => interpret(fetched),
+            Err(e) => Err(e.into()),
+        };
         let outcome = match &result {
             Ok(_) => "ok",
             Err(e) => e.outcome(),
         };
         self.metrics.dataplane_request(outcome, started.elapsed());
-        if let Err(e) = &result
-            && let Some(wait) = e.retry_after()
-        {
-            self.pause_origin(origin, wait);
-        }
         result
-    }
-
-    async fn send(
-        &self,
-        url: &Url,
-        token: &auth::BearerToken,
-    ) -> Result<StatusResponse, DataplaneError> {
-        let response = self
-            .http
-            .get(url.clone())
-            .bearer_auth(token.expose())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| self.fix_timeout(transport_error(e)))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = read_capped(response, self.config.max_response_bytes)
-            .await
-            .map_err(|e| self.fix_timeout(e))?;
-        if status == StatusCode::OK {
-            if let Some(wait) = retry_after(&headers) {
-                // `ratelimit: ...remaining=0` on a success: slow down before the next request.
-                self.pause_origin(url.origin().ascii_serialization(), wait);
-            }
-            return parse_status_body(&body).map_err(DataplaneError::InvalidBody);
-        }
-        let rpc = parse_rpc_error(&body);
-        let message = match &rpc {
-            Some(r) => r.message.clone(),
-            None => snippet(&body),
-        };
-        Err(DataplaneError::Api {
-            status: status.as_u16(),
-            code: rpc.as_ref().and_then(|r| r.code.clone()),
-            message,
-            retry_after: if matches!(status.as_u16(), 409 | 429 | 500..=599) {
-                retry_after(&headers)
-            } else {
-                None
-            },
-            rpc_body: rpc.is_some(),
-        })
-    }
-
-    fn fix_timeout(&self, e: DataplaneError) -> DataplaneError {
-        match e {
-            DataplaneError::Timeout(_) => DataplaneError::Timeout(self.config.request_timeout),
-            other => other,
-        }
-    }
-
-    async fn wait_for_origin(&self, origin: &str) {
-        let until = {
-            let paused = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
-            paused.get(origin).copied()
-        };
-        if let Some(until) = until
-            && until > Instant::now()
-        {
-            tokio::time::sleep_until(until).await;
-        }
-    }
-
-    fn pause_origin(&self, origin: String, wait: Duration) {
-        // A server asking for more than a few minutes is better served by the per-resource
-        // requeue than by holding every request to that origin.
-        let wait = wait.min(Duration::from_secs(60));
-        let until = Instant::now() + wait;
-        let mut paused = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = paused.entry(origin).or_insert(until);
-        if *entry < until {
-            *entry = until;
-        }
     }
 }
 
-/// The start of a non-JSON body, for messages (HTML error pages, proxies).
-fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    let mut cut: String = text.chars().take(200).collect();
-    if cut.len() < text.len() {
-        cut.push('…');
+fn interpret(fetched: Fetched) -> Result<StatusResponse, DataplaneError> {
+    if fetched.status == StatusCode::OK {
+        return parse_status_body(&fetched.body).map_err(DataplaneError::InvalidBody);
     }
-    cut
+    let rpc = parse_rpc_error(&fetched.body);
+    let message = match &rpc {
+        Some(r) => r.message.clone(),
+        None => http::snippet(&fetched.body),
+    };
+    let status = fetched.status.as_u16();
+    Err(DataplaneError::Api {
+        status,
+        code: rpc.as_ref().and_then(|r| r.code.clone()),
+        message,
+        retry_after: if matches!(status, 409 | 429 | 500..=599) {
+            http::retry_after(&fetched.headers)
+        } else {
+            None
+        },
+        rpc_body: rpc.is_some(),
+    })
+}
+
+impl From<FetchError> for DataplaneError {
+    fn from(e: FetchError) -> Self {
+        match e {
+            FetchError::Timeout(d) => DataplaneError::Timeout(d),
+            FetchError::Transport(t) => DataplaneError::Transport(t),
+            FetchError::BodyTooLarge { limit } => DataplaneError::BodyTooLarge { limit },
+        }
+    }
 }
 
 #[cfg(test)]
@@ -746,23 +621,5 @@ mod tests {
             status_url(&bare, "redpanda", "orders").unwrap().path(),
             "/v1/kafka-connect/clusters/redpanda/connectors/orders/status"
         );
-    }
-
-    #[test]
-    fn retry_after_and_ratelimit_headers() {
-        let mut h = HeaderMap::new();
-        assert_eq!(retry_after(&h), None);
-        h.insert(
-            "ratelimit",
-            "limit=500,remaining=0,reset=7".parse().unwrap(),
-        );
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
-        h.insert(
-            "ratelimit",
-            "limit=500,remaining=3,reset=7".parse().unwrap(),
-        );
-        assert_eq!(retry_after(&h), None);
-        h.insert("retry-after", "12".parse().unwrap());
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(12)));
     }
 }

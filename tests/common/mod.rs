@@ -112,7 +112,7 @@ impl Env {
     }
 
     pub async fn with(name: &str, options: Options<'_>) -> Env {
-        managed_connector_operator::dataplane::install_crypto_provider();
+        managed_connector_operator::http::install_crypto_provider();
         install_crd();
         let client = Client::try_default()
             .await

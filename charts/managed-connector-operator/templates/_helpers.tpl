@@ -51,4 +51,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
+# CA certificates of spec.kafkaConnect.ca.configMapKeyRef.
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get"]
 {{- end -}}

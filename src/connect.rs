@@ -1,0 +1,380 @@
+//! Client for a self-hosted Kafka Connect REST API (`GET /connectors/{name}/status`), the second
+//! status source. Kafka Connect computes no holistic state and parses no errors, so the operator
+//! applies exactly the Data Plane's algorithm ([`crate::health::assess`]) and a connector looks the
+//! same through either source. Requests pass the same [`Gate`] as the Data Plane's.
+
+use crate::health::{self, ConnectStatus};
+use crate::http::{self, FetchError, Gate};
+use crate::metrics::Metrics;
+use crate::probe::{Failure, FailureKind, Observation};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::time::Instant;
+use url::Url;
+
+/// How to authenticate to the REST API.
+#[derive(Clone, Default)]
+pub enum ConnectAuth {
+    /// No credentials.
+    #[default]
+    None,
+    /// HTTP basic authentication.
+    Basic {
+        /// User name (not secret).
+        username: String,
+        /// Password.
+        password: SecretString,
+    },
+    /// A bearer token.
+    Bearer(SecretString),
+}
+
+impl std::fmt::Debug for ConnectAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnectAuth::None => f.write_str("None"),
+            ConnectAuth::Basic { username, .. } => write!(f, "Basic({username}, ..)"),
+            ConnectAuth::Bearer(_) => f.write_str("Bearer(..)"),
+        }
+    }
+}
+
+impl ConnectAuth {
+    /// Reads `username` + `password`, or `token`, from a Secret's data; the error names keys,
+    /// never values.
+    pub fn from_secret_data(
+        data: &std::collections::BTreeMap<String, Vec<u8>>,
+    ) -> Result<Self, String> {
+        let get = |k: &str| {
+            data.get(k)
+                .map(|v| String::from_utf8_lossy(v).trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        match (get("username"), get("password"), get("token")) {
+            (Some(username), Some(password), None) => Ok(ConnectAuth::Basic {
+                username,
+                password: password.into(),
+            }),
+            (None, None, Some(token)) => Ok(ConnectAuth::Bearer(token.into())),
+            (Some(_), Some(_), Some(_)) => {
+                Err("holds both username/password and token: keep one kind".into())
+            }
+            (Some(_), None, _) => Err("has username but no password".into()),
+            (None, Some(_), _) => Err("has password but no username".into()),
+            (None, None, None) => Err("holds neither username and password nor token".into()),
+        }
+    }
+}
+
+/// Kafka Connect's error body.
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+pub struct ConnectErrorBody {
+    /// HTTP-like code.
+    pub error_code: i64,
+    /// Message.
+    #[serde(default)]
+    pub message: String,
+}
+
+/// Maps an error answer to a failure.
+pub fn failure_for(status: u16, body: &[u8], connector: &str) -> Failure {
+    let parsed: Option<ConnectErrorBody> = serde_json::from_slice(body).ok();
+    let message = parsed
+        .as_ref()
+        .map(|b| b.message.clone())
+        .unwrap_or_else(|| http::snippet(body));
+    let detail = if message.is_empty() {
+        format!("HTTP {status}")
+    } else {
+        format!("HTTP {status}: {message}")
+    };
+    let (kind, text) = match status {
+        404 if parsed.is_some() => (
+            FailureKind::ConnectorNotFound,
+            format!("connector {connector:?} not found in Kafka Connect ({detail})"),
+        ),
+        404 => (
+            FailureKind::InvalidResponse,
+            format!("{detail} without a Kafka Connect error body: is the Kafka Connect URL right?"),
+        ),
+        401 => (
+            FailureKind::Unauthenticated,
+            format!("Kafka Connect refused the credentials: {detail}"),
+        ),
+        403 => (
+            FailureKind::PermissionDenied,
+            format!("the credentials may not read this connector: {detail}"),
+        ),
+        409 | 429 | 500..=599 => (
+            FailureKind::ConnectUnavailable,
+            format!("Kafka Connect unavailable: {detail}"),
+        ),
+        300..=399 => (
+            FailureKind::InvalidResponse,
+            format!("Kafka Connect redirected ({detail}): set the final URL"),
+        ),
+        _ => (
+            FailureKind::InvalidArgument,
+            format!("Kafka Connect refused the request: {detail}"),
+        ),
+    };
+    Failure::new(kind, text)
+}
+
+/// Reads connector status from Kafka Connect REST APIs.
+pub struct ConnectClient {
+    gate: Arc<Gate>,
+    timeout: Duration,
+    max_response_bytes: usize,
+    metrics: Metrics,
+    hasher: RandomState,
+    /// One connection pool per set of extra trusted CAs (most resources share none).
+    clients: Mutex<HashMap<u64, reqwest::Client>>,
+}
+
+impl ConnectClient {
+    /// A client that shares `gate` with the Data Plane client.
+    pub fn new(
+        gate: Arc<Gate>,
+        timeout: Duration,
+        max_response_bytes: usize,
+        metrics: Metrics,
+    ) -> Self {
+        ConnectClient {
+            gate,
+            timeout,
+            max_response_bytes,
+            metrics,
+            hasher: RandomState::new(),
+            clients: Mutex::default(),
+        }
+    }
+
+    fn client(&self, ca_pem: Option<&[u8]>) -> Result<reqwest::Client, Failure> {
+        let key = ca_pem.map(|pem| self.hasher.hash_one(pem)).unwrap_or(0);
+        if let Some(c) = self
+            .clients
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(c.clone());
+        }
+        let roots = match ca_pem {
+            Some(pem) => reqwest::Certificate::from_pem_bundle(pem)
+                .ok()
+                .filter(|certs| !certs.is_empty())
+                .ok_or_else(|| {
+                    Failure::new(
+                        FailureKind::InvalidArgument,
+                        "the CA of spec.kafkaConnect.ca holds no PEM certificate",
+                    )
+                })?,
+            None => Vec::new(),
+        };
+        let client = http::client(self.timeout, &roots).map_err(|e| {
+            Failure::new(
+                FailureKind::InvalidArgument,
+                format!(
+                    "cannot use the CA certificate: {}",
+                    http::describe_error(&e)
+                ),
+            )
+        })?;
+        self.clients
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, client.clone());
+        Ok(client)
+    }
+
+    /// Reads and assesses one connector's status.
+    pub async fn probe(
+        &self,
+        base: &Url,
+        connector: &str,
+        auth: &ConnectAuth,
+        ca_pem: Option<&[u8]>,
+    ) -> Observation {
+        let client = match self.client(ca_pem) {
+            Ok(c) => c,
+            Err(f) => return Observation::Failed(f),
+        };
+        let mut url = base.clone();
+        url.set_query(None);
+        url.set_fragment(None);
+        match url.path_segments_mut() {
+            Ok(mut segments) => {
+                segments
+                    .pop_if_empty()
+                    .extend(["connectors", connector, "status"]);
+            }
+            Err(()) => {
+                return Observation::Failed(Failure::new(
+                    FailureKind::InvalidArgument,
+                    format!("{base} cannot be a base URL"),
+                ));
+            }
+        }
+        let mut request = client
+            .get(url.clone())
+            .header(reqwest::header::ACCEPT, "application/json");
+        request = match auth {
+            ConnectAuth::None => request,
+            ConnectAuth::Basic { username, password } => {
+                request.basic_auth(username, Some(password.expose_secret()))
+            }
+            ConnectAuth::Bearer(token) => request.bearer_auth(token.expose_secret()),
+        };
+        let started = Instant::now();
+        let (outcome, observation) = match self
+            .gate
+            .fetch(request, &url, self.max_response_bytes, self.timeout)
+            .await
+        {
+            Ok(fetched) if fetched.status.as_u16() == 200 => match serde_json::from_slice::<
+                ConnectStatus,
+            >(&fetched.body)
+            {
+                Ok(status) => {
+                    let assessment = health::assess(&status, None, None);
+                    ("ok", Observation::Found { status, assessment })
+                }
+                Err(e) => (
+                    "invalid_body",
+                    Observation::Failed(Failure::new(
+                        FailureKind::InvalidResponse,
+                        format!("Kafka Connect answered unreadably: not a connector status: {e}"),
+                    )),
+                ),
+            },
+            Ok(fetched) => {
+                let mut failure = failure_for(fetched.status.as_u16(), &fetched.body, connector);
+                failure.retry_after = http::retry_after(&fetched.headers);
+                (
+                    status_outcome(fetched.status.as_u16()),
+                    Observation::Failed(failure),
+                )
+            }
+            Err(FetchError::BodyTooLarge { limit }) => (
+                "too_large",
+                Observation::Failed(Failure::new(
+                    FailureKind::InvalidResponse,
+                    format!("Kafka Connect answered unreadably: the answer exceeded {limit} bytes"),
+                )),
+            ),
+            Err(FetchError::Timeout(d)) => (
+                "timeout",
+                Observation::Failed(Failure::new(
+                    FailureKind::ConnectUnavailable,
+                    format!(
+                        "Kafka Connect unavailable: no answer within {}s",
+                        d.as_secs()
+                    ),
+                )),
+            ),
+            Err(FetchError::Transport(t)) => (
+                "transport_error",
+                Observation::Failed(Failure::new(
+                    FailureKind::ConnectUnavailable,
+                    format!("Kafka Connect unavailable: {t}"),
+                )),
+            ),
+        };
+        self.metrics.connect_request(outcome, started.elapsed());
+        observation
+    }
+}
+
+fn status_outcome(status: u16) -> &'static str {
+    match status {
+        400 => "bad_request",
+        401 => "unauthenticated",
+        403 => "forbidden",
+        404 => "not_found",
+        409 => "conflict",
+        429 => "rate_limited",
+        500..=599 => "server_error",
+        _ => "unexpected_status",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn data(pairs: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn credentials_shapes() {
+        assert!(matches!(
+            ConnectAuth::from_secret_data(&data(&[("username", "u"), ("password", "p")])),
+            Ok(ConnectAuth::Basic { .. })
+        ));
+        assert!(matches!(
+            ConnectAuth::from_secret_data(&data(&[("token", "t")])),
+            Ok(ConnectAuth::Bearer(_))
+        ));
+        for (bad, words) in [
+            (data(&[]), "neither"),
+            (data(&[("username", "u")]), "no password"),
+            (data(&[("password", "p")]), "no username"),
+            (
+                data(&[("username", "u"), ("password", "p"), ("token", "t")]),
+                "both",
+            ),
+        ] {
+            let e = ConnectAuth::from_secret_data(&bad).expect_err("invalid");
+            assert!(e.contains(words), "{e}");
+        }
+        let basic =
+            ConnectAuth::from_secret_data(&data(&[("username", "u"), ("password", "hunter2")]))
+                .unwrap();
+        assert!(!format!("{basic:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn error_bodies_map_to_failures() {
+        let nf = br#"{"error_code":404,"message":"No status found for connector nope"}"#;
+        assert_eq!(
+            failure_for(404, nf, "nope").kind,
+            FailureKind::ConnectorNotFound
+        );
+        assert!(
+            failure_for(404, nf, "nope")
+                .message
+                .contains("No status found for connector nope")
+        );
+        assert_eq!(
+            failure_for(404, b"<html>", "x").kind,
+            FailureKind::InvalidResponse
+        );
+        assert_eq!(
+            failure_for(401, br#"{"error_code":401,"message":"Unauthorized"}"#, "x").kind,
+            FailureKind::Unauthenticated
+        );
+        assert_eq!(
+            failure_for(403, b"", "x").kind,
+            FailureKind::PermissionDenied
+        );
+        assert_eq!(failure_for(409, br#"{"error_code":409,"message":"Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)"}"#, "x").kind, FailureKind::ConnectUnavailable);
+        assert_eq!(
+            failure_for(500, b"", "x").kind,
+            FailureKind::ConnectUnavailable
+        );
+        assert_eq!(
+            failure_for(400, b"", "x").kind,
+            FailureKind::InvalidArgument
+        );
+    }
+}

@@ -1,0 +1,277 @@
+//! HTTP plumbing shared by every status source (Data Plane API, Kafka Connect REST): one gate that
+//! every request passes — a global rate limiter (`governor`), a bound on requests in flight, and
+//! per-origin pauses when a server asks for one — plus capped body reading and header parsing.
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use url::Url;
+
+/// User-Agent sent with every request, so the servers' operators can tell who calls.
+pub const USER_AGENT: &str = concat!(
+    "managed-connector-operator/",
+    env!("CARGO_PKG_VERSION"),
+    " (+https://github.com/managed-connector-operator)"
+);
+
+/// Selects rustls' ring backend (the one kube uses) as the process default, once.
+pub fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Fails only if another default was installed first, which is just as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// A reqwest client with the operator's defaults: timeout, User-Agent, no redirects (an API that
+/// redirects is misconfigured, and credentials must not follow a redirect), and optional extra
+/// trusted CA certificates.
+pub fn client(
+    timeout: Duration,
+    extra_roots: &[reqwest::Certificate],
+) -> Result<reqwest::Client, reqwest::Error> {
+    install_crypto_provider();
+    let mut builder = reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(5)))
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(Duration::from_secs(90));
+    for cert in extra_roots {
+        builder = builder.add_root_certificate(cert.clone());
+    }
+    builder.build()
+}
+
+/// Why a request got no complete answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchError {
+    /// No answer within the timeout.
+    Timeout(Duration),
+    /// Connection refused, DNS failure, TLS failure, reset...
+    Transport(String),
+    /// The body exceeded the cap.
+    BodyTooLarge {
+        /// The cap.
+        limit: usize,
+    },
+}
+
+/// A complete answer.
+#[derive(Debug)]
+pub struct Fetched {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The body (at most the cap).
+    pub body: Vec<u8>,
+}
+
+/// Limits every source's requests together.
+pub struct Gate {
+    limiter: DefaultDirectRateLimiter,
+    in_flight: Semaphore,
+    max_requests_per_second: u32,
+    /// Per origin: no request before this instant (a 429's `Retry-After`, a spent `ratelimit`).
+    paused_until: Mutex<HashMap<String, Instant>>,
+}
+
+impl Gate {
+    /// A gate for this many requests per second and in flight.
+    pub fn new(max_requests_per_second: u32, max_concurrent_requests: usize) -> Self {
+        let rps = NonZeroU32::new(max_requests_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+        Gate {
+            limiter: RateLimiter::direct(Quota::per_second(rps)),
+            in_flight: Semaphore::new(max_concurrent_requests.max(1)),
+            max_requests_per_second: rps.get(),
+            paused_until: Mutex::default(),
+        }
+    }
+
+    /// The rate limit.
+    pub fn max_requests_per_second(&self) -> u32 {
+        self.max_requests_per_second
+    }
+
+    /// Sends `request` (for `url`) once the origin is not paused, the rate allows and a slot is
+    /// free; reads at most `max_body` bytes. A `Retry-After` on 409/429/5xx, or a spent
+    /// `ratelimit` header on any answer, pauses the origin for every caller.
+    pub async fn fetch(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &Url,
+        max_body: usize,
+        timeout: Duration,
+    ) -> Result<Fetched, FetchError> {
+        let origin = url.origin().ascii_serialization();
+        self.wait_for_origin(&origin).await;
+        self.limiter.until_ready().await;
+        let _permit = self.in_flight.acquire().await;
+        let response = request.send().await.map_err(|e| fetch_error(e, timeout))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = read_capped(response, max_body).await.map_err(|e| match e {
+            FetchError::Timeout(_) => FetchError::Timeout(timeout),
+            other => other,
+        })?;
+        let pause = if matches!(status.as_u16(), 409 | 429 | 500..=599) {
+            retry_after(&headers)
+        } else {
+            ratelimit_reset(&headers)
+        };
+        if let Some(wait) = pause {
+            self.pause_origin(origin, wait);
+        }
+        Ok(Fetched {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    async fn wait_for_origin(&self, origin: &str) {
+        let until = {
+            let paused = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
+            paused.get(origin).copied()
+        };
+        if let Some(until) = until
+            && until > Instant::now()
+        {
+            tokio::time::sleep_until(until).await;
+        }
+    }
+
+    fn pause_origin(&self, origin: String, wait: Duration) {
+        // A server asking for more than a minute is better served by the per-resource requeue
+        // than by holding every request to that origin.
+        let wait = wait.min(Duration::from_secs(60));
+        let until = Instant::now() + wait;
+        let mut paused = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = paused.entry(origin).or_insert(until);
+        if *entry < until {
+            *entry = until;
+        }
+    }
+}
+
+fn fetch_error(e: reqwest::Error, timeout: Duration) -> FetchError {
+    if e.is_timeout() {
+        FetchError::Timeout(timeout)
+    } else {
+        FetchError::Transport(describe_error(&e))
+    }
+}
+
+/// Reads a body, giving up once it exceeds `limit` bytes.
+pub async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, FetchError> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(FetchError::BodyTooLarge { limit });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| fetch_error(e, Duration::ZERO))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(FetchError::BodyTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// An error with its causes, the way people debug them ("connection refused").
+pub fn describe_error(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// `Retry-After` in seconds (HTTP dates are rare for APIs and treated as absent), else the reset
+/// time of a spent `ratelimit` header.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .or_else(|| ratelimit_reset(headers))
+}
+
+/// The reset time of `ratelimit: limit=N,remaining=0,reset=S` (the header Redpanda's own clients
+/// honour); `None` while requests remain.
+pub fn ratelimit_reset(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get("ratelimit")?.to_str().ok()?;
+    let field = |name: &str| {
+        v.split([',', ';'])
+            .filter_map(|kv| kv.trim().split_once('='))
+            .find(|(k, _)| k.trim() == name)
+            .and_then(|(_, val)| val.trim().parse::<u64>().ok())
+    };
+    match field("remaining") {
+        Some(0) => field("reset").map(Duration::from_secs),
+        _ => None,
+    }
+}
+
+/// The start of a non-JSON body, for messages (HTML error pages, proxies).
+pub fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    let mut cut: String = text.chars().take(200).collect();
+    if cut.len() < text.len() {
+        cut.push('…');
+    }
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_and_ratelimit_headers() {
+        let mut h = HeaderMap::new();
+        assert_eq!(retry_after(&h), None);
+        h.insert(
+            "ratelimit",
+            "limit=500,remaining=0,reset=7".parse().unwrap(),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        h.insert(
+            "ratelimit",
+            "limit=500,remaining=3,reset=7".parse().unwrap(),
+        );
+        assert_eq!(retry_after(&h), None);
+        h.insert("retry-after", "12".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(12)));
+    }
+
+    #[test]
+    fn snippets_are_short() {
+        assert_eq!(
+            snippet(b"  <html>bad gateway</html> "),
+            "<html>bad gateway</html>"
+        );
+        assert!(snippet(&[b'x'; 500]).ends_with('…'));
+    }
+}

@@ -752,4 +752,43 @@ mod tests {
         assert_eq!(s.connector.worker_id, "");
         assert_eq!(holistic_state(&s), Healthy);
     }
+
+    /// Status bodies captured from a real Apache Kafka Connect 4.3.1 worker (hack/kafkaenv).
+    #[test]
+    fn real_kafka_connect_bodies() {
+        let failed: ConnectStatus = serde_json::from_str(include_str!(
+            "../tests/fixtures/connect-failed-sink-status.json"
+        ))
+        .unwrap();
+        assert_eq!(holistic_state(&failed), Unhealthy, "its only task failed");
+        assert_eq!(
+            parsed_errors(&failed, Unhealthy),
+            vec![
+                e(
+                    "Connector bad-sink is in unhealthy state.",
+                    "Connector bad-sink is in running state. All tasks are in failed state."
+                ),
+                e(
+                    "Connector bad-sink Task 0 is in failed state.",
+                    "/nonexistent/dir/out.txt"
+                ),
+            ]
+        );
+        assert_eq!(
+            content_from_trace(&failed.tasks[0].trace, "default"),
+            "/nonexistent/dir/out.txt",
+            "the NoSuchFileException cause, not the ConnectException wrapper"
+        );
+        let restarting: ConnectStatus = serde_json::from_str(include_str!(
+            "../tests/fixtures/connect-restarting-status.json"
+        ))
+        .unwrap();
+        assert_eq!(holistic_state(&restarting), Restarting);
+        let running: ConnectStatus = serde_json::from_str(include_str!(
+            "../tests/fixtures/connect-running-source-status.json"
+        ))
+        .unwrap();
+        assert_eq!(running.type_, "source");
+        assert_eq!(holistic_state(&running), Healthy);
+    }
 }

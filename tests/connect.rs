@@ -1,0 +1,331 @@
+//! End-to-end tests against a real Apache Kafka Connect worker (`hack/kafkaenv`: KRaft broker +
+//! distributed worker, Kafka's own FileStream connectors) and the real API server: connectors are
+//! driven through RUNNING, PAUSED, STOPPED, RESTARTING and FAILED with Connect's REST API, and
+//! the ManagedConnector's status, conditions, parsed errors and Events follow.
+//!
+//! Marked `#[ignore]`; `hack/test` runs them with `KAFKA_CONNECT_URL` set.
+
+mod common;
+
+use common::*;
+use managed_connector_operator::crd::{HolisticState, StatusSource};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+fn connect_url() -> String {
+    std::env::var("KAFKA_CONNECT_URL").expect("KAFKA_CONNECT_URL (hack/kafkaenv env)")
+}
+
+/// Kafka Connect's REST API.
+struct Connect {
+    url: String,
+    http: reqwest::Client,
+}
+
+impl Connect {
+    fn new() -> Self {
+        managed_connector_operator::http::install_crypto_provider();
+        Connect {
+            url: connect_url(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, String) {
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.url));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = resp.status().as_u16();
+        (status, resp.text().await.unwrap_or_default())
+    }
+
+    async fn put_config(&self, name: &str, config: serde_json::Value) {
+        let (status, body) = self
+            .call(
+                reqwest::Method::PUT,
+                &format!("/connectors/{name}/config"),
+                Some(config),
+            )
+            .await;
+        assert!(
+            matches!(status, 200 | 201),
+            "create {name}: {status} {body}"
+        );
+    }
+
+    async fn put(&self, name: &str, action: &str) {
+        let (status, body) = self
+            .call(
+                reqwest::Method::PUT,
+                &format!("/connectors/{name}/{action}"),
+                None,
+            )
+            .await;
+        assert!(
+            matches!(status, 200 | 202 | 204),
+            "{action} {name}: {status} {body}"
+        );
+    }
+
+    async fn delete(&self, name: &str) {
+        let (status, body) = self
+            .call(
+                reqwest::Method::DELETE,
+                &format!("/connectors/{name}"),
+                None,
+            )
+            .await;
+        assert!(
+            matches!(status, 200 | 204),
+            "delete {name}: {status} {body}"
+        );
+    }
+}
+
+fn unique(name: &str) -> String {
+    format!("{name}-{}", rand::random::<u32>() % 100_000)
+}
+
+impl Env {
+    /// A resource watching Kafka Connect connector `connector`.
+    async fn watch_in_connect(&self, name: &str, connector: &str, poll: &str) {
+        self.apply(
+            name,
+            json!({"connectorName": connector, "pollInterval": poll, "kafkaConnect": {"url": connect_url()}}),
+        )
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the control plane and Kafka Connect: hack/test"]
+async fn a_real_connector_through_running_paused_stopped_restarting() {
+    let connect = Connect::new();
+    let env = Env::new("connect-lifecycle", &[]).await;
+    let connector = unique("file-source");
+    let input = root().join(format!("target/kafka/{connector}.txt"));
+    std::fs::write(&input, "hello\nworld\n").unwrap();
+    connect
+        .put_config(
+            &connector,
+            json!({
+                "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+                "tasks.max": "1",
+                "file": input.to_str().unwrap(),
+                "topic": format!("{connector}-topic"),
+            }),
+        )
+        .await;
+    env.watch_in_connect("lifecycle", &connector, "5s").await;
+    let mc = env
+        .wait_state("lifecycle", HolisticState::Healthy, POLL * 2 + MARGIN)
+        .await;
+    let s = mc.status.clone().unwrap();
+    assert_eq!(s.source, Some(StatusSource::KafkaConnect));
+    assert_eq!(s.type_.as_deref(), Some("source"));
+    assert_eq!(s.tasks_ready.as_deref(), Some("1/1"));
+    assert_eq!(cond(&mc, "Ready"), ("True".into(), "Healthy".into()));
+    let wide = table(&kubectl_ok(&["get", "mconn", "-n", &env.ns, "-o", "wide"]));
+    assert_eq!(wide[0]["SOURCE"], "KafkaConnect");
+    env.capture("lifecycle", "connect-healthy");
+
+    for (action, state) in [
+        ("pause", HolisticState::Paused),
+        ("resume", HolisticState::Healthy),
+        ("stop", HolisticState::Stopped),
+        ("resume", HolisticState::Healthy),
+    ] {
+        connect.put(&connector, action).await;
+        let started = Instant::now();
+        env.wait_state("lifecycle", state, POLL + MARGIN * 2).await;
+        eprintln!("  {action} → {state} after {:?}", started.elapsed());
+        if state != HolisticState::Healthy {
+            env.capture(
+                "lifecycle",
+                &format!("connect-{}", state.as_str().to_lowercase()),
+            );
+        }
+    }
+
+    // RESTARTING lasts a fraction of a second: restart, then change the spec so that the operator
+    // probes at once; try a few times.
+    let mut seen = false;
+    for attempt in 0..10 {
+        let (status, body) = connect
+            .call(
+                reqwest::Method::POST,
+                &format!("/connectors/{connector}/restart?includeTasks=true&onlyFailed=false"),
+                None,
+            )
+            .await;
+        assert!(
+            matches!(status, 200 | 202 | 204),
+            "restart: {status} {body}"
+        );
+        env.watch_in_connect("lifecycle", &connector, &format!("{}s", 5 + (attempt % 2)))
+            .await;
+        let deadline = Instant::now() + Duration::from_millis(1500);
+        while Instant::now() < deadline {
+            let mc = env.get("lifecycle").await;
+            if mc.status.as_ref().and_then(|s| s.holistic_state) == Some(HolisticState::Restarting)
+            {
+                assert_eq!(cond(&mc, "Reconciling").0, "True");
+                env.capture("lifecycle", "connect-restarting");
+                seen = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if seen {
+            eprintln!("  restart → Restarting seen on attempt {}", attempt + 1);
+            break;
+        }
+        env.wait_state("lifecycle", HolisticState::Healthy, POLL * 2 + MARGIN)
+            .await;
+    }
+    assert!(
+        seen,
+        "the operator never saw the connector RESTARTING in 10 restarts"
+    );
+    env.wait_state("lifecycle", HolisticState::Healthy, POLL * 2 + MARGIN)
+        .await;
+
+    let events = env.events("lifecycle").await;
+    let reasons: Vec<_> = events.iter().map(|(_, r, _)| r.as_str()).collect();
+    for reason in ["Healthy", "Paused", "Stopped", "Restarting"] {
+        assert!(reasons.contains(&reason), "{reason} Event in {reasons:?}");
+    }
+
+    // Deleted in Connect: the operator reports ConnectorNotFound.
+    connect.delete(&connector).await;
+    let mc = env
+        .wait_condition(
+            "lifecycle",
+            "Ready",
+            "False",
+            "ConnectorNotFound",
+            POLL + MARGIN,
+        )
+        .await;
+    assert!(
+        condition(&mc, "Ready")
+            .unwrap()
+            .2
+            .contains("No status found for connector")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the control plane and Kafka Connect: hack/test"]
+async fn a_task_failing_with_a_real_exception_shows_its_cause() {
+    let connect = Connect::new();
+    let env = Env::new("connect-failed", &[]).await;
+    let connector = unique("file-sink");
+    let target = format!("/nonexistent-{connector}/out.txt");
+    connect
+        .put_config(
+            &connector,
+            json!({
+                "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+                "tasks.max": "1",
+                "file": target,
+                "topics": format!("{connector}-topic"),
+            }),
+        )
+        .await;
+    env.watch_in_connect("failing-sink", &connector, "5s").await;
+    let mc = env
+        .wait_state("failing-sink", HolisticState::Unhealthy, POLL * 3 + MARGIN)
+        .await;
+    let s = mc.status.clone().unwrap();
+    assert_eq!(s.tasks_ready.as_deref(), Some("0/1"));
+    assert_eq!(s.tasks[0].state, "FAILED");
+    assert!(
+        s.tasks[0].trace.starts_with(
+            "org.apache.kafka.connect.errors.ConnectException: Couldn't find or create file"
+        ),
+        "{}",
+        s.tasks[0].trace
+    );
+    assert_eq!(s.errors.len(), 2, "{:?}", s.errors);
+    assert_eq!(
+        s.errors[1].title,
+        format!("Connector {connector} Task 0 is in failed state.")
+    );
+    assert_eq!(
+        s.errors[1].content, target,
+        "the cause line of the real Java trace"
+    );
+    assert_eq!(cond(&mc, "Stalled"), ("True".into(), "Unhealthy".into()));
+    assert_eq!(cond(&mc, "Ready"), ("False".into(), "Unhealthy".into()));
+    let events = env.events("failing-sink").await;
+    assert!(
+        events
+            .iter()
+            .any(|(t, r, _)| t == "Warning" && r == "Unhealthy"),
+        "{events:?}"
+    );
+    env.capture("failing-sink", "connect-failed-task");
+    connect.delete(&connector).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the control plane and Kafka Connect: hack/test"]
+async fn unreachable_connect_keeps_the_last_known_state() {
+    let env = Env::new("connect-down", &[]).await;
+    // Nothing listens there.
+    let port = free_port();
+    env.apply(
+        "nowhere",
+        json!({"connectorName": "x", "pollInterval": "5s", "kafkaConnect": {"url": format!("http://127.0.0.1:{port}")}}),
+    )
+    .await;
+    let mc = env
+        .wait_condition(
+            "nowhere",
+            "Synced",
+            "False",
+            "ConnectUnavailable",
+            POLL + MARGIN,
+        )
+        .await;
+    assert_eq!(cond(&mc, "Ready").0, "Unknown");
+    assert!(
+        condition(&mc, "Synced")
+            .unwrap()
+            .2
+            .contains("Connection refused"),
+        "{:?}",
+        condition(&mc, "Synced")
+    );
+
+    // The API server refuses both sources at once.
+    let doc = json!({
+        "apiVersion": "connectors.dataplane.dev/v1alpha1",
+        "kind": "ManagedConnector",
+        "metadata": {"name": "both", "namespace": env.ns},
+        "spec": {"dataplane": {"url": "https://x.example.com"}, "kafkaConnect": {"url": "http://connect:8083"}},
+    });
+    let file = root().join(format!("target/e2e/{}-both.json", env.ns));
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let out = std::process::Command::new("kubectl")
+        .args(["apply", "-f", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("set dataplane or kafkaConnect, not both")
+    );
+}

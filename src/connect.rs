@@ -256,7 +256,7 @@ impl ConnectClient {
                 let mut failure = failure_for(fetched.status.as_u16(), &fetched.body, connector);
                 failure.retry_after = http::retry_after(&fetched.headers);
                 (
-                    status_outcome(fetched.status.as_u16()),
+                    http::status_outcome(fetched.status.as_u16()),
                     Observation::Failed(failure),
                 )
             }
@@ -287,19 +287,6 @@ impl ConnectClient {
         };
         self.metrics.connect_request(outcome, started.elapsed());
         observation
-    }
-}
-
-fn status_outcome(status: u16) -> &'static str {
-    match status {
-        400 => "bad_request",
-        401 => "unauthenticated",
-        403 => "forbidden",
-        404 => "not_found",
-        409 => "conflict",
-        429 => "rate_limited",
-        500..=599 => "server_error",
-        _ => "unexpected_status",
     }
 }
 

@@ -233,6 +233,20 @@ pub fn ratelimit_reset(headers: &HeaderMap) -> Option<Duration> {
     }
 }
 
+/// Metric label for an error answer's HTTP status.
+pub fn status_outcome(status: u16) -> &'static str {
+    match status {
+        400 => "bad_request",
+        401 => "unauthenticated",
+        403 => "forbidden",
+        404 => "not_found",
+        409 => "conflict",
+        429 => "rate_limited",
+        500..=599 => "server_error",
+        _ => "unexpected_status",
+    }
+}
+
 /// The start of a non-JSON body, for messages (HTML error pages, proxies).
 pub fn snippet(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);

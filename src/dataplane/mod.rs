@@ -196,16 +196,7 @@ impl DataplaneError {
     /// Label for `managed_connector_dataplane_requests_total{outcome}`.
     pub fn outcome(&self) -> &'static str {
         match self {
-            DataplaneError::Api { status, .. } => match *status {
-                400 => "bad_request",
-                401 => "unauthenticated",
-                403 => "forbidden",
-                404 => "not_found",
-                409 => "conflict",
-                429 => "rate_limited",
-                500..=599 => "server_error",
-                _ => "unexpected_status",
-            },
+            DataplaneError::Api { status, .. } => http::status_outcome(*status),
             DataplaneError::Timeout(_) => "timeout",
             DataplaneError::Transport(_) => "transport_error",
             DataplaneError::BodyTooLarge { .. } => "too_large",

@@ -144,6 +144,9 @@ pub struct ConnectorScenario {
     /// `source` or `sink`.
     #[serde(default = "default_type", rename = "type")]
     pub type_: String,
+    // The initial state's fields are spelled out rather than `#[serde(flatten)]`ed from
+    // `ConnectorState`: serde cannot combine `flatten` with `deny_unknown_fields`, and a typo in a
+    // scenario must be refused, not ignored.
     /// Kafka Connect state of the connector at the start.
     #[serde(default = "running")]
     pub state: String,

@@ -106,7 +106,7 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(5);
     )
 )]
 #[serde(rename_all = "camelCase")]
-#[x_kube(validation = Rule::new("!(has(self.dataplane) && has(self.kafkaConnect))").message("set dataplane or kafkaConnect, not both"))]
+#[x_kube(validation = Rule::new("has(self.dataplane) != has(self.kafkaConnect)").message("set exactly one of dataplane (Redpanda Cloud Data Plane API; `dataplane: {}` uses the operator's defaults) and kafkaConnect (a Kafka Connect REST API)"))]
 pub struct ManagedConnectorSpec {
     /// Name of the connector in Kafka Connect. Defaults to the resource's `metadata.name`; set it
     /// when the connector's name is not a valid Kubernetes name (upper case, underscores, dots...).
@@ -120,15 +120,15 @@ pub struct ManagedConnectorSpec {
     #[schemars(length(min = 1, max = 128), regex(pattern = r"^[a-zA-Z0-9-_]+$"))]
     pub cluster_name: String,
 
-    /// Where to read the connector's status: the Redpanda Cloud Data Plane API. Optional when the
-    /// operator runs with a default Data Plane URL and credentials Secret. Not together with
-    /// `kafkaConnect`.
+    /// Read the connector's status from the Redpanda Cloud Data Plane API. Exactly one of
+    /// `dataplane` and `kafkaConnect` is set; `dataplane: {}` uses the operator's default Data Plane
+    /// URL and credentials Secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dataplane: Option<DataplaneSource>,
 
     /// Read the status from a self-hosted Kafka Connect REST API (Redpanda Self-Managed, Strimzi,
-    /// Confluent Platform, Apache Kafka) instead of the Data Plane API. Not together with
-    /// `dataplane`.
+    /// Confluent Platform, Apache Kafka) instead of the Data Plane API. Exactly one of `dataplane`
+    /// and `kafkaConnect` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kafka_connect: Option<KafkaConnectSource>,
 

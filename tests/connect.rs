@@ -325,7 +325,5 @@ async fn unreachable_connect_keeps_the_last_known_state() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("set dataplane or kafkaConnect, not both")
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("set exactly one of dataplane"));
 }

@@ -338,6 +338,10 @@ async fn invalid_specs_are_refused_with_a_clear_message() {
             "unknown field \"spec.dataplane.credentialsSecretRef.namespace\"",
         ),
         (json!({"connectorName": ""}), "spec.connectorName"),
+        (
+            json!({"pollInterval": "30s"}),
+            "set exactly one of dataplane",
+        ),
     ];
     for (i, (spec, message)) in cases.iter().enumerate() {
         let doc = json!({

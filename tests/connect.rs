@@ -246,8 +246,20 @@ async fn a_task_failing_with_a_real_exception_shows_its_cause() {
         )
         .await;
     env.watch_in_connect("failing-sink", &connector, "5s").await;
+    // Right after creation a connector runs with no tasks, which is Unhealthy too (Redpanda's
+    // rule 2): wait for the failed task itself.
     let mc = env
-        .wait_state("failing-sink", HolisticState::Unhealthy, POLL * 3 + MARGIN)
+        .wait_for(
+            "failing-sink",
+            POLL * 3 + MARGIN,
+            "Unhealthy with a FAILED task",
+            |mc| {
+                mc.status.as_ref().is_some_and(|s| {
+                    s.holistic_state == Some(HolisticState::Unhealthy)
+                        && s.tasks.iter().any(|t| t.state == "FAILED")
+                })
+            },
+        )
         .await;
     let s = mc.status.clone().unwrap();
     assert_eq!(s.tasks_ready.as_deref(), Some("0/1"));

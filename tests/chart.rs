@@ -562,9 +562,7 @@ async fn namespaced_install_works_in_its_namespace_only_with_two_replicas() {
     let second_port = free_port();
     let second = env.spawn_operator(second_port, &env.log.with_extension("second.log"));
     let mut replicas = vec![env.operator.take().expect("first replica"), second];
-    env.sim
-        .upsert("redpanda", connector("orders", "RUNNING", &["RUNNING"]));
-    env.watch_connector("orders").await;
+    env.serve_and_watch("orders", "RUNNING", &["RUNNING"]).await;
     env.wait_state("orders", HolisticState::Healthy, POLL + MARGIN)
         .await;
     let holder = kubectl_ok(&[

@@ -121,8 +121,7 @@ async fn every_holistic_state_in_status_conditions_kubectl_and_metrics() {
         ),
     ];
     for (name, state, tasks, ..) in &cases {
-        env.sim.upsert("redpanda", connector(name, state, tasks));
-        env.watch_connector(name).await;
+        env.serve_and_watch(name, state, tasks).await;
     }
     for (name, _, tasks, hs, ready, stalled, reconciling, tasks_ready) in &cases {
         let mc = env.wait_state(name, *hs, POLL + MARGIN).await;
@@ -283,9 +282,7 @@ async fn transitions_show_within_a_poll_and_emit_one_event_each() {
 #[ignore = "needs the local control plane: hack/test"]
 async fn a_steady_connector_causes_no_status_writes() {
     let env = Env::new("steady", &[]).await;
-    env.sim
-        .upsert("redpanda", connector("steady", "RUNNING", &["RUNNING"]));
-    env.watch_connector("steady").await;
+    env.serve_and_watch("steady", "RUNNING", &["RUNNING"]).await;
     let before = env
         .wait_state("steady", HolisticState::Healthy, POLL + MARGIN)
         .await;
@@ -603,9 +600,7 @@ async fn a_restarted_operator_loses_nothing_and_repeats_no_event() {
 #[ignore = "needs the local control plane: hack/test"]
 async fn suspend_stops_polling_and_resume_starts_it_again() {
     let env = Env::new("suspend", &[]).await;
-    env.sim
-        .upsert("redpanda", connector("orders", "RUNNING", &["RUNNING"]));
-    env.watch_connector("orders").await;
+    env.serve_and_watch("orders", "RUNNING", &["RUNNING"]).await;
     env.wait_state("orders", HolisticState::Healthy, POLL + MARGIN)
         .await;
     env.apply("orders", json!({"pollInterval": "5s", "suspend": true, "dataplane": {"credentialsSecretRef": {"name": "creds"}}}))
@@ -635,9 +630,7 @@ async fn suspend_stops_polling_and_resume_starts_it_again() {
 #[ignore = "needs the local control plane: hack/test"]
 async fn a_deleted_resource_disappears_from_metrics() {
     let env = Env::new("delete", &[]).await;
-    env.sim
-        .upsert("redpanda", connector("gone", "RUNNING", &["RUNNING"]));
-    env.watch_connector("gone").await;
+    env.serve_and_watch("gone", "RUNNING", &["RUNNING"]).await;
     env.wait_state("gone", HolisticState::Healthy, POLL + MARGIN)
         .await;
     assert!(env.metrics().await.contains(r#"name="gone""#));
@@ -683,9 +676,7 @@ async fn a_standby_takes_over_when_the_leader_dies() {
     let standby = env.spawn_operator(standby_port, &standby_log);
     let mut replicas = vec![env.operator.take().expect("first replica"), standby];
 
-    env.sim
-        .upsert("redpanda", connector("orders", "RUNNING", &["RUNNING"]));
-    env.watch_connector("orders").await;
+    env.serve_and_watch("orders", "RUNNING", &["RUNNING"]).await;
     env.wait_state("orders", HolisticState::Healthy, POLL + MARGIN)
         .await;
     env.wait_polls("orders", 1).await;

@@ -249,6 +249,12 @@ impl Env {
             .unwrap_or_else(|e| panic!("apply {name}: {e}"));
     }
 
+    /// Serves connector `name` from the simulator in `state` and watches it with a resource.
+    pub async fn serve_and_watch(&self, name: &str, state: &str, tasks: &[&str]) {
+        self.sim.upsert("redpanda", connector(name, state, tasks));
+        self.watch_connector(name).await;
+    }
+
     /// A resource for connector `name` using the namespace's credentials Secret.
     pub async fn watch_connector(&self, name: &str) {
         self.apply(

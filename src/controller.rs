@@ -635,19 +635,14 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
         Timestamp::now(),
         &settings,
     );
-    let tasks = match &observation {
-        Observation::Found { status, .. } => Some(status.task_counts()),
-        Observation::Failed(_) => None,
-    };
+    // Task counts come from the status being written: the fresh ones after a probe, the last
+    // known ones during an outage, none once the connector is gone.
     ctx.metrics.set_connector(
         &who,
         next.holistic_state,
-        tasks.or_else(|| {
-            // Keep task metrics as last known during an outage; drop them when the connector is gone.
-            next.connector
-                .as_ref()
-                .map(|_| crate::health::TaskCounts::of(next.tasks.iter().map(|t| t.state.as_str())))
-        }),
+        next.connector
+            .as_ref()
+            .map(|_| crate::health::TaskCounts::of(next.tasks.iter().map(|t| t.state.as_str()))),
     );
     ctx.metrics.set_ready(
         &who,

@@ -19,6 +19,9 @@ pub const GROUP: &str = "connectors.dataplane.dev";
 pub const DEFAULT_CLUSTER_NAME: &str = "redpanda";
 /// Poll interval when the spec sets none.
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(30);
+/// A Kubernetes object name (RFC 1123 subdomain), as the API server validates Secret and
+/// ConfigMap names.
+const DNS_SUBDOMAIN: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 /// Shortest poll interval the API server accepts; keeps a typo from hammering the Data Plane API.
 pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -220,7 +223,7 @@ pub struct KeyReference {
     /// Name of the Secret or ConfigMap.
     #[schemars(
         length(min = 1, max = 253),
-        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+        regex(pattern = DNS_SUBDOMAIN)
     )]
     pub name: String,
     /// The key holding the PEM certificate(s), for example `ca.crt`.
@@ -235,7 +238,7 @@ pub struct SecretReference {
     /// Name of the Secret.
     #[schemars(
         length(min = 1, max = 253),
-        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+        regex(pattern = DNS_SUBDOMAIN)
     )]
     pub name: String,
 }

@@ -359,11 +359,6 @@ impl DataplaneClient {
         self.gate.max_requests_per_second()
     }
 
-    /// The token cache (shared with other sources that use the same credentials).
-    pub fn tokens(&self) -> &TokenCache {
-        &self.tokens
-    }
-
     /// Reads one connector's status and assesses it; a 401 gets one fresh token and one retry.
     pub async fn probe(
         &self,

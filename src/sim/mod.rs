@@ -32,7 +32,6 @@ pub struct Sim {
 }
 
 struct Inner {
-    started: Instant,
     state: Mutex<State_>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
@@ -111,7 +110,6 @@ impl Sim {
         }
         Sim {
             inner: Arc::new(Inner {
-                started,
                 in_flight: AtomicUsize::new(0),
                 max_in_flight: AtomicUsize::new(0),
                 state: Mutex::new(State_ {
@@ -340,11 +338,6 @@ impl Sim {
             }
         }
         (!deleted).then(|| (live.spec.clone(), state, faults))
-    }
-
-    /// Elapsed time since the simulator started.
-    pub fn uptime(&self) -> Duration {
-        self.inner.started.elapsed()
     }
 }
 

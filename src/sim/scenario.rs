@@ -324,11 +324,6 @@ fn is_false(b: &bool) -> bool {
 }
 
 impl Faults {
-    /// Whether no fault is set.
-    pub fn is_empty(&self) -> bool {
-        self == &Faults::default()
-    }
-
     /// The latency, parsed.
     pub fn latency(&self) -> Option<Duration> {
         self.latency.as_deref().and_then(parse_go_duration)

@@ -168,7 +168,8 @@ impl Metrics {
         m
     }
 
-    /// Records a resource's holistic state (all states, one of them 1) and its task counts.
+    /// Records a resource's holistic state (all states, one of them 1) and its task counts;
+    /// `None` tasks (no connector) removes the task series.
     pub fn set_connector(
         &self,
         who: &ResourceLabels,
@@ -194,6 +195,11 @@ impl Metrics {
                 self.tasks
                     .get_or_create(&state_labels(who, state))
                     .set(n as i64);
+            }
+        } else {
+            // No connector (not found): its old FAILED count must not keep an alert firing.
+            for state in TASK_STATES {
+                self.tasks.remove(&state_labels(who, state));
             }
         }
     }
@@ -319,6 +325,15 @@ mod tests {
                 r#"managed_connector_tasks{namespace="ns",name="orders",state="FAILED"} 1"#
             )
         );
+        m.set_connector(&who, None, None);
+        let text = render(&registry);
+        assert!(
+            !text.contains(r#"managed_connector_tasks{namespace="ns",name="orders""#),
+            "{text}"
+        );
+        assert!(text.contains(
+            r#"managed_connector_holistic_state{namespace="ns",name="orders",state="Degraded"} 0"#
+        ));
         m.forget(&who);
         assert!(!render(&registry).contains("orders"));
     }

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Builds the pinned Go test tools into .tools/bin, once; rebuilds a tool only when its pins change.
 #
-#   hack/tools.sh kube-apiserver etcd helm
+#   hack/tools.sh kube-apiserver etcd helm kube-node oci-image
 #
-# kube-apiserver and etcd come from hack/tools (k8s.io/kubernetes v1.37.2 with every staging module
-# pinned, go.etcd.io/etcd/server/v3), helm from hack/helm (helm.sh/helm/v3). Product code is Rust;
-# Go only builds these.
+# kube-apiserver, etcd and kube-node (kubelet, kube-scheduler, kube-controller-manager and
+# kube-proxy in one multi-call binary) come from hack/tools (k8s.io/kubernetes v1.37.2 with every
+# staging module pinned, go.etcd.io/etcd/server/v3), helm from hack/helm (helm.sh/helm/v3),
+# oci-image from hack/imagetool (github.com/google/go-containerregistry). Product code is Rust; Go
+# only builds these.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin="$root/.tools/bin"
@@ -17,7 +19,7 @@ stamp_of() { cat "$@" | sha256sum | cut -c1-16; }
 build() {
   local tool=$1 dir pkg ldflags=""
   case "$tool" in
-    kube-apiserver|etcd)
+    kube-apiserver|etcd|kube-node)
       dir="$root/hack/tools"; pkg="./$tool"
       ldflags="-X k8s.io/component-base/version.gitVersion=$k8s_version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37"
       ;;
@@ -31,9 +33,13 @@ build() {
         ldflags="$ldflags -X helm.sh/helm/v3/$pkg_var.k8sVersionMajor=1 -X helm.sh/helm/v3/$pkg_var.k8sVersionMinor=$kminor"
       done
       ;;
+    oci-image)
+      dir="$root/hack/imagetool"; pkg="."
+      ;;
     *) echo "hack/tools.sh: unknown tool $tool" >&2; exit 2 ;;
   esac
-  local want; want=$(stamp_of "$dir/go.mod" "$dir/go.sum" $(ls "$dir"/*/main.go 2>/dev/null))
+  # A tool is rebuilt when its module's pins or its own sources change, not when a sibling's do.
+  local want; want=$(stamp_of "$dir/go.mod" "$dir/go.sum" $(ls "$dir/$pkg"/*.go 2>/dev/null))
   if [ -x "$bin/$tool" ] && [ "$(cat "$bin/.$tool.stamp" 2>/dev/null)" = "$want" ]; then
     return
   fi

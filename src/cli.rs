@@ -221,9 +221,14 @@ impl RunArgs {
 /// Runs the operator until SIGTERM or SIGINT.
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     telemetry::init(args.log_format, &args.log_level).map_err(anyhow::Error::msg)?;
-    let client = kube::Client::try_default()
+    // Kubeconfig if there is one, else the Pod's in-cluster config (service account token and the
+    // kubernetes Service): logged, because "which cluster am I talking to" is the first question.
+    let kube_config = kube::Config::infer()
         .await
         .context("no Kubernetes configuration: set KUBECONFIG, or run in a cluster")?;
+    let api_server = kube_config.cluster_url.to_string();
+    let client =
+        kube::Client::try_from(kube_config).context("building the Kubernetes API client")?;
     let mut registry = Registry::default();
     let metrics = Metrics::new(&mut registry);
     let client_config = args.client_config();
@@ -232,6 +237,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let config = args.operator_config();
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
+        api_server,
         dataplane_url = config.default_dataplane_url.as_ref().map(|u| u.as_str()),
         credentials_secret = config.default_credentials_secret.as_ref().map(|(n, s)| format!("{n}/{s}")),
         namespace = config.namespace.as_deref().unwrap_or("<all>"),

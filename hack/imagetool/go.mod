@@ -1,0 +1,14 @@
+// oci-image, built from the pinned github.com/google/go-containerregistry module into .tools/bin by
+// hack/tools.sh (see hack/image). Product code is Rust; this module only builds a test tool.
+module github.com/managed-connector-operator/hack/imagetool
+
+go 1.26.0
+
+require github.com/google/go-containerregistry v0.22.1
+
+require (
+	github.com/klauspost/compress v1.19.2 // indirect
+	github.com/opencontainers/go-digest v1.0.0 // indirect
+	github.com/opencontainers/image-spec v1.1.1 // indirect
+	golang.org/x/sync v0.22.0 // indirect
+)

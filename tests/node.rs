@@ -1,0 +1,867 @@
+//! The operator as users run it: the image `hack/image` builds, installed by `helm install` onto a
+//! real node (`hack/node`: containerd, runc, CNI, kubelet, kube-proxy, kube-scheduler and
+//! kube-controller-manager) into a namespace that enforces Pod Security `restricted`, talking to
+//! the API server through the in-cluster config and to the Data Plane simulator across the node's
+//! bridge.
+//!
+//! Marked `#[ignore]`: `hack/test` runs them after `hack/image` and `hack/testenv up --node`, with
+//! `MCO_IMAGE`, `MCO_IMAGE_DIGEST`, `MCO_IMAGE_ID` and `MCO_IMAGE_ARCHIVE` from hack/image and `MCO_NODE_IP` from
+//! `hack/node env`. Where no node can run, hack/test says why and does not run them.
+
+mod common;
+
+use common::*;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, PostParams};
+use kube::{Client, ResourceExt};
+use managed_connector_operator::crd::{HolisticState, ManagedConnector};
+use managed_connector_operator::sim::Sim;
+use managed_connector_operator::sim::scenario::Scenario;
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const CHART: &str = "charts/managed-connector-operator";
+const RELEASE: &str = "mco-node";
+const FULLNAME: &str = "mco-node-managed-connector-operator";
+
+/// What hack/image built, as hack/test passes it on.
+struct Image {
+    name: String,
+    /// Of the manifest.
+    digest: String,
+    /// The config digest: a container's imageID when the image was imported, not pulled.
+    id: String,
+    archive: PathBuf,
+}
+
+fn built_image() -> Image {
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run through hack/test"))
+    };
+    Image {
+        name: var("MCO_IMAGE"),
+        digest: var("MCO_IMAGE_DIGEST"),
+        id: var("MCO_IMAGE_ID"),
+        archive: PathBuf::from(var("MCO_IMAGE_ARCHIVE")),
+    }
+}
+
+fn run(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap_or_else(|e| panic!("{program} runs: {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn helm(args: &[&str]) -> String {
+    run(root().join(".tools/bin/helm").to_str().unwrap(), args)
+}
+
+/// Builds the image again from the same binary (`--tag` for another version) and returns
+/// hack/image's answer.
+fn hack_image(extra: &[&str]) -> Value {
+    let binary = root().join("target/release/managed-connector-operator");
+    let mut args = vec!["--binary", binary.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let out = run(root().join("hack/image").to_str().unwrap(), &args);
+    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+fn json_file(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn blob(layout: &Path, digest: &str) -> PathBuf {
+    layout
+        .join("blobs/sha256")
+        .join(digest.trim_start_matches("sha256:"))
+}
+
+#[test]
+#[ignore = "needs hack/image's archive: hack/test"]
+fn the_image_holds_only_what_the_binary_needs_runs_as_nonroot_and_is_reproducible() {
+    let image = built_image();
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        image.name,
+        format!("ghcr.io/managed-connector-operator/managed-connector-operator:{version}")
+    );
+
+    // The archive is an OCI image layout whose index names the image for containerd and OCI tools.
+    let layout = tempfile::tempdir().unwrap();
+    run(
+        "tar",
+        &[
+            "-xf",
+            image.archive.to_str().unwrap(),
+            "-C",
+            layout.path().to_str().unwrap(),
+        ],
+    );
+    assert!(
+        std::fs::read_to_string(layout.path().join("oci-layout"))
+            .unwrap()
+            .contains("1.0.0")
+    );
+    let index = json_file(&layout.path().join("index.json"));
+    let descriptor = &index["manifests"][0];
+    assert_eq!(index["manifests"].as_array().unwrap().len(), 1);
+    assert_eq!(descriptor["digest"], image.digest.as_str());
+    assert_eq!(
+        descriptor["annotations"]["org.opencontainers.image.ref.name"],
+        version
+    );
+    assert_eq!(
+        descriptor["annotations"]["io.containerd.image.name"],
+        image.name.as_str()
+    );
+    let manifest = json_file(&blob(layout.path(), &image.digest));
+    assert_eq!(
+        manifest["mediaType"],
+        "application/vnd.oci.image.manifest.v1+json"
+    );
+    assert_eq!(manifest["config"]["digest"], image.id.as_str());
+    let config = json_file(&blob(layout.path(), &image.id));
+    assert_eq!(config["os"], "linux");
+    assert_eq!(config["architecture"], "amd64");
+    assert_eq!(config["config"]["User"], "65532:65532");
+    assert_eq!(
+        config["config"]["Entrypoint"],
+        json!(["/managed-connector-operator"])
+    );
+    assert_eq!(config["config"]["Cmd"], json!(["run"]));
+    let labels = &config["config"]["Labels"];
+    assert_eq!(labels["org.opencontainers.image.version"], version);
+    let head = run("git", &["rev-parse", "HEAD"]);
+    assert!(
+        labels["org.opencontainers.image.revision"]
+            .as_str()
+            .unwrap()
+            .starts_with(head.trim()),
+        "revision label {} is the commit {head}",
+        labels["org.opencontainers.image.revision"]
+    );
+    assert!(
+        labels["org.opencontainers.image.source"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
+
+    // One layer: the binary, exactly the shared objects the loader resolves for it, the CA bundle
+    // and the user database. No shell, no package manager, nothing owned by anyone but root.
+    let layers = manifest["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 1);
+    let listing = run(
+        "tar",
+        &[
+            "-tzvf",
+            blob(layout.path(), layers[0]["digest"].as_str().unwrap())
+                .to_str()
+                .unwrap(),
+        ],
+    );
+    let mut files = BTreeSet::new();
+    for line in listing.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(fields[1], "0/0", "owned by root: {line}");
+        if fields[0].starts_with('-') {
+            files.insert(fields[5].to_string());
+        }
+        if fields[5] == "managed-connector-operator" {
+            assert_eq!(fields[0], "-rwxr-xr-x", "{line}");
+        }
+    }
+    let ldd = run(
+        "ldd",
+        &[root()
+            .join("target/release/managed-connector-operator")
+            .to_str()
+            .unwrap()],
+    );
+    let mut expected: BTreeSet<String> = ldd
+        .lines()
+        .filter_map(|l| {
+            l.split_whitespace()
+                .find(|w| w.starts_with('/'))
+                .map(|p| p.trim_start_matches('/').to_string())
+        })
+        .collect();
+    assert!(
+        expected.iter().any(|l| l.contains("libc.so")),
+        "a glibc binary: {ldd}"
+    );
+    for f in [
+        "managed-connector-operator",
+        "etc/passwd",
+        "etc/group",
+        "etc/nsswitch.conf",
+        "etc/ssl/certs/ca-certificates.crt",
+    ] {
+        expected.insert(f.to_string());
+    }
+    assert_eq!(files, expected);
+
+    // Reproducible: the same binary and commit give the same digest and the same bytes.
+    let again = root().join("target/image/reproduced.oci.tar");
+    let rebuilt = hack_image(&["--out", again.to_str().unwrap()]);
+    assert_eq!(rebuilt["digest"], image.digest.as_str());
+    assert_eq!(rebuilt["id"], image.id.as_str());
+    assert_eq!(
+        std::fs::read(&again).unwrap(),
+        std::fs::read(&image.archive).unwrap(),
+        "byte for byte"
+    );
+    std::fs::remove_file(&again).unwrap();
+
+    // The chart installs this image unless told otherwise.
+    let rendered = helm(&[
+        "template",
+        "x",
+        CHART,
+        "--show-only",
+        "templates/deployment.yaml",
+    ]);
+    assert!(
+        rendered.contains(&format!("image: \"{}\"", image.name)),
+        "{rendered}"
+    );
+}
+
+/// The pod of the release that holds `ready` containers, with its container status.
+fn pods(namespace: &str) -> Vec<Value> {
+    let out = kubectl_ok(&[
+        "get",
+        "pods",
+        "-n",
+        namespace,
+        "-l",
+        &format!("app.kubernetes.io/instance={RELEASE}"),
+        "-o",
+        "json",
+    ]);
+    let list: Value = serde_json::from_str(&out).unwrap();
+    list["items"].as_array().unwrap().clone()
+}
+
+fn is_ready(pod: &Value) -> bool {
+    pod["metadata"]["deletionTimestamp"].is_null()
+        && pod["status"]["conditions"].as_array().is_some_and(|c| {
+            c.iter()
+                .any(|c| c["type"] == "Ready" && c["status"] == "True")
+        })
+}
+
+fn name_of(pod: &Value) -> String {
+    pod["metadata"]["name"].as_str().unwrap().to_string()
+}
+
+/// The Pod whose replica holds the Lease (identities are `<pod name>-<random>`).
+fn leading_pod(namespace: &str) -> Option<String> {
+    let out = kubectl(&[
+        "get",
+        "lease",
+        FULLNAME,
+        "-n",
+        namespace,
+        "-o",
+        "jsonpath={.spec.holderIdentity}",
+    ]);
+    let holder = String::from_utf8_lossy(&out.stdout).into_owned();
+    pods(namespace)
+        .iter()
+        .map(name_of)
+        .find(|pod| holder.starts_with(&format!("{pod}-")))
+}
+
+/// What a person would look at when the node misbehaves.
+fn diagnostics(namespace: &str) -> String {
+    let mut out = String::new();
+    for args in [
+        vec!["get", "pods", "-n", namespace, "-o", "wide"],
+        vec!["describe", "pods", "-n", namespace],
+        vec!["get", "events", "-n", namespace, "--sort-by=.lastTimestamp"],
+        vec!["get", "nodes", "-o", "wide"],
+    ] {
+        let o = kubectl(&args);
+        out.push_str(&format!(
+            "\n$ kubectl {}\n{}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ));
+    }
+    out
+}
+
+async fn wait_until<T>(
+    what: &str,
+    within: Duration,
+    namespace: &str,
+    mut probe: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        if Instant::now() > deadline {
+            panic!("not {what} within {within:?}{}", diagnostics(namespace));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// The operator process of `pod` as the host sees it: (uid, root mount options).
+fn host_view_of(pod: &Value) -> (u32, String) {
+    let uid = pod["metadata"]["uid"].as_str().unwrap();
+    // The kubelet puts a pod's processes into cgroups named after its UID (cgroupfs driver).
+    let pids: Vec<u32> = Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "find /sys/fs/cgroup/pids/ -path '*pod{uid}*' -name cgroup.procs -exec cat {{}} +"
+            ),
+        ])
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    for pid in pids {
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        if !cmdline.starts_with(b"/managed-connector-operator") {
+            continue;
+        }
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let uid = status
+            .lines()
+            .find(|l| l.starts_with("Uid:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|u| u.parse().ok())
+            .unwrap();
+        let mounts = std::fs::read_to_string(format!("/proc/{pid}/mountinfo")).unwrap();
+        let root_options = mounts
+            .lines()
+            .find(|l| l.split_whitespace().nth(4) == Some("/"))
+            .and_then(|l| l.split_whitespace().nth(5))
+            .unwrap()
+            .to_string();
+        return (uid, root_options);
+    }
+    panic!("no operator process in the cgroups of pod {uid}");
+}
+
+fn imported(archive: &Path) {
+    run(
+        root().join("hack/node").to_str().unwrap(),
+        &["load-image", archive.to_str().unwrap()],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the node and hack/image's archive: hack/test"]
+async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted() {
+    managed_connector_operator::http::install_crypto_provider();
+    let image = built_image();
+    let node_ip = std::env::var("MCO_NODE_IP").expect("MCO_NODE_IP (hack/node env)");
+    let client = Client::try_default().await.unwrap();
+    let suffix = rand::random::<u32>() % 100_000;
+    let system = format!("mco-node-{suffix}");
+    let tenant = format!("node-demo-{suffix}");
+    for ns in [&system, &tenant] {
+        kubectl_ok(&["create", "namespace", ns]);
+        kubectl_ok(&[
+            "label",
+            "namespace",
+            ns,
+            "pod-security.kubernetes.io/enforce=restricted",
+            "pod-security.kubernetes.io/enforce-version=latest",
+        ]);
+    }
+    // Pod Security admission is on: a pod that is not restricted is refused in that namespace.
+    let refused = kubectl(&[
+        "run",
+        "not-restricted",
+        "-n",
+        &system,
+        "--image",
+        &image.name,
+        "--image-pull-policy=Never",
+    ]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("violates PodSecurity \"restricted:latest\""),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+
+    // The Data Plane simulator with the demo's connectors, on the node's bridge where Pods reach it.
+    let scenario =
+        std::fs::read_to_string(root().join("hack/scenarios/demo.yaml")).expect("demo scenario");
+    let sim = Sim::new(Scenario::parse(&scenario).unwrap());
+    let addr = sim
+        .start(format!("{node_ip}:0").parse().unwrap())
+        .await
+        .expect("simulator listens on the node's bridge");
+    let sim_url = format!("http://{addr}");
+    let secrets: Api<Secret> = Api::namespaced(client.clone(), &tenant);
+    secrets
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({
+                "metadata": {"name": "redpanda-credentials"},
+                "stringData": {"client_id": "demo", "client_secret": "demo-secret", "token_url": format!("{sim_url}/oauth/token")}
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+
+    // helm install with the chart's defaults: its default image is the one hack/image built.
+    eprintln!("[node] helm install {RELEASE} into {system} (restricted), watching {tenant}");
+    helm(&[
+        "install",
+        RELEASE,
+        CHART,
+        "--namespace",
+        &system,
+        "--set",
+        &format!("dataplane.url={sim_url}"),
+        "--wait",
+        "--timeout",
+        "180s",
+    ]);
+    let pod = wait_until(
+        "one Ready operator Pod",
+        Duration::from_secs(60),
+        &system,
+        async || {
+            let pods = pods(&system);
+            (pods.len() == 1 && is_ready(&pods[0])).then(|| pods[0].clone())
+        },
+    )
+    .await;
+    let pod_name = name_of(&pod);
+    let container = &pod["status"]["containerStatuses"][0];
+    assert_eq!(container["image"], image.name.as_str());
+    assert!(
+        container["imageID"].as_str().unwrap().ends_with(&image.id),
+        "runs the image hack/image built: {} vs {}",
+        container["imageID"],
+        image.id
+    );
+    assert_eq!(container["restartCount"], 0);
+    let (uid, root_options) = host_view_of(&pod);
+    assert_eq!(uid, 65532, "the operator process runs as nonroot");
+    assert!(
+        root_options.split(',').any(|o| o == "ro"),
+        "read-only root filesystem: {root_options}"
+    );
+
+    // In-cluster config: it found the API server through the kubernetes Service and holds the Lease.
+    let holder = wait_until(
+        "the Lease held",
+        Duration::from_secs(30),
+        &system,
+        async || leading_pod(&system),
+    )
+    .await;
+    assert_eq!(holder, pod_name);
+
+    // The demo's connectors, watched from the tenant's namespace.
+    let connectors = [
+        "orders-sink",
+        "payments-source",
+        "audit-log-sink",
+        "clickstream-s3-sink",
+        "inventory-cdc",
+        "metrics-sink",
+        "billing-sink",
+    ];
+    for name in connectors {
+        kubectl_apply(&json!({
+            "apiVersion": "connectors.dataplane.dev/v1alpha1",
+            "kind": "ManagedConnector",
+            "metadata": {"name": name, "namespace": tenant},
+            "spec": {"pollInterval": "5s", "dataplane": {"credentialsSecretRef": {"name": "redpanda-credentials"}}}
+        }));
+    }
+    let api: Api<ManagedConnector> = Api::namespaced(client.clone(), &tenant);
+    let state_of = |mc: &ManagedConnector| mc.status.as_ref().and_then(|s| s.holistic_state);
+    for (name, want) in [
+        ("orders-sink", HolisticState::Healthy),
+        ("payments-source", HolisticState::Degraded),
+        ("audit-log-sink", HolisticState::Unhealthy),
+        ("clickstream-s3-sink", HolisticState::Paused),
+    ] {
+        let mc = wait_until(
+            &format!("{name} {want}"),
+            Duration::from_secs(30),
+            &system,
+            async || {
+                let mc = api.get(name).await.ok()?;
+                (state_of(&mc) == Some(want)).then_some(mc)
+            },
+        )
+        .await;
+        let ready = condition(&mc, "Ready").unwrap();
+        assert_eq!(
+            ready.0,
+            if want == HolisticState::Healthy {
+                "True"
+            } else {
+                "False"
+            }
+        );
+    }
+    // inventory-cdc restarts for 45 s after the simulator starts; metrics-sink cycles.
+    let mc = wait_until(
+        "inventory-cdc probed",
+        Duration::from_secs(30),
+        &system,
+        async || {
+            let mc = api.get("inventory-cdc").await.ok()?;
+            state_of(&mc).is_some().then_some(mc)
+        },
+    )
+    .await;
+    assert!(matches!(
+        state_of(&mc),
+        Some(HolisticState::Restarting | HolisticState::Healthy)
+    ));
+    let mc = wait_until(
+        "billing-sink not found",
+        Duration::from_secs(30),
+        &system,
+        async || {
+            let mc = api.get("billing-sink").await.ok()?;
+            condition(&mc, "Ready")
+                .is_some_and(|c| c.1 == "ConnectorNotFound")
+                .then_some(mc)
+        },
+    )
+    .await;
+    assert_eq!(condition(&mc, "Synced").unwrap().0, "True");
+
+    // /metrics through the chart's Service: the ClusterIP, routed by kube-proxy to the Pod.
+    let cluster_ip = kubectl_ok(&[
+        "get",
+        "service",
+        &format!("{FULLNAME}-metrics"),
+        "-n",
+        &system,
+        "-o",
+        "jsonpath={.spec.clusterIP}",
+    ]);
+    let series = format!(
+        "managed_connector_holistic_state{{namespace=\"{tenant}\",name=\"orders-sink\",state=\"Healthy\"}} 1"
+    );
+    let metrics_url = format!("http://{cluster_ip}:8080/metrics");
+    wait_until(
+        "metrics through the Service",
+        Duration::from_secs(30),
+        &system,
+        async || {
+            let text = reqwest::get(&metrics_url).await.ok()?.text().await.ok()?;
+            text.contains(&series).then_some(())
+        },
+    )
+    .await;
+
+    // kubectl logs: one JSON object per line, and the API server it found in the cluster.
+    let logs = kubectl_ok(&["logs", "-n", &system, &pod_name]);
+    let lines: Vec<Value> = logs
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["level"].is_string() && l["timestamp"].is_string())
+    );
+    let starting = lines
+        .iter()
+        .find(|l| l["message"] == "starting")
+        .expect("a starting line");
+    assert_eq!(starting["api_server"], "https://10.96.0.1/", "{starting}");
+    assert!(
+        !logs.contains("demo-secret"),
+        "no client secret in the logs"
+    );
+
+    // helm upgrade to a new image: a new Pod takes over; nothing in the status is lost or reset.
+    let next = hack_image(&["--tag", &format!("{}-next", env!("CARGO_PKG_VERSION"))]);
+    imported(Path::new(next["archive"].as_str().unwrap()));
+    let before = api.get("orders-sink").await.unwrap();
+    let ready_since = |mc: &ManagedConnector| {
+        mc.status
+            .as_ref()
+            .and_then(|s| s.conditions.iter().find(|c| c.type_ == "Ready"))
+            .map(|c| c.last_transition_time.clone())
+    };
+    let watcher = {
+        let api = api.clone();
+        tokio::spawn(async move {
+            // Every Ready reason seen on a steady connector while the operator is replaced.
+            let mut seen = BTreeSet::new();
+            for _ in 0..600 {
+                if let Ok(mc) = api.get("orders-sink").await
+                    && let Some(c) = condition(&mc, "Ready")
+                {
+                    seen.insert(c.1);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            seen
+        })
+    };
+    eprintln!("[node] helm upgrade to {}", next["name"]);
+    helm(&[
+        "upgrade",
+        RELEASE,
+        CHART,
+        "--namespace",
+        &system,
+        "--reuse-values",
+        "--set",
+        &format!("image.tag={}-next", env!("CARGO_PKG_VERSION")),
+        "--wait",
+        "--timeout",
+        "180s",
+    ]);
+    let next_id = next["id"].as_str().unwrap().to_string();
+    let upgraded = wait_until(
+        "only the new Pod left",
+        Duration::from_secs(60),
+        &system,
+        async || {
+            let pods = pods(&system);
+            (pods.len() == 1
+                && is_ready(&pods[0])
+                && pods[0]["status"]["containerStatuses"][0]["imageID"]
+                    .as_str()
+                    .is_some_and(|id| id.ends_with(&next_id)))
+            .then(|| pods[0].clone())
+        },
+    )
+    .await;
+    assert_ne!(name_of(&upgraded), pod_name);
+    wait_until(
+        "the new Pod holding the Lease",
+        Duration::from_secs(30),
+        &system,
+        async || (leading_pod(&system)? == name_of(&upgraded)).then_some(()),
+    )
+    .await;
+    sim.set_state("redpanda", "orders-sink", "PAUSED", &["PAUSED"]);
+    wait_until(
+        "orders-sink Paused by the new Pod",
+        Duration::from_secs(20),
+        &system,
+        async || {
+            let mc = api.get("orders-sink").await.ok()?;
+            (state_of(&mc) == Some(HolisticState::Paused)).then_some(())
+        },
+    )
+    .await;
+    let seen = watcher.await.unwrap();
+    assert_eq!(
+        seen,
+        BTreeSet::from(["Healthy".to_string(), "Paused".to_string()]),
+        "the status stayed through the rollout"
+    );
+    sim.set_state(
+        "redpanda",
+        "orders-sink",
+        "RUNNING",
+        &["RUNNING", "RUNNING", "RUNNING"],
+    );
+    let after = wait_until(
+        "orders-sink Healthy again",
+        Duration::from_secs(20),
+        &system,
+        async || {
+            let mc = api.get("orders-sink").await.ok()?;
+            (state_of(&mc) == Some(HolisticState::Healthy)).then_some(mc)
+        },
+    )
+    .await;
+    assert_ne!(
+        ready_since(&after),
+        ready_since(&before),
+        "Ready went False and back"
+    );
+    let payments = api.get("payments-source").await.unwrap();
+    assert_eq!(
+        payments.status.as_ref().unwrap().errors.len(),
+        2,
+        "a connector nobody touched kept its parsed errors"
+    );
+
+    // Two replicas: deleting the leader's Pod hands the Lease to the other one.
+    let lease_duration = Duration::from_secs(8);
+    eprintln!("[node] two replicas");
+    helm(&[
+        "upgrade",
+        RELEASE,
+        CHART,
+        "--namespace",
+        &system,
+        "--reuse-values",
+        "--set",
+        "replicaCount=2",
+        "--set",
+        &format!("leaderElection.leaseDuration={}s", lease_duration.as_secs()),
+        "--wait",
+        "--timeout",
+        "180s",
+    ]);
+    let (leader, standby) = wait_until(
+        "two Ready Pods, one leading",
+        Duration::from_secs(60),
+        &system,
+        async || {
+            let pods = pods(&system);
+            if pods.len() != 2 || !pods.iter().all(is_ready) {
+                return None;
+            }
+            let leader = leading_pod(&system)?;
+            let other = pods.iter().map(name_of).find(|n| *n != leader)?;
+            Some((leader, other))
+        },
+    )
+    .await;
+    let deleted = Instant::now();
+    kubectl_ok(&["delete", "pod", &leader, "-n", &system, "--wait=false"]);
+    // The leader releases the Lease on SIGTERM; the standby, or the Pod that replaces the deleted
+    // one if it asks first, takes it.
+    let successor = wait_until(
+        "another Pod leading",
+        lease_duration + MARGIN,
+        &system,
+        async || leading_pod(&system).filter(|p| *p != leader),
+    )
+    .await;
+    eprintln!(
+        "[node] {} leads {:?} after the leader's Pod was deleted",
+        if successor == standby {
+            "the standby"
+        } else {
+            "the replacement Pod"
+        },
+        deleted.elapsed()
+    );
+    sim.set_state(
+        "redpanda",
+        "clickstream-s3-sink",
+        "RUNNING",
+        &["RUNNING", "RUNNING"],
+    );
+    wait_until(
+        "clickstream-s3-sink Healthy under the new leader",
+        POLL + MARGIN * 2,
+        &system,
+        async || {
+            let mc = api.get("clickstream-s3-sink").await.ok()?;
+            (state_of(&mc) == Some(HolisticState::Healthy)).then_some(())
+        },
+    )
+    .await;
+
+    // helm uninstall removes everything the chart created (CRDs stay, as Helm keeps crds/).
+    let manifest = helm(&["get", "manifest", RELEASE, "--namespace", &system]);
+    let created: Vec<(String, String, String)> = manifest
+        .split("\n---")
+        .filter_map(|doc| serde_saphyr::from_str::<Value>(doc).ok())
+        .filter(|v| v.is_object())
+        .map(|v| {
+            (
+                v["kind"].as_str().unwrap().to_string(),
+                v["metadata"]["name"].as_str().unwrap().to_string(),
+                v["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        created.iter().any(|c| c.0 == "Deployment") && created.len() >= 6,
+        "{created:?}"
+    );
+    helm(&[
+        "uninstall",
+        RELEASE,
+        "--namespace",
+        &system,
+        "--wait",
+        "--timeout",
+        "120s",
+    ]);
+    for (kind, name, namespace) in &created {
+        let mut args = vec![
+            "get",
+            kind.as_str(),
+            name.as_str(),
+            "--ignore-not-found",
+            "-o",
+            "name",
+        ];
+        if !namespace.is_empty() {
+            args.extend(["-n", namespace.as_str()]);
+        }
+        assert_eq!(
+            kubectl_ok(&args).trim(),
+            "",
+            "{kind} {namespace}/{name} left behind"
+        );
+    }
+    wait_until(
+        "no operator Pod left",
+        Duration::from_secs(60),
+        &system,
+        async || pods(&system).is_empty().then_some(()),
+    )
+    .await;
+    // The statuses the operator wrote stay with the resources.
+    let kept = api.list(&Default::default()).await.unwrap();
+    assert_eq!(kept.items.len(), connectors.len());
+    assert!(
+        kept.items.iter().all(|mc| mc.status.is_some()),
+        "{:?}",
+        kept.items.iter().map(|m| m.name_any()).collect::<Vec<_>>()
+    );
+    for ns in [&system, &tenant] {
+        kubectl_ok(&["delete", "namespace", ns, "--wait=false"]);
+    }
+}
+
+fn kubectl_apply(object: &Value) {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), serde_json::to_vec(object).unwrap()).unwrap();
+    kubectl_ok(&[
+        "apply",
+        "--server-side",
+        "-f",
+        file.path().to_str().unwrap(),
+    ]);
+}

@@ -242,6 +242,13 @@ fn chart_renders_namespaced_mode_replicas_credentials_monitoring_and_argocd() {
         serde_json::json!(["mco-managed-connector-operator-credentials"]),
         "only its own Secret"
     );
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    let pinned = template(&[&format!("image.digest={digest}"), "image.tag=ignored"]);
+    assert_eq!(
+        one(&pinned, "Deployment")["spec"]["template"]["spec"]["containers"][0]["image"],
+        format!("ghcr.io/managed-connector-operator/managed-connector-operator@{digest}"),
+        "a digest pins the image"
+    );
     let args = args_of(&docs);
     for expected in [
         "--namespace=team-a",
@@ -305,6 +312,7 @@ fn bad_values_fail_at_install_time_with_a_clear_message() {
         ("logging.format=xml", "/logging/format"),
         ("dataplane.url=ftp://x", "/dataplane/url"),
         ("watchNamespace=Not_A_Namespace", "/watchNamespace"),
+        ("image.digest=latest", "/image/digest"),
         (
             "unknownKey=1",
             "additional properties 'unknownKey' not allowed",

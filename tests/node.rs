@@ -32,7 +32,7 @@ struct Image {
     name: String,
     /// Of the manifest.
     digest: String,
-    /// The config digest: a container's imageID when the image was imported, not pulled.
+    /// Of the config (the image ID).
     id: String,
     archive: PathBuf,
 }
@@ -395,7 +395,20 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
             "pod-security.kubernetes.io/enforce-version=latest",
         ]);
     }
-    // Pod Security admission is on: a pod that is not restricted is refused in that namespace.
+    // Pod Security admission is on: a pod that is not restricted is refused in that namespace
+    // (once the controller-manager has given it the default ServiceAccount every pod needs).
+    wait_until(
+        "a default ServiceAccount",
+        Duration::from_secs(30),
+        &system,
+        async || {
+            kubectl(&["get", "serviceaccount", "default", "-n", &system])
+                .status
+                .success()
+                .then_some(())
+        },
+    )
+    .await;
     let refused = kubectl(&[
         "run",
         "not-restricted",
@@ -463,10 +476,13 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
     let container = &pod["status"]["containerStatuses"][0];
     assert_eq!(container["image"], image.name.as_str());
     assert!(
-        container["imageID"].as_str().unwrap().ends_with(&image.id),
+        container["imageID"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("@{}", image.digest)),
         "runs the image hack/image built: {} vs {}",
         container["imageID"],
-        image.id
+        image.digest
     );
     assert_eq!(container["restartCount"], 0);
     let (uid, root_options) = host_view_of(&pod);
@@ -618,12 +634,13 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
             .and_then(|s| s.conditions.iter().find(|c| c.type_ == "Ready"))
             .map(|c| c.last_transition_time.clone())
     };
+    let (stop_watching, watching) = tokio::sync::watch::channel(false);
     let watcher = {
         let api = api.clone();
         tokio::spawn(async move {
             // Every Ready reason seen on a steady connector while the operator is replaced.
             let mut seen = BTreeSet::new();
-            for _ in 0..600 {
+            while !*watching.borrow() {
                 if let Ok(mc) = api.get("orders-sink").await
                     && let Some(c) = condition(&mc, "Ready")
                 {
@@ -634,7 +651,9 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
             seen
         })
     };
-    eprintln!("[node] helm upgrade to {}", next["name"]);
+    // Pinned by digest, as production installs do.
+    let next_digest = next["digest"].as_str().unwrap().to_string();
+    eprintln!("[node] helm upgrade to {}@{next_digest}", next["name"]);
     helm(&[
         "upgrade",
         RELEASE,
@@ -643,12 +662,11 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
         &system,
         "--reuse-values",
         "--set",
-        &format!("image.tag={}-next", env!("CARGO_PKG_VERSION")),
+        &format!("image.digest={next_digest}"),
         "--wait",
         "--timeout",
         "180s",
     ]);
-    let next_id = next["id"].as_str().unwrap().to_string();
     let upgraded = wait_until(
         "only the new Pod left",
         Duration::from_secs(60),
@@ -659,7 +677,7 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
                 && is_ready(&pods[0])
                 && pods[0]["status"]["containerStatuses"][0]["imageID"]
                     .as_str()
-                    .is_some_and(|id| id.ends_with(&next_id)))
+                    .is_some_and(|id| id.ends_with(&format!("@{next_digest}"))))
             .then(|| pods[0].clone())
         },
     )
@@ -683,6 +701,7 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
         },
     )
     .await;
+    stop_watching.send(true).unwrap();
     let seen = watcher.await.unwrap();
     assert_eq!(
         seen,

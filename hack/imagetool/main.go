@@ -122,8 +122,7 @@ func run(layerPath, out, name, created, user, workdir, historyBy string, entrypo
 	if err != nil {
 		return err
 	}
-	// The config digest is the image ID, which the CRI reports for an image that has no registry
-	// digest (imported, never pulled).
+	// The config digest is the image ID (what `ctr images ls` and `crictl images` show).
 	id, err := img.ConfigName()
 	if err != nil {
 		return err

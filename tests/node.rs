@@ -269,6 +269,15 @@ fn name_of(pod: &Value) -> String {
 
 /// The Pod whose replica holds the Lease (identities are `<pod name>-<random>`).
 fn leading_pod(namespace: &str) -> Option<String> {
+    let holder = lease_holder(namespace);
+    pods(namespace)
+        .iter()
+        .map(name_of)
+        .find(|pod| holder.starts_with(&format!("{pod}-")))
+}
+
+/// The identity holding the Lease, empty if none.
+fn lease_holder(namespace: &str) -> String {
     let out = kubectl(&[
         "get",
         "lease",
@@ -278,11 +287,7 @@ fn leading_pod(namespace: &str) -> Option<String> {
         "-o",
         "jsonpath={.spec.holderIdentity}",
     ]);
-    let holder = String::from_utf8_lossy(&out.stdout).into_owned();
-    pods(namespace)
-        .iter()
-        .map(name_of)
-        .find(|pod| holder.starts_with(&format!("{pod}-")))
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// What a person would look at when the node misbehaves.
@@ -323,11 +328,18 @@ async fn wait_until<T>(
     }
 }
 
-/// The operator process of `pod` as the host sees it: (uid, root mount options).
-fn host_view_of(pod: &Value) -> (u32, String) {
+/// The operator process of a Pod as the host sees it.
+struct HostProcess {
+    pid: i32,
+    uid: u32,
+    /// Mount options of the container's root filesystem.
+    root_options: String,
+}
+
+fn host_process_of(pod: &Value) -> HostProcess {
     let uid = pod["metadata"]["uid"].as_str().unwrap();
     // The kubelet puts a pod's processes into cgroups named after its UID (cgroupfs driver).
-    let pids: Vec<u32> = Command::new("sh")
+    let pids: Vec<i32> = Command::new("sh")
         .args([
             "-c",
             &format!(
@@ -363,7 +375,11 @@ fn host_view_of(pod: &Value) -> (u32, String) {
             .and_then(|l| l.split_whitespace().nth(5))
             .unwrap()
             .to_string();
-        return (uid, root_options);
+        return HostProcess {
+            pid,
+            uid,
+            root_options,
+        };
     }
     panic!("no operator process in the cgroups of pod {uid}");
 }
@@ -485,11 +501,12 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
         image.digest
     );
     assert_eq!(container["restartCount"], 0);
-    let (uid, root_options) = host_view_of(&pod);
-    assert_eq!(uid, 65532, "the operator process runs as nonroot");
+    let process = host_process_of(&pod);
+    assert_eq!(process.uid, 65532, "the operator process runs as nonroot");
     assert!(
-        root_options.split(',').any(|o| o == "ro"),
-        "read-only root filesystem: {root_options}"
+        process.root_options.split(',').any(|o| o == "ro"),
+        "read-only root filesystem: {}",
+        process.root_options
     );
 
     // In-cluster config: it found the API server through the kubernetes Service and holds the Lease.
@@ -802,6 +819,49 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
         async || {
             let mc = api.get("clickstream-s3-sink").await.ok()?;
             (state_of(&mc) == Some(HolisticState::Healthy)).then_some(())
+        },
+    )
+    .await;
+
+    // A leader that dies without a word (SIGKILL on the host) keeps the Lease until it expires;
+    // then another replica, or the restarted container under a new identity, takes over.
+    let dead = lease_holder(&system);
+    let leader_pod = pods(&system)
+        .into_iter()
+        .find(|p| dead.starts_with(&format!("{}-", name_of(p))))
+        .expect("the leader's Pod");
+    let killed = Instant::now();
+    let pid = host_process_of(&leader_pod).pid;
+    run("kill", &["-KILL", &pid.to_string()]);
+    // kube-lease-manager: a standby wakes at the expiry it last read, force-releases, waits up to
+    // a second (against collisions) and takes the Lease.
+    let successor = wait_until(
+        "a new leader after the lease expired",
+        lease_duration + Duration::from_secs(1) + MARGIN,
+        &system,
+        async || {
+            let holder = lease_holder(&system);
+            (!holder.is_empty() && holder != dead).then_some(holder)
+        },
+    )
+    .await;
+    eprintln!(
+        "[node] {successor} leads {:?} after the leader was killed (lease duration {lease_duration:?})",
+        killed.elapsed()
+    );
+    sim.set_state(
+        "redpanda",
+        "clickstream-s3-sink",
+        "PAUSED",
+        &["PAUSED", "PAUSED"],
+    );
+    wait_until(
+        "clickstream-s3-sink Paused under the next leader",
+        POLL + MARGIN * 2,
+        &system,
+        async || {
+            let mc = api.get("clickstream-s3-sink").await.ok()?;
+            (state_of(&mc) == Some(HolisticState::Paused)).then_some(())
         },
     )
     .await;

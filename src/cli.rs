@@ -93,6 +93,13 @@ pub struct RunArgs {
     #[arg(long, env = "MCO_REQUEST_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub request_timeout: Duration,
 
+    /// Least time between two token requests for one credential set. Redpanda Cloud's token
+    /// quota is per organisation and per day: however many resources or URLs answer 401, a
+    /// credential set costs at most one token per interval (longer while fresh tokens are
+    /// refused).
+    #[arg(long, env = "MCO_MIN_TOKEN_INTERVAL", default_value = "1m", value_parser = parse_duration)]
+    pub min_token_interval: Duration,
+
     /// Largest Data Plane response read, in bytes; larger answers are an InvalidResponse.
     #[arg(long, env = "MCO_MAX_RESPONSE_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_response_bytes: usize,
@@ -145,6 +152,9 @@ fn parse_poll_interval(s: &str) -> Result<Duration, String> {
     let d = parse_duration(s)?;
     if d < crate::crd::MIN_POLL_INTERVAL {
         return Err(format!("{s} is below the minimum poll interval of 5s"));
+    }
+    if d > crate::crd::MAX_POLL_INTERVAL {
+        return Err(format!("{s} is above the maximum poll interval of 24h"));
     }
     Ok(d)
 }
@@ -214,6 +224,7 @@ impl RunArgs {
             max_response_bytes: self.max_response_bytes,
             max_concurrent_requests: usize::from(self.max_concurrent_requests),
             max_requests_per_second: self.max_requests_per_second,
+            min_token_interval: self.min_token_interval,
         }
     }
 }

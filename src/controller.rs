@@ -746,13 +746,20 @@ pub fn next_poll(
     poll: Duration,
     jitter: f64,
 ) -> Duration {
-    let spread = |d: Duration, low: f64| d.mul_f64(low + (1.0 - low) * jitter.clamp(0.0, 1.0));
+    // Every product below stays far from Duration's limits (mul_f64 panics past them).
+    let poll = poll.min(MAX_REQUEUE);
+    let jitter = if jitter.is_finite() {
+        jitter.clamp(0.0, 1.0)
+    } else {
+        0.5
+    };
+    let spread = |d: Duration, low: f64| d.mul_f64(low + (1.0 - low) * jitter);
     let cap = poll.max(Duration::from_secs(300));
     let exp = |base: Duration| {
         let factor = 2u32.saturating_pow(failures.saturating_sub(1).min(16));
         base.saturating_mul(factor).min(cap)
     };
-    match failure {
+    let next = match failure {
         None => spread(poll.mul_f64(1.1), 0.9 / 1.1),
         Some(f) if f.kind == FailureKind::ConnectorNotFound => spread(poll.mul_f64(1.1), 0.9 / 1.1),
         Some(f) if f.kind.is_transient() => {
@@ -774,8 +781,13 @@ pub fn next_poll(
             spread(poll.mul_f64(1.1), 0.9 / 1.1).max(f.retry_after.unwrap_or_default().min(poll))
         }
         Some(f) => spread(exp(poll), 0.5).max(f.retry_after.unwrap_or_default()),
-    }
+    };
+    next.min(MAX_REQUEUE)
 }
+
+/// The longest a resource waits for its next probe, whatever its poll interval or a server says:
+/// a day keeps every deadline far from the clock's and the scheduler's limits.
+pub const MAX_REQUEUE: Duration = Duration::from_secs(86_400);
 
 /// After a Kubernetes API failure: retry with jittered backoff.
 pub fn error_policy(mc: Arc<ManagedConnector>, error: &Error, ctx: Arc<Context>) -> Action {
@@ -916,5 +928,17 @@ mod tests {
             next_poll(Some(&denied), 9, poll, 1.0),
             Duration::from_secs(300)
         );
+    }
+
+    #[test]
+    fn no_wait_exceeds_a_day_whatever_the_spec_or_the_server_says() {
+        let centuries = Duration::from_secs(100 * 365 * 86_400);
+        let far = f(FailureKind::DataPlaneUnavailable, Some(u64::MAX));
+        for (failure, failures) in [(None, 0), (Some(&far), 1), (Some(&far), u32::MAX)] {
+            for jitter in [0.0, 0.5, 1.0] {
+                let next = next_poll(failure, failures, centuries, jitter);
+                assert!(next <= MAX_REQUEUE && next >= MAX_REQUEUE / 3, "{next:?}");
+            }
+        }
     }
 }

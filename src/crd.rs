@@ -24,6 +24,8 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(30);
 const DNS_SUBDOMAIN: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 /// Shortest poll interval the API server accepts; keeps a typo from hammering the Data Plane API.
 pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(5);
+/// Longest poll interval the API server accepts: a connector unwatched for longer is not watched.
+pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(86_400);
 
 /// Watches one Kafka Connect connector and reports its health.
 ///
@@ -136,10 +138,11 @@ pub struct ManagedConnectorSpec {
     pub kafka_connect: Option<KafkaConnectSource>,
 
     /// How often to poll the connector's status, as a duration such as `30s`, `2m` or `1m30s`.
-    /// At least `5s`. Defaults to the operator's `--poll-interval` (30s unless changed).
+    /// At least `5s`, at most `24h`. Defaults to the operator's `--poll-interval` (30s unless changed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
     #[x_kube(validation = Rule::new("!self.matches('^([0-9]+(\\\\.[0-9]+)?(ms|s|m|h))+$') || duration(self) >= duration('5s')").message("pollInterval must be at least 5s"))]
+    #[x_kube(validation = Rule::new("!self.matches('^([0-9]+(\\\\.[0-9]+)?(ms|s|m|h))+$') || duration(self) <= duration('24h')").message("pollInterval must be at most 24h"))]
     pub poll_interval: Option<String>,
 
     /// Stop polling the Data Plane API. The last known status is kept and the Ready condition
@@ -437,18 +440,75 @@ impl ManagedConnectorSpec {
         self.poll_interval
             .as_deref()
             .and_then(parse_go_duration)
-            .map(|d| d.max(MIN_POLL_INTERVAL))
+            .map(|d| d.clamp(MIN_POLL_INTERVAL, MAX_POLL_INTERVAL))
             .unwrap_or(default)
     }
 }
 
-/// Parses a Go duration string (`1m30s`, `500ms`); `None` for negative or malformed input.
+/// Parses a Go duration string (`1m30s`, `500ms`, `1.5h`) as Go's `time.ParseDuration` does,
+/// up to its limit of 2^63-1 nanoseconds; `None` for negative, malformed or larger input.
+///
+/// Written here rather than taken from `kube::core::Duration`, whose parser panics on values
+/// past `Duration`'s range (`6000000000000000h`): the input comes from tenants' specs.
 pub fn parse_go_duration(s: &str) -> Option<Duration> {
-    let parsed: kube::core::Duration = s.trim().parse().ok()?;
-    if parsed.is_negative() {
+    let s = s.trim();
+    let mut rest = s.strip_prefix('+').unwrap_or(s);
+    if rest.starts_with('-') {
         return None;
     }
-    Some(parsed.into())
+    if rest == "0" {
+        return Some(Duration::ZERO);
+    }
+    if rest.is_empty() {
+        return None;
+    }
+    let digits = |t: &str| t.bytes().take_while(u8::is_ascii_digit).count();
+    let mut total: u128 = 0; // nanoseconds
+    while !rest.is_empty() {
+        let (whole, r) = rest.split_at(digits(rest));
+        rest = r;
+        let mut fraction = "";
+        if let Some(r) = rest.strip_prefix('.') {
+            let (f, r) = r.split_at(digits(r));
+            fraction = f;
+            rest = r;
+        }
+        if whole.is_empty() && fraction.is_empty() {
+            return None;
+        }
+        let unit_end = rest
+            .find(|c: char| c == '.' || c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let (unit, r) = rest.split_at(unit_end);
+        rest = r;
+        let unit: u128 = match unit {
+            "ns" => 1,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            _ => return None,
+        };
+        let whole: u128 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().ok()?
+        };
+        total = total.checked_add(whole.checked_mul(unit)?)?;
+        // As Go: fraction digits beyond what a nanosecond can tell are ignored.
+        let (mut value, mut scale) = (0u128, 1u128);
+        for d in fraction.bytes().take(18) {
+            value = value * 10 + u128::from(d - b'0');
+            scale *= 10;
+        }
+        total = total.checked_add(value * unit / scale)?;
+        if total > i64::MAX as u128 {
+            return None;
+        }
+    }
+    let nanos = u64::try_from(total).ok()?;
+    Some(Duration::from_nanos(nanos))
 }
 
 /// The CRD, with doc-comment line breaks inside paragraphs turned into spaces so that
@@ -544,6 +604,50 @@ mod tests {
     }
 
     #[test]
+    fn go_durations_parse_as_go_parses_them() {
+        let ok = |s: &str, nanos: u64| {
+            assert_eq!(
+                parse_go_duration(s),
+                Some(Duration::from_nanos(nanos)),
+                "{s}"
+            )
+        };
+        ok("0", 0);
+        ok("30s", 30_000_000_000);
+        ok("1m30s", 90_000_000_000);
+        ok("2h45m", 9_900_000_000_000);
+        ok("1.5h", 5_400_000_000_000);
+        ok(".5s", 500_000_000);
+        ok("1.s", 1_000_000_000);
+        ok("300ms", 300_000_000);
+        ok("10\u{b5}s", 10_000);
+        ok("10us", 10_000);
+        ok("7ns", 7);
+        ok("+5s", 5_000_000_000);
+        ok(" 5s ", 5_000_000_000);
+        ok("1.0000000001s", 1_000_000_000);
+        ok("9223372036854775807ns", i64::MAX as u64);
+        ok("2562047h", 2_562_047 * 3_600_000_000_000);
+        for bad in [
+            "",
+            "5",
+            "s",
+            "5x",
+            "-5s",
+            "-0",
+            ".s",
+            "1..5s",
+            "5s-",
+            "2562048h",
+            "9223372036854775808ns",
+            "6000000000000000h",
+            "99999999999999999999999999999999999999999h",
+        ] {
+            assert_eq!(parse_go_duration(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
     fn poll_interval_parses_go_durations_and_falls_back_on_garbage() {
         let spec = |p: &str| ManagedConnectorSpec {
             poll_interval: Some(p.into()),
@@ -553,6 +657,7 @@ mod tests {
         assert_eq!(spec("2m").poll_interval(d), Duration::from_secs(120));
         assert_eq!(spec("1m30s").poll_interval(d), Duration::from_secs(90));
         assert_eq!(spec("1s").poll_interval(d), MIN_POLL_INTERVAL);
+        assert_eq!(spec("2000000h").poll_interval(d), MAX_POLL_INTERVAL);
         assert_eq!(spec("soon").poll_interval(d), d);
         assert_eq!(spec("-5m").poll_interval(d), d);
         assert_eq!(

@@ -13,6 +13,11 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use url::Url;
 
+/// The longest wait a server's `Retry-After` or `ratelimit` reset is taken at its word: a server
+/// may be hostile (a tenant's URL) or wrong, and a wait of years would overflow the clock; beyond
+/// this, the resource's own backoff decides.
+pub const MAX_SERVER_WAIT: Duration = Duration::from_secs(600);
+
 /// User-Agent sent with every request, so the servers' operators can tell who calls.
 pub const USER_AGENT: &str = concat!(
     "managed-connector-operator/",
@@ -207,18 +212,23 @@ pub fn describe_error(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// `Retry-After` in seconds (HTTP dates are rare for APIs and treated as absent), else the reset
-/// time of a spent `ratelimit` header.
+/// time of a spent `ratelimit` header; at most [`MAX_SERVER_WAIT`].
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     headers
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
+        .map(server_wait)
         .or_else(|| ratelimit_reset(headers))
 }
 
+/// Seconds a server asked for, capped at [`MAX_SERVER_WAIT`].
+fn server_wait(seconds: u64) -> Duration {
+    Duration::from_secs(seconds).min(MAX_SERVER_WAIT)
+}
+
 /// The reset time of `ratelimit: limit=N,remaining=0,reset=S` (the header Redpanda's own clients
-/// honour); `None` while requests remain.
+/// honour), at most [`MAX_SERVER_WAIT`]; `None` while requests remain.
 pub fn ratelimit_reset(headers: &HeaderMap) -> Option<Duration> {
     let v = headers.get("ratelimit")?.to_str().ok()?;
     let field = |name: &str| {
@@ -228,7 +238,7 @@ pub fn ratelimit_reset(headers: &HeaderMap) -> Option<Duration> {
             .and_then(|(_, val)| val.trim().parse::<u64>().ok())
     };
     match field("remaining") {
-        Some(0) => field("reset").map(Duration::from_secs),
+        Some(0) => field("reset").map(server_wait),
         _ => None,
     }
 }
@@ -278,6 +288,17 @@ mod tests {
         assert_eq!(retry_after(&h), None);
         h.insert("retry-after", "12".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::from_secs(12)));
+        // A wait of centuries is a mistake or an attack, and would overflow the clock.
+        h.insert("retry-after", "18446744073709551615".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(MAX_SERVER_WAIT));
+        h.remove("retry-after");
+        h.insert(
+            "ratelimit",
+            "limit=1,remaining=0,reset=18446744073709551615"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(retry_after(&h), Some(MAX_SERVER_WAIT));
     }
 
     #[test]

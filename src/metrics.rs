@@ -70,6 +70,7 @@ pub struct Metrics {
     reconciles: Counter,
     reconcile_errors: Family<ResultLabels, Counter>,
     token_requests: Family<OutcomeLabels, Counter>,
+    tokens_issued: Counter,
     status_patches: Counter,
     events: Family<ReasonLabels, Counter>,
     watched: Gauge,
@@ -94,6 +95,7 @@ impl Metrics {
             reconciles: Counter::default(),
             reconcile_errors: Family::default(),
             token_requests: Family::default(),
+            tokens_issued: Counter::default(),
             status_patches: Counter::default(),
             events: Family::default(),
             watched: Gauge::default(),
@@ -149,6 +151,11 @@ impl Metrics {
             "token_requests",
             "OAuth2 token requests to the token endpoint by outcome",
             m.token_requests.clone(),
+        );
+        r.register(
+            "tokens_issued",
+            "Tokens the token endpoints issued (each counts against the organisation's daily quota)",
+            m.tokens_issued.clone(),
         );
         r.register(
             "status_patches",
@@ -258,6 +265,11 @@ impl Metrics {
         self.token_requests
             .get_or_create(&OutcomeLabels { outcome })
             .inc();
+    }
+
+    /// Counts one token issued.
+    pub fn token_issued(&self) {
+        self.tokens_issued.inc();
     }
 
     /// Counts one status write.

@@ -130,11 +130,14 @@ async fn harness_with(scenario: &str, client: ClientConfig) -> Harness {
     }
 }
 
+/// A harness whose tokens may be replaced at once after a 401 (the one-token-a-minute guard
+/// has its own test, with the default interval).
 async fn harness() -> Harness {
     harness_with(
         SCENARIO,
         ClientConfig {
             max_requests_per_second: 1000,
+            min_token_interval: Duration::ZERO,
             ..ClientConfig::default()
         },
     )
@@ -338,21 +341,53 @@ async fn a_revoked_token_is_refreshed_once_then_reported() {
 }
 
 #[tokio::test]
-async fn tokens_are_refreshed_before_they_expire() {
-    let scenario = SCENARIO.replace(
-        "staticTokens: [static-token]",
-        "staticTokens: [static-token]\n  expiresInSeconds: 1",
+async fn a_url_that_refuses_every_token_costs_one_token_per_interval() {
+    // The attack: a resource whose Data Plane URL answers 401 to every token, with a token
+    // endpoint whose quota the whole organisation shares. Before the guard, every probe fetched
+    // a new token.
+    let h = harness_with(SCENARIO, ClientConfig::default()).await;
+    let refuser = Sim::new(Scenario::parse("clusters: {redpanda: {}}").unwrap());
+    let refuser_url = format!(
+        "http://{}",
+        refuser.start("127.0.0.1:0".parse().unwrap()).await.unwrap()
     );
-    let h = harness_with(&scenario, ClientConfig::default()).await;
-    h.state("healthy").await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    h.state("healthy").await;
-    let c = h.sim.counts();
-    assert_eq!(c.tokens_issued, 2, "{c:?}");
+    h.secrets.put(
+        "team",
+        "org-creds",
+        &[
+            ("client_id", "operator"),
+            ("client_secret", "s3cret"),
+            ("token_url", h.url.join("/oauth/token").unwrap().as_str()),
+        ],
+    );
+    let mut mc = resource("healthy", "org-creds");
+    mc.spec.dataplane.as_mut().unwrap().url = Some(refuser_url);
+    for probe in 0..20 {
+        let Observation::Failed(f) = h.prober.observe(&mc).await.unwrap() else {
+            panic!("the refuser accepts nothing")
+        };
+        assert_eq!(f.kind, FailureKind::Unauthenticated, "probe {probe}: {f:?}");
+        if probe > 0 {
+            assert!(
+                f.retry_after.unwrap() > Duration::from_secs(50),
+                "tells when the next token may be requested: {f:?}"
+            );
+        }
+    }
     assert_eq!(
-        c.by_endpoint.get("status 401"),
-        None,
-        "refreshed before expiry, never refused: {c:?}"
+        h.sim.counts().tokens_issued,
+        1,
+        "one token for twenty probes"
+    );
+    assert_eq!(
+        refuser.counts().endpoint("status"),
+        1,
+        "and no request without a token to send"
+    );
+    let text = managed_connector_operator::metrics::render(&h.registry);
+    assert!(
+        text.contains("managed_connector_tokens_issued_total 1"),
+        "{text}"
     );
 }
 
@@ -362,7 +397,14 @@ async fn the_token_quota_makes_the_operator_back_off() {
         "staticTokens: [static-token]",
         "staticTokens: [static-token]\n  dailyQuota: 1",
     );
-    let h = harness_with(&scenario, ClientConfig::default()).await;
+    let h = harness_with(
+        &scenario,
+        ClientConfig {
+            min_token_interval: Duration::ZERO,
+            ..ClientConfig::default()
+        },
+    )
+    .await;
     h.state("healthy").await;
     h.sim.revoke_tokens();
     let f = h.failure("healthy").await;

@@ -2,9 +2,12 @@
 //!
 //! Redpanda Cloud issues tokens against a small per-organisation DAILY quota, so the operator
 //! holds exactly one token per credential set, shared by every reconcile; it refreshes shortly
-//! before expiry and once after a 401, never per request. A 429 from the token endpoint (or its
-//! `Auth0-Organization-Quota-Limit` header saying the quota is spent) blocks further requests until
-//! the reset, and rejected credentials are not retried for a while either: both protect the quota.
+//! before expiry and after a 401, never per request, and never asks for a token of one credential
+//! set more than once per `min_interval` (a minute by default), backing off further while the
+//! Data Plane keeps refusing fresh tokens: a URL that answers 401 to everything cannot drain the
+//! quota. A 429 from the token endpoint (or its `Auth0-Organization-Quota-Limit` header saying the
+//! quota is spent) blocks further requests until the reset, and rejected credentials are not
+//! retried for a while either.
 //!
 //! The request is a plain form POST written here rather than with the `oauth2` crate: the
 //! operator needs the response headers (quota, `Retry-After`) and the Auth0 `audience` parameter,
@@ -33,6 +36,12 @@ const UNAVAILABLE_BACKOFF: Duration = Duration::from_secs(10);
 const QUOTA_BACKOFF: Duration = Duration::from_secs(60);
 /// Cap on the size of a token response.
 const MAX_TOKEN_RESPONSE: usize = 64 * 1024;
+/// Token lifetimes are taken within these bounds: a token endpoint (a tenant may name its own)
+/// that says `expires_in: 0` must not make every probe fetch a token, nor one that says `2^64-1`
+/// overflow the clock.
+const TOKEN_LIFETIME: (Duration, Duration) = (Duration::from_secs(60), Duration::from_secs(86_400));
+/// Longest wait for the organisation's daily token quota to come back.
+const MAX_QUOTA_WAIT: Duration = Duration::from_secs(86_400);
 
 /// Operator-wide defaults for keys a credentials Secret may leave out.
 #[derive(Debug, Clone)]
@@ -200,10 +209,76 @@ impl std::fmt::Debug for BearerToken {
     }
 }
 
+/// Longest wait between token requests while the Data Plane keeps refusing fresh tokens.
+const MAX_REJECTED_TOKEN_BACKOFF: Duration = Duration::from_secs(3600);
+
 #[derive(Default)]
 struct Slot {
+    /// The token, and when to refresh it.
     token: Option<(BearerToken, Instant)>,
+    /// No token request before this instant, and what to say meanwhile.
     blocked: Option<(Instant, Failure)>,
+    /// When a token was last requested for this credential set.
+    last_request: Option<Instant>,
+    /// Tokens of this credential set the Data Plane refused in a row (401).
+    refused_in_a_row: u32,
+}
+
+/// What to do when a token is wanted.
+#[derive(Debug)]
+enum Decision {
+    /// Send this one.
+    Use(BearerToken),
+    /// Ask the token endpoint.
+    Fetch,
+    /// Neither: say why, and when to come back.
+    Refuse(Failure),
+}
+
+impl Slot {
+    /// The earliest next token request: `min_interval` after the last one, doubled for every
+    /// refused token in a row beyond the first, up to an hour.
+    fn next_request(&self, min_interval: Duration) -> Option<Instant> {
+        let doublings = self.refused_in_a_row.saturating_sub(1).min(16);
+        let wait = min_interval
+            .saturating_mul(1 << doublings)
+            .min(MAX_REJECTED_TOKEN_BACKOFF.max(min_interval));
+        self.last_request.map(|at| at + wait)
+    }
+
+    fn decide(&self, now: Instant, min_interval: Duration) -> Decision {
+        if let Some((token, refresh_at)) = &self.token
+            && now < *refresh_at
+        {
+            return Decision::Use(token.clone());
+        }
+        if let Some((until, failure)) = &self.blocked
+            && now < *until
+        {
+            let mut failure = failure.clone();
+            failure.retry_after = Some(*until - now);
+            return Decision::Refuse(failure);
+        }
+        let Some(next) = self.next_request(min_interval).filter(|next| now < *next) else {
+            return Decision::Fetch;
+        };
+        // Too soon for another token: one due for refresh is still valid for a while (lifetimes
+        // are at least a minute); a refused one leaves nothing to send.
+        if let Some((token, _)) = &self.token {
+            return Decision::Use(token.clone());
+        }
+        let mut failure = Failure::new(
+            FailureKind::Unauthenticated,
+            format!(
+                "the Data Plane API refused the token of these credentials (401, {} in a row); a new token is requested in {}s: at most one per {}s per credential set, and less often while they are refused, to spare the organisation's daily token quota",
+                self.refused_in_a_row,
+                (next - now).as_secs().max(1),
+                min_interval.as_secs()
+            ),
+        );
+        failure.retry_after = Some(next - now);
+        Decision::Refuse(failure)
+    }
 }
 
 /// One token per credential set, shared by all reconciles.
@@ -212,16 +287,19 @@ pub struct TokenCache {
     hasher: RandomState,
     slots: Mutex<HashMap<CredentialKey, Arc<tokio::sync::Mutex<Slot>>>>,
     metrics: Metrics,
+    min_interval: Duration,
 }
 
 impl TokenCache {
-    /// A cache that fetches tokens with `http`.
-    pub fn new(http: reqwest::Client, metrics: Metrics) -> Self {
+    /// A cache that fetches tokens with `http`, at most one per credential set per
+    /// `min_interval`.
+    pub fn new(http: reqwest::Client, metrics: Metrics, min_interval: Duration) -> Self {
         TokenCache {
             http,
             hasher: RandomState::new(),
             slots: Mutex::default(),
             metrics,
+            min_interval,
         }
     }
 
@@ -243,18 +321,12 @@ impl TokenCache {
         let slot = self.slot(creds.key(&self.hasher));
         let mut slot = slot.lock().await;
         let now = Instant::now();
-        if let Some((token, refresh_at)) = &slot.token
-            && now < *refresh_at
-        {
-            return Ok(token.clone());
+        match slot.decide(now, self.min_interval) {
+            Decision::Use(token) => return Ok(token),
+            Decision::Refuse(failure) => return Err(failure),
+            Decision::Fetch => {}
         }
-        if let Some((until, failure)) = &slot.blocked
-            && now < *until
-        {
-            let mut failure = failure.clone();
-            failure.retry_after = Some(*until - now);
-            return Err(failure);
-        }
+        slot.last_request = Some(now);
         match self.fetch(creds).await {
             Ok((token, lifetime)) => {
                 slot.token = Some((token.clone(), now + refresh_after(lifetime)));
@@ -272,8 +344,8 @@ impl TokenCache {
     }
 
     /// Forgets `rejected` after the Data Plane API answered 401 to it, so the next [`Self::token`]
-    /// fetches a new one. A token that was already replaced is left alone, so many reconciles
-    /// hitting the same 401 cause one refresh, not many.
+    /// fetches a new one, no sooner than the request interval allows. A token that was already
+    /// replaced is left alone, so many reconciles hitting the same 401 cause one refresh.
     pub async fn invalidate(&self, creds: &Credentials, rejected: &BearerToken) {
         if let Credentials::StaticToken(_) = creds {
             return;
@@ -286,7 +358,18 @@ impl TokenCache {
             .is_some_and(|(t, _)| t.same_as(rejected))
         {
             slot.token = None;
+            slot.refused_in_a_row = slot.refused_in_a_row.saturating_add(1);
         }
+    }
+
+    /// The Data Plane API accepted a token of these credentials (any answer but 401): the backoff
+    /// for refused tokens starts over.
+    pub async fn accepted(&self, creds: &Credentials) {
+        if let Credentials::StaticToken(_) = creds {
+            return;
+        }
+        let slot = self.slot(creds.key(&self.hasher));
+        slot.lock().await.refused_in_a_row = 0;
     }
 
     async fn fetch(
@@ -330,8 +413,8 @@ impl TokenCache {
         let body = crate::http::read_capped(response, MAX_TOKEN_RESPONSE)
             .await
             .unwrap_or_default();
-        let body_json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         let oauth_error = || {
+            let body_json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
             let code = body_json["error"].as_str().unwrap_or("");
             let desc = body_json["error_description"].as_str().unwrap_or("");
             match (code.is_empty(), desc.is_empty()) {
@@ -342,28 +425,21 @@ impl TokenCache {
             }
         };
         if status.is_success() {
-            let token = body_json["access_token"].as_str().unwrap_or("");
-            if token.is_empty() {
-                self.metrics.token_request("invalid_response");
-                return Err(unavailable(format!(
-                    "token endpoint {} answered without an access_token",
-                    origin(token_url)
-                )));
-            }
-            let lifetime = body_json["expires_in"]
-                .as_u64()
-                .or_else(|| {
-                    body_json["expires_in"]
-                        .as_str()
-                        .and_then(|s| s.parse().ok())
-                })
-                .unwrap_or(3600);
-            self.metrics.token_request("ok");
-            tracing::info!(client_id, token_url = %origin(token_url), expires_in = lifetime, "obtained a Data Plane API token");
-            return Ok((
-                BearerToken(token.to_string().into()),
-                Duration::from_secs(lifetime),
-            ));
+            return match parse_token_answer(&body) {
+                Some((token, lifetime)) => {
+                    self.metrics.token_request("ok");
+                    self.metrics.token_issued();
+                    tracing::info!(client_id, token_url = %origin(token_url), expires_in = lifetime.as_secs(), "obtained a Data Plane API token");
+                    Ok((token, lifetime))
+                }
+                None => {
+                    self.metrics.token_request("invalid_response");
+                    Err(unavailable(format!(
+                        "token endpoint {} answered without an access_token",
+                        origin(token_url)
+                    )))
+                }
+            };
         }
         if status.as_u16() == 429 {
             self.metrics.token_request("rate_limited");
@@ -404,6 +480,23 @@ impl TokenCache {
     }
 }
 
+/// The token and its lifetime (`expires_in`, a number or a numeric string, 3600 when absent,
+/// within [`TOKEN_LIFETIME`]) from a token endpoint's 200 answer; `None` without an access token.
+pub fn parse_token_answer(body: &[u8]) -> Option<(BearerToken, Duration)> {
+    let answer: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let token = answer["access_token"].as_str().filter(|t| !t.is_empty())?;
+    let seconds = answer["expires_in"]
+        .as_u64()
+        .or_else(|| {
+            answer["expires_in"]
+                .as_str()
+                .and_then(|s| s.trim().parse().ok())
+        })
+        .unwrap_or(3600);
+    let lifetime = Duration::from_secs(seconds).clamp(TOKEN_LIFETIME.0, TOKEN_LIFETIME.1);
+    Some((BearerToken(token.to_string().into()), lifetime))
+}
+
 /// Refresh a token a little before it expires: a fifth of its life early, at most five minutes.
 fn refresh_after(lifetime: Duration) -> Duration {
     let margin = (lifetime / 5).min(Duration::from_secs(300));
@@ -425,7 +518,7 @@ pub fn quota_wait(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
                     .and_then(|(_, val)| val.trim().parse::<u64>().ok())
             };
             match field("r") {
-                Some(0) => field("t").map(Duration::from_secs),
+                Some(0) => field("t").map(|t| Duration::from_secs(t).min(MAX_QUOTA_WAIT)),
                 _ => None,
             }
         });
@@ -538,6 +631,101 @@ mod tests {
         );
         h.insert("retry-after", "30".parse().unwrap());
         assert_eq!(quota_wait(&h), Some(Duration::from_secs(30)));
+        h.insert(
+            "auth0-organization-quota-limit",
+            "b=per_day;q=100;r=0;t=18446744073709551615"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(quota_wait(&h), Some(MAX_QUOTA_WAIT));
+    }
+
+    #[test]
+    fn token_answers() {
+        let lifetime = |body: &str| parse_token_answer(body.as_bytes()).map(|(_, l)| l.as_secs());
+        assert_eq!(
+            lifetime(r#"{"access_token":"t","expires_in":86400}"#),
+            Some(86_400)
+        );
+        assert_eq!(
+            lifetime(r#"{"access_token":"t","expires_in":"600"}"#),
+            Some(600)
+        );
+        assert_eq!(lifetime(r#"{"access_token":"t"}"#), Some(3600));
+        // Out of range either way: clamped, never a token per probe, never a clock overflow.
+        assert_eq!(lifetime(r#"{"access_token":"t","expires_in":0}"#), Some(60));
+        assert_eq!(
+            lifetime(r#"{"access_token":"t","expires_in":18446744073709551615}"#),
+            Some(86_400)
+        );
+        assert_eq!(
+            lifetime(r#"{"access_token":"t","expires_in":1e300}"#),
+            Some(3600)
+        );
+        assert_eq!(lifetime(r#"{"access_token":"","expires_in":60}"#), None);
+        assert_eq!(lifetime(r#"{"error":"x"}"#), None);
+        assert_eq!(lifetime("not json"), None);
+        let (token, _) = parse_token_answer(br#"{"access_token":"s3cret"}"#).unwrap();
+        assert_eq!(token.expose(), "s3cret");
+        assert!(!format!("{token:?}").contains("s3cret"));
+    }
+
+    fn token(value: &str) -> BearerToken {
+        BearerToken(value.to_string().into())
+    }
+
+    fn decided(slot: &Slot, now: Instant) -> String {
+        match slot.decide(now, Duration::from_secs(60)) {
+            Decision::Use(t) => format!("use {}", t.expose()),
+            Decision::Fetch => "fetch".into(),
+            Decision::Refuse(f) => format!(
+                "refuse {:?} for {}s",
+                f.kind,
+                f.retry_after.unwrap_or_default().as_secs()
+            ),
+        }
+    }
+
+    #[test]
+    fn a_token_is_reused_refreshed_before_expiry_and_requested_at_most_once_a_minute() {
+        let t0 = Instant::now();
+        let s = |secs: u64| Duration::from_secs(secs);
+        // A token of 60 s: refreshed after 48 s, but not before a minute has passed since the
+        // last request, so the still-valid token is sent meanwhile.
+        let mut slot = Slot {
+            token: Some((token("a"), t0 + refresh_after(s(60)))),
+            last_request: Some(t0),
+            ..Slot::default()
+        };
+        assert_eq!(decided(&slot, t0 + s(10)), "use a");
+        assert_eq!(decided(&slot, t0 + s(50)), "use a");
+        assert_eq!(decided(&slot, t0 + s(60)), "fetch");
+        // Refused (401) a minute into its life: the next one may be requested at once.
+        slot.token = None;
+        slot.refused_in_a_row = 1;
+        assert_eq!(decided(&slot, t0 + s(61)), "fetch");
+        // Refused right after it was issued: one minute, then two, four..., at most an hour.
+        slot.last_request = Some(t0);
+        assert_eq!(decided(&slot, t0 + s(1)), "refuse Unauthenticated for 59s");
+        slot.refused_in_a_row = 2;
+        assert_eq!(decided(&slot, t0 + s(1)), "refuse Unauthenticated for 119s");
+        slot.refused_in_a_row = 3;
+        assert_eq!(decided(&slot, t0 + s(1)), "refuse Unauthenticated for 239s");
+        slot.refused_in_a_row = u32::MAX;
+        assert_eq!(
+            decided(&slot, t0 + s(1)),
+            "refuse Unauthenticated for 3599s"
+        );
+        assert_eq!(decided(&slot, t0 + s(3600)), "fetch");
+        // The token endpoint's own block (quota, rejected credentials) comes first.
+        slot.blocked = Some((
+            t0 + s(7200),
+            Failure::new(FailureKind::TokenQuotaExceeded, "quota"),
+        ));
+        assert_eq!(
+            decided(&slot, t0 + s(3600)),
+            "refuse TokenQuotaExceeded for 3600s"
+        );
     }
 
     #[test]

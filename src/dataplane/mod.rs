@@ -32,6 +32,8 @@ pub struct ClientConfig {
     pub max_concurrent_requests: usize,
     /// Requests per second, across all resources.
     pub max_requests_per_second: u32,
+    /// Least time between two token requests of one credential set.
+    pub min_token_interval: Duration,
 }
 
 impl Default for ClientConfig {
@@ -41,6 +43,7 @@ impl Default for ClientConfig {
             max_response_bytes: 4 * 1024 * 1024,
             max_concurrent_requests: 8,
             max_requests_per_second: 8,
+            min_token_interval: Duration::from_secs(60),
         }
     }
 }
@@ -341,7 +344,7 @@ impl DataplaneClient {
     ) -> Result<Self, reqwest::Error> {
         let http = http::client(config.request_timeout, &[])?;
         Ok(DataplaneClient {
-            tokens: TokenCache::new(http.clone(), metrics.clone()),
+            tokens: TokenCache::new(http.clone(), metrics.clone(), config.min_token_interval),
             http,
             config,
             gate,
@@ -379,7 +382,11 @@ impl DataplaneClient {
                 Ok(t) => t,
                 Err(f) => return Observation::Failed(f),
             };
-            match self.get_status(&url, &token).await {
+            let answer = self.get_status(&url, &token).await;
+            if !matches!(answer, Err(DataplaneError::Api { status: 401, .. })) {
+                self.tokens.accepted(creds).await;
+            }
+            match answer {
                 Ok(r) => {
                     let assessment =
                         health::assess(&r.status, r.holistic_state.as_deref(), r.errors.as_deref());
@@ -395,7 +402,13 @@ impl DataplaneClient {
                     self.tokens.invalidate(creds, &token).await;
                     retried = true;
                 }
-                Err(e) => return Observation::Failed(e.to_failure(cluster, connector)),
+                Err(e) => {
+                    if let DataplaneError::Api { status: 401, .. } = e {
+                        // A fresh token refused too: count it, so the next one waits longer.
+                        self.tokens.invalidate(creds, &token).await;
+                    }
+                    return Observation::Failed(e.to_failure(cluster, connector));
+                }
             }
         }
     }

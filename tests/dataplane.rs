@@ -392,6 +392,41 @@ async fn a_url_that_refuses_every_token_costs_one_token_per_interval() {
 }
 
 #[tokio::test]
+async fn answers_built_to_overflow_the_clock_are_survived() {
+    // The attack: a token endpoint (any tenant may name one in its Secret) that says its tokens
+    // live 2^64-1 seconds, and a Data Plane that asks to come back in 2^64-1 seconds. Before the
+    // caps, `Instant + Duration` panicked in the reconciler and took the operator down.
+    let scenario = SCENARIO.replace(
+        "staticTokens: [static-token]",
+        "staticTokens: [static-token]\n  expiresInSeconds: 18446744073709551615",
+    );
+    let h = harness_with(&scenario, ClientConfig::default()).await;
+    assert_eq!(h.state("healthy").await, HolisticState::Healthy);
+    h.sim.set_faults(
+        "redpanda",
+        "healthy",
+        Faults {
+            status: Some(429),
+            retry_after: Some(u64::MAX),
+            ..Faults::default()
+        },
+    );
+    let f = h.failure("healthy").await;
+    assert_eq!(f.kind, FailureKind::DataPlaneUnavailable);
+    assert_eq!(
+        f.retry_after,
+        Some(managed_connector_operator::http::MAX_SERVER_WAIT)
+    );
+    let next = managed_connector_operator::controller::next_poll(
+        Some(&f),
+        1,
+        Duration::from_secs(30),
+        0.5,
+    );
+    assert!(next <= Duration::from_secs(600), "{next:?}");
+}
+
+#[tokio::test]
 async fn the_token_quota_makes_the_operator_back_off() {
     let scenario = SCENARIO.replace(
         "staticTokens: [static-token]",

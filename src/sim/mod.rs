@@ -735,9 +735,14 @@ fn token_response(sim: &Sim, body: &str) -> Response {
     s.next_token += 1;
     let token = format!("sim-token-{n}-{:x}", rand::random::<u64>());
     let expires_in = s.scenario.auth.expires_in_seconds;
+    // A lifetime past the clock's range (a hostile endpoint's `expires_in`) never expires.
+    let far_future = Instant::now() + Duration::from_secs(100 * 365 * 86_400);
     s.tokens.insert(
         token.clone(),
-        Instant::now() + Duration::from_secs(expires_in),
+        Instant::now()
+            .checked_add(Duration::from_secs(expires_in))
+            .unwrap_or(far_future)
+            .min(far_future),
     );
     let mut r = (
         [(header::CONTENT_TYPE, "application/json")],

@@ -7,6 +7,7 @@ use crate::dataplane::auth::{AuthDefaults, DEFAULT_AUDIENCE, DEFAULT_TOKEN_URL};
 use crate::dataplane::{ClientConfig, DataplaneClient};
 use crate::leader::{ElectionConfig, Leadership};
 use crate::metrics::Metrics;
+use crate::policy::UrlPolicy;
 use crate::server::{self, ServerState};
 use crate::status::Settings;
 use crate::telemetry::{self, LogFormat};
@@ -53,6 +54,23 @@ pub struct RunArgs {
     /// audience), or token.
     #[arg(long, env = "MCO_CREDENTIALS_SECRET", value_parser = parse_secret_ref, value_name = "NAMESPACE/NAME")]
     pub credentials_secret: Option<(String, String)>,
+
+    /// Hosts, besides the one of --dataplane-url, that may receive the operator-wide credentials
+    /// (--credentials-secret) when a resource sets spec.dataplane.url without its own Secret:
+    /// comma-separated patterns, `*` matching any characters (e.g.
+    /// `*.fmc.prd.cloud.redpanda.com`). Default: none.
+    #[arg(
+        long,
+        env = "MCO_TRUSTED_HOSTS",
+        value_delimiter = ',',
+        value_name = "PATTERNS"
+    )]
+    pub trusted_hosts: Vec<String>,
+
+    /// Send credentials (tokens, client secrets, passwords) over plain http to other hosts than
+    /// loopback. Off by default: only https carries a credential off the machine.
+    #[arg(long, env = "MCO_ALLOW_INSECURE_HTTP", default_value_t = false)]
+    pub allow_insecure_http: bool,
 
     /// OAuth2 token endpoint for Secrets without a token_url key.
     #[arg(long, env = "MCO_TOKEN_URL", default_value = DEFAULT_TOKEN_URL, value_parser = parse_http_url)]
@@ -160,9 +178,13 @@ fn parse_poll_interval(s: &str) -> Result<Duration, String> {
 }
 
 fn parse_http_url(s: &str) -> Result<Url, String> {
-    let url = Url::parse(s).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
+    let url = Url::parse(s).map_err(|e| format!("not a URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("{s:?} is not an http:// or https:// URL"));
+        return Err("not an http:// or https:// URL".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        // Not echoed: the point is that it holds a credential.
+        return Err("a URL must not carry credentials (user:password@); use a Secret".into());
     }
     Ok(url)
 }
@@ -193,7 +215,21 @@ impl RunArgs {
             },
             default_poll_interval: self.poll_interval,
             namespace: self.namespace.clone(),
+            url_policy: UrlPolicy::new(&self.trusted_hosts, self.allow_insecure_http),
         }
+    }
+
+    /// Refuses at start what every probe would refuse: the operator's own URLs sending
+    /// credentials in clear text.
+    fn check_urls(&self, policy: &UrlPolicy) -> anyhow::Result<()> {
+        if let Some(url) = &self.dataplane_url {
+            policy
+                .check_transport(url, "--dataplane-url: the Data Plane API token")
+                .map_err(|f| anyhow::anyhow!(f.message))?;
+        }
+        policy
+            .check_transport(&self.token_url, "--token-url: the client secret")
+            .map_err(|f| anyhow::anyhow!(f.message))
     }
 
     /// The leader election these flags ask for, if any.
@@ -232,6 +268,8 @@ impl RunArgs {
 /// Runs the operator until SIGTERM or SIGINT.
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     telemetry::init(args.log_format, &args.log_level).map_err(anyhow::Error::msg)?;
+    let config = args.operator_config();
+    args.check_urls(&config.url_policy)?;
     // Kubeconfig if there is one, else the Pod's in-cluster config (service account token and the
     // kubernetes Service): logged, because "which cluster am I talking to" is the first question.
     let kube_config = kube::Config::infer()
@@ -245,11 +283,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let client_config = args.client_config();
     let dataplane = DataplaneClient::new(client_config.clone(), metrics.clone())
         .context("building the Data Plane HTTP client")?;
-    let config = args.operator_config();
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         api_server,
         dataplane_url = config.default_dataplane_url.as_ref().map(|u| u.as_str()),
+        trusted_hosts = ?args.trusted_hosts,
+        allow_insecure_http = args.allow_insecure_http,
         credentials_secret = config.default_credentials_secret.as_ref().map(|(n, s)| format!("{n}/{s}")),
         namespace = config.namespace.as_deref().unwrap_or("<all>"),
         poll_interval = ?config.default_poll_interval,

@@ -11,6 +11,7 @@ use crate::dataplane::ClientConfig;
 use crate::dataplane::DataplaneClient;
 use crate::dataplane::auth::{AuthDefaults, Credentials};
 use crate::metrics::{Metrics, ResourceLabels};
+use crate::policy::UrlPolicy;
 use crate::probe::{Failure, FailureKind, Observation};
 use crate::status::{self, Outcome, Settings, Subject};
 use futures::future::BoxFuture;
@@ -71,6 +72,8 @@ pub struct OperatorConfig {
     pub default_poll_interval: Duration,
     /// Watch only this namespace.
     pub namespace: Option<String>,
+    /// Where credentials may be sent.
+    pub url_policy: UrlPolicy,
 }
 
 impl Default for OperatorConfig {
@@ -82,6 +85,7 @@ impl Default for OperatorConfig {
             settings: Settings::default(),
             default_poll_interval: crate::crd::DEFAULT_POLL_INTERVAL,
             namespace: None,
+            url_policy: UrlPolicy::default(),
         }
     }
 }
@@ -334,10 +338,21 @@ impl Prober {
                 }
             },
         };
+        let policy = &self.config.url_policy;
         let (secret_ns, secret_name) = match spec_source
             .and_then(|d| d.credentials_secret_ref.as_ref())
         {
             Some(r) => (namespace.clone(), r.name.clone()),
+            None if !policy.operator_credentials_may_go_to(
+                &url,
+                self.config.default_dataplane_url.as_ref(),
+            ) =>
+            {
+                return Ok(Observation::Failed(UrlPolicy::credentials_required(
+                    &url,
+                    "spec.dataplane.url",
+                )));
+            }
             None => match &self.config.default_credentials_secret {
                 Some((ns, name)) => (ns.clone(), name.clone()),
                 None => {
@@ -362,6 +377,17 @@ impl Prober {
                 return Ok(Observation::Failed(f));
             }
         };
+        let transport = policy
+            .check_transport(&url, "the Data Plane API token")
+            .and_then(|()| match &creds {
+                Credentials::ClientCredentials { token_url, .. } => {
+                    policy.check_transport(token_url, "the client secret")
+                }
+                Credentials::StaticToken(_) => Ok(()),
+            });
+        if let Err(f) = transport {
+            return Ok(Observation::Failed(f));
+        }
         let observation = self
             .dataplane
             .probe(&url, &mc.spec.cluster_name, &mc.connector_name(), &creds)
@@ -405,6 +431,13 @@ impl Prober {
                     Ok(d) => d,
                     Err(f) => return Ok(Observation::Failed(f)),
                 };
+                if let Err(f) = self
+                    .config
+                    .url_policy
+                    .check_transport(&url, "the Kafka Connect credentials")
+                {
+                    return Ok(Observation::Failed(f));
+                }
                 match ConnectAuth::from_secret_data(&data) {
                     Ok(a) => a,
                     Err(e) => {
@@ -775,6 +808,8 @@ pub fn next_poll(
                 FailureKind::CredentialsNotFound
                     | FailureKind::CredentialsInvalid
                     | FailureKind::CredentialsRejected
+                    | FailureKind::CredentialsRequired
+                    | FailureKind::UrlNotAllowed
                     | FailureKind::DataplaneUrlMissing
             ) =>
         {

@@ -174,10 +174,13 @@ fn default_cluster_name() -> String {
 pub struct DataplaneSource {
     /// Base URL of the cluster's Data Plane API, for example
     /// `https://api-a1b2c3.cabc123.fmc.prd.cloud.redpanda.com` (the Control Plane API returns it as
-    /// `dataplane_api.url`). Defaults to the operator's `--dataplane-url`.
+    /// `dataplane_api.url`). Defaults to the operator's `--dataplane-url`. A URL other than that
+    /// one (or a host the operator trusts) must come with `credentialsSecretRef`: the
+    /// operator's own credentials are not sent to URLs a resource chooses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 2048))]
     #[x_kube(validation = Rule::new("isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''").message("url must be an absolute http:// or https:// URL"))]
+    #[x_kube(validation = Rule::new("!self.matches('^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*@')").message("url must not carry credentials (user:password@): use credentialsSecretRef"))]
     pub url: Option<String>,
 
     /// Secret, in this resource's namespace, holding the API credentials: either `client_id` and
@@ -194,6 +197,7 @@ pub struct KafkaConnectSource {
     /// Base URL of the Connect REST API, for example `http://connect.kafka.svc:8083`.
     #[schemars(length(min = 1, max = 2048))]
     #[x_kube(validation = Rule::new("isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''").message("url must be an absolute http:// or https:// URL"))]
+    #[x_kube(validation = Rule::new("!self.matches('^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*@')").message("url must not carry credentials (user:password@): use credentialsSecretRef"))]
     pub url: String,
 
     /// Secret, in this resource's namespace, with `username` and `password` (HTTP basic

@@ -14,6 +14,7 @@ pub mod health;
 pub mod http;
 pub mod leader;
 pub mod metrics;
+pub mod policy;
 pub mod probe;
 pub mod server;
 pub mod sim;

@@ -74,6 +74,11 @@ pub enum FailureKind {
     ConnectUnavailable,
     /// A Secret or ConfigMap (key) the spec names, other than the credentials, does not exist.
     ReferenceNotFound,
+    /// The resource's own URL is not where the operator-wide credentials may go: it must name
+    /// its own Secret.
+    CredentialsRequired,
+    /// The URL is refused by policy: a credential over plain http, a link-local address.
+    UrlNotAllowed,
 }
 
 impl FailureKind {
@@ -95,6 +100,8 @@ impl FailureKind {
             FailureKind::InvalidResponse => "InvalidResponse",
             FailureKind::ConnectUnavailable => "ConnectUnavailable",
             FailureKind::ReferenceNotFound => "ReferenceNotFound",
+            FailureKind::CredentialsRequired => "CredentialsRequired",
+            FailureKind::UrlNotAllowed => "URLNotAllowed",
         }
     }
 

@@ -159,6 +159,12 @@ fn chart_lints_and_renders_hardened_least_privilege_defaults() {
         !args.iter().any(|a| a.starts_with("--namespace=")),
         "cluster-wide by default"
     );
+    assert!(
+        !args
+            .iter()
+            .any(|a| a.starts_with("--allow-insecure-http") || a.starts_with("--trusted-hosts")),
+        "credentials go to dataplane.url only, and never in clear text, by default"
+    );
 
     // Cluster-wide: read resources, patch only their status, get Secrets and ConfigMaps (CA
     // certificates), write Events. Nothing else.
@@ -207,6 +213,8 @@ fn chart_renders_namespaced_mode_replicas_credentials_monitoring_and_argocd() {
         "credentials.clientId=the-client",
         "credentials.clientSecret=the-secret",
         "dataplane.url=https://api.example.com",
+        "trustedHosts={*.byoc.example.com,dp.example.net}",
+        "allowInsecureHttp=true",
         "metrics.serviceMonitor.enabled=true",
         "metrics.prometheusRule.enabled=true",
         "argocd.healthCheck.enabled=true",
@@ -254,6 +262,8 @@ fn chart_renders_namespaced_mode_replicas_credentials_monitoring_and_argocd() {
         "--namespace=team-a",
         "--credentials-secret=mco-system/mco-managed-connector-operator-credentials",
         "--dataplane-url=https://api.example.com",
+        "--trusted-hosts=*.byoc.example.com,dp.example.net",
+        "--allow-insecure-http",
         "--leader-election",
     ] {
         assert!(

@@ -319,6 +319,18 @@ async fn invalid_specs_are_refused_with_a_clear_message() {
         ),
         (json!({"pollInterval": "soon"}), "spec.pollInterval"),
         (
+            json!({"pollInterval": "48h"}),
+            "pollInterval must be at most 24h",
+        ),
+        (
+            json!({"dataplane": {"url": "https://user:pass@dp.example.com"}}),
+            "url must not carry credentials",
+        ),
+        (
+            json!({"kafkaConnect": {"url": "http://admin@connect:8083"}}),
+            "url must not carry credentials",
+        ),
+        (
             json!({"dataplane": {"url": "ftp://example.com"}}),
             "url must be an absolute http:// or https:// URL",
         ),
@@ -492,6 +504,106 @@ async fn probe_failures_get_their_conditions_and_events() {
         Duration::from_secs(30) + POLL * 2 + MARGIN,
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local control plane: hack/test"]
+async fn the_operators_credentials_never_go_to_a_url_a_tenant_chooses() {
+    // The attack: a tenant points a resource at a server of its own and names no Secret, hoping
+    // for the operator-wide token. The operator-wide Secret lives in the operator's namespace.
+    let mut env = Env::new("exfiltration", &[]).await;
+    let operator_ns = namespace_for("exfiltration-operator");
+    kubectl_ok(&["create", "namespace", &operator_ns]);
+    kubectl_ok(&[
+        "create",
+        "secret",
+        "generic",
+        "operator-creds",
+        "-n",
+        &operator_ns,
+        "--from-literal=client_id=e2e",
+        "--from-literal=client_secret=e2e-secret",
+        &format!("--from-literal=token_url={}/oauth/token", env.sim_url),
+    ]);
+    env.stop_operator();
+    env.operator_args = vec![
+        "--credentials-secret".into(),
+        format!("{operator_ns}/operator-creds"),
+    ];
+    env.start_operator();
+    let attacker = managed_connector_operator::sim::Sim::new(
+        managed_connector_operator::sim::scenario::Scenario::parse("clusters: {redpanda: {}}")
+            .unwrap(),
+    );
+    let attacker_url = format!(
+        "http://{}",
+        attacker
+            .start("127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap()
+    );
+    env.sim
+        .upsert("redpanda", connector("orders", "RUNNING", &["RUNNING"]));
+    // The operator's own Data Plane with the operator's credentials: fine.
+    env.apply("orders", json!({"pollInterval": "5s", "dataplane": {}}))
+        .await;
+    env.wait_state("orders", HolisticState::Healthy, POLL + MARGIN)
+        .await;
+    // Another URL without a Secret: refused, and said so.
+    env.apply(
+        "stolen",
+        json!({"pollInterval": "5s", "connectorName": "orders", "dataplane": {"url": attacker_url}}),
+    )
+    .await;
+    let mc = env
+        .wait_condition(
+            "stolen",
+            "Synced",
+            "False",
+            "CredentialsRequired",
+            POLL + MARGIN,
+        )
+        .await;
+    let message = condition(&mc, "Synced").unwrap().2;
+    assert!(message.contains("credentialsSecretRef"), "{message}");
+    assert_eq!(cond(&mc, "Stalled").0, "True");
+    let events = env.events("stolen").await;
+    assert!(
+        events
+            .iter()
+            .any(|(t, r, _)| t == "Warning" && r == "CredentialsRequired"),
+        "{events:?}"
+    );
+    // A credential never crosses a network in clear text (192.0.2.0/24 is TEST-NET: nothing is
+    // sent, the policy refuses before connecting).
+    env.apply(
+        "cleartext",
+        json!({"pollInterval": "5s", "connectorName": "orders",
+               "dataplane": {"url": "http://192.0.2.10:8080", "credentialsSecretRef": {"name": "creds"}}}),
+    )
+    .await;
+    let mc = env
+        .wait_condition(
+            "cleartext",
+            "Synced",
+            "False",
+            "URLNotAllowed",
+            POLL + MARGIN,
+        )
+        .await;
+    assert!(
+        condition(&mc, "Synced")
+            .unwrap()
+            .2
+            .contains("--allow-insecure-http")
+    );
+    env.wait_polls("orders", 2).await;
+    assert_eq!(
+        attacker.counts().endpoint("status"),
+        0,
+        "the attacker's server heard nothing"
+    );
+    assert_eq!(attacker.counts().endpoint("token"), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

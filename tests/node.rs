@@ -474,6 +474,9 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
         &system,
         "--set",
         &format!("dataplane.url={sim_url}"),
+        // The simulator speaks plain http on the node's bridge.
+        "--set",
+        "allowInsecureHttp=true",
         "--wait",
         "--timeout",
         "180s",

@@ -14,6 +14,7 @@
 //! which that crate's client-credentials flow hides or does not model.
 
 use crate::metrics::Metrics;
+use crate::policy::display_origin;
 use crate::probe::{Failure, FailureKind};
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::{BTreeMap, HashMap};
@@ -403,7 +404,7 @@ impl TokenCache {
                 self.metrics.token_request("error");
                 return Err(unavailable(format!(
                     "token endpoint {} unreachable: {}",
-                    origin(token_url),
+                    display_origin(token_url),
                     crate::http::describe_error(&e)
                 )));
             }
@@ -429,14 +430,14 @@ impl TokenCache {
                 Some((token, lifetime)) => {
                     self.metrics.token_request("ok");
                     self.metrics.token_issued();
-                    tracing::info!(client_id, token_url = %origin(token_url), expires_in = lifetime.as_secs(), "obtained a Data Plane API token");
+                    tracing::info!(client_id, token_url = %display_origin(token_url), expires_in = lifetime.as_secs(), "obtained a Data Plane API token");
                     Ok((token, lifetime))
                 }
                 None => {
                     self.metrics.token_request("invalid_response");
                     Err(unavailable(format!(
                         "token endpoint {} answered without an access_token",
-                        origin(token_url)
+                        display_origin(token_url)
                     )))
                 }
             };
@@ -473,7 +474,7 @@ impl TokenCache {
         self.metrics.token_request("error");
         Err(unavailable(format!(
             "token endpoint {} answered HTTP {}{}",
-            origin(token_url),
+            display_origin(token_url),
             status.as_u16(),
             oauth_error()
         )))
@@ -526,10 +527,6 @@ pub fn quota_wait(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     }
-}
-
-fn origin(url: &Url) -> String {
-    url.origin().ascii_serialization()
 }
 
 #[cfg(test)]

@@ -1,0 +1,166 @@
+//! Where the operator may send a credential. Anyone who can write a ManagedConnector in their own
+//! namespace chooses the URL it is probed at, so the operator-wide credentials go only to the
+//! operator's own Data Plane (`--dataplane-url`) and to hosts the platform team trusts
+//! (`--trusted-hosts`); a resource that names any other URL must bring its own Secret. And no
+//! credential (token, client secret, password) crosses a network in clear text: plain `http://`
+//! is for loopback (tests, sidecars) unless `--allow-insecure-http` says otherwise.
+//!
+//! Pure: the prober asks before every request that carries a credential.
+
+use crate::probe::{Failure, FailureKind};
+use std::net::IpAddr;
+use url::{Host, Url};
+use wildmatch::WildMatch;
+
+/// The platform team's rules for credentials and URLs.
+#[derive(Debug, Clone, Default)]
+pub struct UrlPolicy {
+    trusted_hosts: Vec<WildMatch>,
+    allow_insecure_http: bool,
+}
+
+impl UrlPolicy {
+    /// Trusted host patterns (`*` matches any characters, `*.cloud.redpanda.com`), and whether
+    /// credentials may go over plain http to other hosts than loopback.
+    pub fn new(trusted_hosts: &[String], allow_insecure_http: bool) -> Self {
+        UrlPolicy {
+            trusted_hosts: trusted_hosts
+                .iter()
+                .map(|p| WildMatch::new(&p.trim().to_ascii_lowercase()))
+                .collect(),
+            allow_insecure_http,
+        }
+    }
+
+    /// May the operator-wide credentials be sent to `url`? To the origin of `operator_url`
+    /// (`--dataplane-url`) and to trusted hosts only.
+    pub fn operator_credentials_may_go_to(&self, url: &Url, operator_url: Option<&Url>) -> bool {
+        if operator_url.is_some_and(|own| own.origin() == url.origin()) {
+            return true;
+        }
+        url.host_str()
+            .is_some_and(|host| self.trusted_hosts.iter().any(|p| p.matches(host)))
+    }
+
+    /// The failure for a resource whose own URL is not where the operator's credentials go.
+    pub fn credentials_required(url: &Url, field: &str) -> Failure {
+        Failure::new(
+            FailureKind::CredentialsRequired,
+            format!(
+                "{field} points at {}, which is not the operator's Data Plane (--dataplane-url) nor one of its --trusted-hosts, so the operator's own credentials are not sent there: set spec.dataplane.credentialsSecretRef to a Secret in this namespace",
+                display_origin(url)
+            ),
+        )
+    }
+
+    /// May a credential travel to `url`? Over https always; over http only to loopback, or
+    /// anywhere with `--allow-insecure-http`. `what` names the credential and the peer for the
+    /// message ("the Data Plane token", "the client secret").
+    pub fn check_transport(&self, url: &Url, what: &str) -> Result<(), Failure> {
+        if url.scheme() != "http" || self.allow_insecure_http || is_loopback(url) {
+            return Ok(());
+        }
+        Err(Failure::new(
+            FailureKind::UrlNotAllowed,
+            format!(
+                "{} would go to {} in clear text (plain http): use https, or run the operator with --allow-insecure-http (for networks where that is acceptable)",
+                what,
+                display_origin(url)
+            ),
+        ))
+    }
+}
+
+/// Loopback: `localhost`, 127.0.0.0/8 or ::1. Only the machine itself can see such traffic.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// A URL's origin for messages and logs: scheme, host and port, never a path, query or userinfo.
+pub fn display_origin(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn operator_credentials_go_to_its_own_data_plane_and_trusted_hosts_only() {
+        let own = u("https://api-1.cabc.fmc.prd.cloud.redpanda.com");
+        let policy = UrlPolicy::new(&["*.byoc.example.com".into()], false);
+        let may = |url: &str| policy.operator_credentials_may_go_to(&u(url), Some(&own));
+        assert!(may("https://api-1.cabc.fmc.prd.cloud.redpanda.com/"));
+        assert!(may("https://API-1.cabc.fmc.prd.cloud.redpanda.com:443/v1"));
+        assert!(may("https://dp.byoc.example.com"));
+        assert!(may("https://a.b.byoc.example.com"));
+        assert!(
+            !may("https://byoc.example.com"),
+            "the pattern needs a subdomain"
+        );
+        assert!(
+            !may("http://api-1.cabc.fmc.prd.cloud.redpanda.com"),
+            "another origin"
+        );
+        assert!(
+            !may("https://api-1.cabc.fmc.prd.cloud.redpanda.com:8443"),
+            "another port"
+        );
+        assert!(!may("https://attacker.example.net"));
+        assert!(!may(
+            "https://api-1.cabc.fmc.prd.cloud.redpanda.com.attacker.net"
+        ));
+        assert!(
+            !UrlPolicy::default().operator_credentials_may_go_to(&own, None),
+            "without --dataplane-url only trusted hosts"
+        );
+        let f =
+            UrlPolicy::credentials_required(&u("https://x:y@evil.net/p?q=1"), "spec.dataplane.url");
+        assert_eq!(f.kind, FailureKind::CredentialsRequired);
+        assert!(
+            f.message.contains("https://evil.net")
+                && !f.message.contains("x:y")
+                && !f.message.contains("q=1")
+        );
+        assert!(f.message.contains("credentialsSecretRef"));
+    }
+
+    #[test]
+    fn credentials_cross_networks_only_encrypted() {
+        let strict = UrlPolicy::default();
+        for ok in [
+            "https://dp.example.com",
+            "http://127.0.0.1:9090",
+            "http://127.8.0.1",
+            "http://localhost:8083",
+            "http://[::1]:80",
+        ] {
+            assert!(strict.check_transport(&u(ok), "the token").is_ok(), "{ok}");
+        }
+        for refused in [
+            "http://dp.example.com",
+            "http://10.0.0.7:8083",
+            "http://[fd00::1]",
+        ] {
+            let f = strict
+                .check_transport(&u(refused), "the token")
+                .unwrap_err();
+            assert_eq!(f.kind, FailureKind::UrlNotAllowed, "{refused}");
+            assert!(f.message.contains("--allow-insecure-http"));
+        }
+        assert!(
+            UrlPolicy::new(&[], true)
+                .check_transport(&u("http://10.0.0.7"), "the token")
+                .is_ok()
+        );
+    }
+}

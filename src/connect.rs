@@ -86,7 +86,7 @@ pub fn failure_for(status: u16, body: &[u8], connector: &str) -> Failure {
     let message = parsed
         .as_ref()
         .map(|b| b.message.clone())
-        .unwrap_or_else(|| http::snippet(body));
+        .unwrap_or_else(|| http::unquoted(body));
     let detail = if message.is_empty() {
         format!("HTTP {status}")
     } else {

@@ -170,7 +170,7 @@ fn fetch_error(e: reqwest::Error, timeout: Duration) -> FetchError {
     if e.is_timeout() {
         FetchError::Timeout(timeout)
     } else {
-        FetchError::Transport(describe_error(&e))
+        FetchError::Transport(describe_request_error(e))
     }
 }
 
@@ -194,6 +194,12 @@ pub async fn read_capped(
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+/// A failed request, described without its URL: the URL can carry what a tenant put in its query,
+/// and messages reach status, Events and logs; callers name the origin themselves.
+pub fn describe_request_error(e: reqwest::Error) -> String {
+    describe_error(&e.without_url())
 }
 
 /// An error with its causes, the way people debug them ("connection refused").
@@ -257,15 +263,18 @@ pub fn status_outcome(status: u16) -> &'static str {
     }
 }
 
-/// The start of a non-JSON body, for messages (HTML error pages, proxies).
-pub fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    let mut cut: String = text.chars().take(200).collect();
-    if cut.len() < text.len() {
-        cut.push('…');
+/// An answer that is not in the API's own error shape, described rather than quoted: quoting it
+/// would let a tenant read, through its resource's status, whatever a URL of its choosing serves
+/// inside the cluster (server-side request forgery).
+pub fn unquoted(body: &[u8]) -> String {
+    if body.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "an answer not in the API's error format ({} bytes, not quoted)",
+            body.len()
+        )
     }
-    cut
 }
 
 #[cfg(test)]
@@ -302,11 +311,9 @@ mod tests {
     }
 
     #[test]
-    fn snippets_are_short() {
-        assert_eq!(
-            snippet(b"  <html>bad gateway</html> "),
-            "<html>bad gateway</html>"
-        );
-        assert!(snippet(&[b'x'; 500]).ends_with('…'));
+    fn foreign_answers_are_described_not_quoted() {
+        let said = unquoted(b"ami-id\nsecret-role-credentials");
+        assert!(!said.contains("ami") && said.contains("30 bytes"), "{said}");
+        assert_eq!(unquoted(b""), "");
     }
 }

@@ -86,6 +86,11 @@ pub fn display_origin(url: &Url) -> String {
     url.origin().ascii_serialization()
 }
 
+/// A URL for logs: origin and path, without userinfo, query or fragment (where secrets hide).
+pub fn display_url(url: &Url) -> String {
+    format!("{}{}", display_origin(url), url.path())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +137,13 @@ mod tests {
                 && !f.message.contains("q=1")
         );
         assert!(f.message.contains("credentialsSecretRef"));
+    }
+
+    #[test]
+    fn logged_urls_carry_no_secrets() {
+        let url = u("https://user:pw@dp.example.com:8443/v1/x?token=abc#frag");
+        assert_eq!(display_url(&url), "https://dp.example.com:8443/v1/x");
+        assert_eq!(display_origin(&url), "https://dp.example.com:8443");
     }
 
     #[test]

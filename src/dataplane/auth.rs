@@ -405,7 +405,7 @@ impl TokenCache {
                 return Err(unavailable(format!(
                     "token endpoint {} unreachable: {}",
                     display_origin(token_url),
-                    crate::http::describe_error(&e)
+                    crate::http::describe_request_error(e)
                 )));
             }
         };

@@ -12,6 +12,7 @@ pub mod auth;
 use crate::health::{self, ConnectStatus, ServerError};
 use crate::http::{self, FetchError, Fetched, Gate};
 use crate::metrics::Metrics;
+use crate::policy::display_url;
 use crate::probe::{Failure, FailureKind, Observation};
 use auth::{Credentials, TokenCache};
 use reqwest::StatusCode;
@@ -398,7 +399,7 @@ impl DataplaneClient {
                 Err(DataplaneError::Api { status: 401, .. })
                     if !retried && matches!(creds, Credentials::ClientCredentials { .. }) =>
                 {
-                    tracing::info!(%url, "Data Plane API answered 401; refreshing the token once");
+                    tracing::info!(url = %display_url(&url), "Data Plane API answered 401; refreshing the token once");
                     self.tokens.invalidate(creds, &token).await;
                     retried = true;
                 }
@@ -454,7 +455,7 @@ fn interpret(fetched: Fetched) -> Result<StatusResponse, DataplaneError> {
     let rpc = parse_rpc_error(&fetched.body);
     let message = match &rpc {
         Some(r) => r.message.clone(),
-        None => http::snippet(&fetched.body),
+        None => http::unquoted(&fetched.body),
     };
     let status = fetched.status.as_u16();
     Err(DataplaneError::Api {

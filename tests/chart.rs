@@ -200,6 +200,7 @@ fn chart_lints_and_renders_hardened_least_privilege_defaults() {
     assert!(find(&docs, "PodDisruptionBudget").is_empty());
     assert!(find(&docs, "Secret").is_empty());
     assert!(find(&docs, "ServiceMonitor").is_empty());
+    assert!(find(&docs, "NetworkPolicy").is_empty(), "off by default");
     assert_eq!(one(&docs, "Service")["spec"]["ports"][0]["port"], 8080);
 }
 
@@ -215,6 +216,8 @@ fn chart_renders_namespaced_mode_replicas_credentials_monitoring_and_argocd() {
         "dataplane.url=https://api.example.com",
         "trustedHosts={*.byoc.example.com,dp.example.net}",
         "allowInsecureHttp=true",
+        "networkPolicy.enabled=true",
+        "networkPolicy.egress.cidrs={10.0.0.0/8}",
         "metrics.serviceMonitor.enabled=true",
         "metrics.prometheusRule.enabled=true",
         "argocd.healthCheck.enabled=true",
@@ -250,6 +253,18 @@ fn chart_renders_namespaced_mode_replicas_credentials_monitoring_and_argocd() {
         serde_json::json!(["mco-managed-connector-operator-credentials"]),
         "only its own Secret"
     );
+    let policy = one(&docs, "NetworkPolicy");
+    assert_eq!(
+        policy["spec"]["policyTypes"],
+        serde_json::json!(["Ingress", "Egress"])
+    );
+    assert_eq!(
+        policy["spec"]["ingress"][0]["ports"][0]["port"], "metrics",
+        "only the metrics port is reachable"
+    );
+    let egress = policy["spec"]["egress"].as_array().unwrap();
+    assert_eq!(egress[0]["ports"][0]["port"], 53, "DNS");
+    assert_eq!(egress[1]["to"][0]["ipBlock"]["cidr"], "10.0.0.0/8");
     let digest = format!("sha256:{}", "ab".repeat(32));
     let pinned = template(&[&format!("image.digest={digest}"), "image.tag=ignored"]);
     assert_eq!(
@@ -395,6 +410,9 @@ async fn cluster_wide_install_grants_what_the_operator_needs_and_no_more() {
         "--namespace",
         "mco-system",
         "--create-namespace",
+        // The real API server validates the NetworkPolicy too.
+        "--set",
+        "networkPolicy.enabled=true",
     ]);
     let sa = service_account_kubeconfig(
         "mco-system",

@@ -72,6 +72,22 @@ pub struct RunArgs {
     #[arg(long, env = "MCO_ALLOW_INSECURE_HTTP", default_value_t = false)]
     pub allow_insecure_http: bool,
 
+    /// Only these hosts may be probed or asked for tokens at all: comma-separated patterns, `*`
+    /// matching any characters (e.g. `*.cloud.redpanda.com,connect.kafka.svc`). Default: any
+    /// host. A refused URL is URLNotAllowed.
+    #[arg(
+        long,
+        env = "MCO_ALLOWED_HOSTS",
+        value_delimiter = ',',
+        value_name = "PATTERNS"
+    )]
+    pub allowed_hosts: Vec<String>,
+
+    /// Connect to link-local addresses (169.254.0.0/16, fe80::/10 and the cloud metadata
+    /// addresses), refused by default whether written in a URL or resolved from a name.
+    #[arg(long, env = "MCO_ALLOW_LINK_LOCAL", default_value_t = false)]
+    pub allow_link_local: bool,
+
     /// OAuth2 token endpoint for Secrets without a token_url key.
     #[arg(long, env = "MCO_TOKEN_URL", default_value = DEFAULT_TOKEN_URL, value_parser = parse_http_url)]
     pub token_url: Url,
@@ -215,7 +231,9 @@ impl RunArgs {
             },
             default_poll_interval: self.poll_interval,
             namespace: self.namespace.clone(),
-            url_policy: UrlPolicy::new(&self.trusted_hosts, self.allow_insecure_http),
+            url_policy: UrlPolicy::new(&self.trusted_hosts, self.allow_insecure_http)
+                .with_allowed_hosts(&self.allowed_hosts)
+                .with_link_local(self.allow_link_local),
         }
     }
 
@@ -261,6 +279,7 @@ impl RunArgs {
             max_concurrent_requests: usize::from(self.max_concurrent_requests),
             max_requests_per_second: self.max_requests_per_second,
             min_token_interval: self.min_token_interval,
+            allow_link_local: self.allow_link_local,
         }
     }
 }
@@ -288,6 +307,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         api_server,
         dataplane_url = config.default_dataplane_url.as_ref().map(|u| u.as_str()),
         trusted_hosts = ?args.trusted_hosts,
+        allowed_hosts = ?args.allowed_hosts,
         allow_insecure_http = args.allow_insecure_http,
         credentials_secret = config.default_credentials_secret.as_ref().map(|(n, s)| format!("{n}/{s}")),
         namespace = config.namespace.as_deref().unwrap_or("<all>"),

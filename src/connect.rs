@@ -130,6 +130,7 @@ pub struct ConnectClient {
     gate: Arc<Gate>,
     timeout: Duration,
     max_response_bytes: usize,
+    allow_link_local: bool,
     metrics: Metrics,
     hasher: RandomState,
     /// One connection pool per set of extra trusted CAs (most resources share none).
@@ -138,16 +139,12 @@ pub struct ConnectClient {
 
 impl ConnectClient {
     /// A client that shares `gate` with the Data Plane client.
-    pub fn new(
-        gate: Arc<Gate>,
-        timeout: Duration,
-        max_response_bytes: usize,
-        metrics: Metrics,
-    ) -> Self {
+    pub fn new(gate: Arc<Gate>, config: &crate::dataplane::ClientConfig, metrics: Metrics) -> Self {
         ConnectClient {
             gate,
-            timeout,
-            max_response_bytes,
+            timeout: config.request_timeout,
+            max_response_bytes: config.max_response_bytes,
+            allow_link_local: config.allow_link_local,
             metrics,
             hasher: RandomState::new(),
             clients: Mutex::default(),
@@ -176,7 +173,7 @@ impl ConnectClient {
                 })?,
             None => Vec::new(),
         };
-        let client = http::client(self.timeout, &roots).map_err(|e| {
+        let client = http::client(self.timeout, &roots, self.allow_link_local).map_err(|e| {
             Failure::new(
                 FailureKind::InvalidArgument,
                 format!(
@@ -276,6 +273,10 @@ impl ConnectClient {
                         d.as_secs()
                     ),
                 )),
+            ),
+            Err(FetchError::Refused(message)) => (
+                "refused",
+                Observation::Failed(Failure::new(FailureKind::UrlNotAllowed, message)),
             ),
             Err(FetchError::Transport(t)) => (
                 "transport_error",

@@ -274,12 +274,7 @@ impl Prober {
         refs: Arc<dyn RefSource>,
         config: OperatorConfig,
     ) -> Self {
-        let connect = ConnectClient::new(
-            dataplane.gate().clone(),
-            client_config.request_timeout,
-            client_config.max_response_bytes,
-            metrics,
-        );
+        let connect = ConnectClient::new(dataplane.gate().clone(), client_config, metrics);
         Prober {
             dataplane,
             connect,
@@ -339,6 +334,9 @@ impl Prober {
             },
         };
         let policy = &self.config.url_policy;
+        if let Err(f) = policy.check_destination(&url, "the Data Plane URL") {
+            return Ok(Observation::Failed(f));
+        }
         let (secret_ns, secret_name) = match spec_source
             .and_then(|d| d.credentials_secret_ref.as_ref())
         {
@@ -380,9 +378,9 @@ impl Prober {
         let transport = policy
             .check_transport(&url, "the Data Plane API token")
             .and_then(|()| match &creds {
-                Credentials::ClientCredentials { token_url, .. } => {
-                    policy.check_transport(token_url, "the client secret")
-                }
+                Credentials::ClientCredentials { token_url, .. } => policy
+                    .check_destination(token_url, "the token endpoint (token_url)")
+                    .and_then(|()| policy.check_transport(token_url, "the client secret")),
                 Credentials::StaticToken(_) => Ok(()),
             });
         if let Err(f) = transport {
@@ -421,6 +419,13 @@ impl Prober {
                 )));
             }
         };
+        if let Err(f) = self
+            .config
+            .url_policy
+            .check_destination(&url, "spec.kafkaConnect.url")
+        {
+            return Ok(Observation::Failed(f));
+        }
         let auth = match &source.credentials_secret_ref {
             None => ConnectAuth::None,
             Some(r) => {

@@ -35,11 +35,12 @@ pub fn install_crypto_provider() {
 }
 
 /// A reqwest client with the operator's defaults: timeout, User-Agent, no redirects (an API that
-/// redirects is misconfigured, and credentials must not follow a redirect), and optional extra
-/// trusted CA certificates.
+/// redirects is misconfigured, and credentials must not follow a redirect), names resolved by
+/// [`GuardedResolver`], and optional extra trusted CA certificates.
 pub fn client(
     timeout: Duration,
     extra_roots: &[reqwest::Certificate],
+    allow_link_local: bool,
 ) -> Result<reqwest::Client, reqwest::Error> {
     install_crypto_provider();
     let mut builder = reqwest::Client::builder()
@@ -47,16 +48,63 @@ pub fn client(
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(5)))
         .redirect(reqwest::redirect::Policy::none())
-        .pool_idle_timeout(Duration::from_secs(90));
+        .pool_idle_timeout(Duration::from_secs(90))
+        .dns_resolver(std::sync::Arc::new(GuardedResolver { allow_link_local }));
     for cert in extra_roots {
         builder = builder.add_root_certificate(cert.clone());
     }
     builder.build()
 }
 
+/// The system resolver, minus link-local addresses (cloud metadata services): checked on the
+/// addresses actually connected to, so a name that resolves, or is re-pointed, to
+/// 169.254.169.254 cannot get around the policy that refuses the literal address.
+struct GuardedResolver {
+    allow_link_local: bool,
+}
+
+/// A destination refused by policy while connecting.
+#[derive(Debug)]
+pub struct DestinationRefused(pub String);
+
+impl std::fmt::Display for DestinationRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DestinationRefused {}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        let allow_link_local = self.allow_link_local;
+        Box::pin(async move {
+            let found: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let usable: Vec<_> = found
+                .iter()
+                .copied()
+                .filter(|a| allow_link_local || !crate::policy::is_link_local(a.ip()))
+                .collect();
+            if usable.is_empty() && !found.is_empty() {
+                let refused = crate::policy::link_local_refused(
+                    &format!("the name {host}"),
+                    &format!("{}", found[0].ip()),
+                );
+                return Err(Box::new(DestinationRefused(refused.message)) as _);
+            }
+            Ok(Box::new(usable.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 /// Why a request got no complete answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FetchError {
+    /// The policy refused the destination while connecting (a name resolving to a link-local
+    /// address).
+    Refused(String),
     /// No answer within the timeout.
     Timeout(Duration),
     /// Connection refused, DNS failure, TLS failure, reset...
@@ -167,11 +215,26 @@ impl Gate {
 }
 
 fn fetch_error(e: reqwest::Error, timeout: Duration) -> FetchError {
+    if let Some(refused) = refusal(&e) {
+        return FetchError::Refused(refused);
+    }
     if e.is_timeout() {
         FetchError::Timeout(timeout)
     } else {
         FetchError::Transport(describe_request_error(e))
     }
+}
+
+/// The policy's refusal inside a request error, if that is what it is.
+pub fn refusal(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut source = Some(e);
+    while let Some(s) = source {
+        if let Some(refused) = s.downcast_ref::<DestinationRefused>() {
+            return Some(refused.0.clone());
+        }
+        source = s.source();
+    }
+    None
 }
 
 /// Reads a body, giving up once it exceeds `limit` bytes.
@@ -308,6 +371,37 @@ mod tests {
                 .unwrap(),
         );
         assert_eq!(retry_after(&h), Some(MAX_SERVER_WAIT));
+    }
+
+    #[tokio::test]
+    async fn names_resolving_to_link_local_addresses_are_refused_at_connect_time() {
+        use reqwest::dns::Resolve;
+        let guarded = GuardedResolver {
+            allow_link_local: false,
+        };
+        // The system resolver answers an address literal with itself: the same path a name
+        // pointed at 169.254.169.254 takes.
+        let refused = guarded
+            .resolve("169.254.169.254".parse().unwrap())
+            .await
+            .err()
+            .expect("refused");
+        let refused = refusal(refused.as_ref()).expect("a policy refusal");
+        assert!(refused.contains("link-local"), "{refused}");
+        let fine: Vec<_> = guarded
+            .resolve("127.0.0.1".parse().unwrap())
+            .await
+            .unwrap()
+            .collect();
+        assert_eq!(fine.len(), 1);
+        let open = GuardedResolver {
+            allow_link_local: true,
+        };
+        assert!(
+            open.resolve("169.254.169.254".parse().unwrap())
+                .await
+                .is_ok()
+        );
     }
 
     #[test]

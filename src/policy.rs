@@ -8,7 +8,7 @@
 //! Pure: the prober asks before every request that carries a credential.
 
 use crate::probe::{Failure, FailureKind};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use url::{Host, Url};
 use wildmatch::WildMatch;
 
@@ -17,6 +17,16 @@ use wildmatch::WildMatch;
 pub struct UrlPolicy {
     trusted_hosts: Vec<WildMatch>,
     allow_insecure_http: bool,
+    allowed_hosts: Vec<WildMatch>,
+    allow_link_local: bool,
+}
+
+fn patterns(list: &[String]) -> Vec<WildMatch> {
+    list.iter()
+        .map(|p| p.trim())
+        .filter(|p| !p.is_empty())
+        .map(|p| WildMatch::new(&p.to_ascii_lowercase()))
+        .collect()
 }
 
 impl UrlPolicy {
@@ -24,12 +34,53 @@ impl UrlPolicy {
     /// credentials may go over plain http to other hosts than loopback.
     pub fn new(trusted_hosts: &[String], allow_insecure_http: bool) -> Self {
         UrlPolicy {
-            trusted_hosts: trusted_hosts
-                .iter()
-                .map(|p| WildMatch::new(&p.trim().to_ascii_lowercase()))
-                .collect(),
+            trusted_hosts: patterns(trusted_hosts),
             allow_insecure_http,
+            ..UrlPolicy::default()
         }
+    }
+
+    /// Only hosts matching these patterns may be probed at all (empty: any host).
+    pub fn with_allowed_hosts(mut self, allowed_hosts: &[String]) -> Self {
+        self.allowed_hosts = patterns(allowed_hosts);
+        self
+    }
+
+    /// Whether link-local addresses (cloud metadata services) may be probed.
+    pub fn with_link_local(mut self, allow: bool) -> Self {
+        self.allow_link_local = allow;
+        self
+    }
+
+    /// Whether link-local addresses may be connected to (for the resolver, see
+    /// [`crate::http::client`]).
+    pub fn allows_link_local(&self) -> bool {
+        self.allow_link_local
+    }
+
+    /// May the operator send a request to `url` at all? Not outside `--allowed-hosts` when given,
+    /// never to a link-local address written as such (names resolving to one are refused when
+    /// connecting, so DNS cannot get around this), unless `--allow-link-local`.
+    pub fn check_destination(&self, url: &Url, field: &str) -> Result<(), Failure> {
+        let host = url.host_str().unwrap_or_default();
+        if !self.allowed_hosts.is_empty() && !self.allowed_hosts.iter().any(|p| p.matches(host)) {
+            return Err(Failure::new(
+                FailureKind::UrlNotAllowed,
+                format!(
+                    "{field} points at {}, which is not in the operator's --allowed-hosts",
+                    display_origin(url)
+                ),
+            ));
+        }
+        let ip = match url.host() {
+            Some(Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+            Some(Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+            _ => None,
+        };
+        if !self.allow_link_local && ip.is_some_and(is_link_local) {
+            return Err(link_local_refused(field, &display_origin(url)));
+        }
+        Ok(())
     }
 
     /// May the operator-wide credentials be sent to `url`? To the origin of `operator_url`
@@ -68,6 +119,30 @@ impl UrlPolicy {
                 display_origin(url)
             ),
         ))
+    }
+}
+
+/// The failure for a link-local destination.
+pub fn link_local_refused(what: &str, destination: &str) -> Failure {
+    Failure::new(
+        FailureKind::UrlNotAllowed,
+        format!(
+            "{what} points at {destination}, a link-local address (where clouds serve instance metadata and credentials): refused; the operator's --allow-link-local allows it"
+        ),
+    )
+}
+
+/// Link-local addresses (169.254.0.0/16, fe80::/10) and the cloud metadata addresses outside
+/// them (AWS's fd00:ec2::254, Alibaba's 100.100.100.200), as IPv4 or IPv4-mapped IPv6.
+pub fn is_link_local(ip: IpAddr) -> bool {
+    const ALIBABA_METADATA: Ipv4Addr = Ipv4Addr::new(100, 100, 100, 200);
+    const AWS_METADATA_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254);
+    match ip {
+        IpAddr::V4(v4) => v4.is_link_local() || v4 == ALIBABA_METADATA,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_link_local(IpAddr::V4(v4)),
+            None => (v6.segments()[0] & 0xffc0) == 0xfe80 || v6 == AWS_METADATA_V6,
+        },
     }
 }
 
@@ -137,6 +212,57 @@ mod tests {
                 && !f.message.contains("q=1")
         );
         assert!(f.message.contains("credentialsSecretRef"));
+    }
+
+    #[test]
+    fn link_local_and_metadata_addresses_are_refused_unless_allowed() {
+        let strict = UrlPolicy::default();
+        for refused in [
+            "http://169.254.169.254/latest/meta-data/",
+            "http://169.254.0.1",
+            "http://[fe80::1]",
+            "http://[fd00:ec2::254]",
+            "http://[::ffff:169.254.169.254]",
+            "http://100.100.100.200",
+        ] {
+            let f = strict
+                .check_destination(&u(refused), "spec.dataplane.url")
+                .unwrap_err();
+            assert_eq!(f.kind, FailureKind::UrlNotAllowed, "{refused}");
+            assert!(f.message.contains("--allow-link-local"), "{}", f.message);
+        }
+        for ok in [
+            "https://dp.example.com",
+            "http://10.0.0.1",
+            "http://[fd00::1]",
+            "http://127.0.0.1",
+        ] {
+            assert!(strict.check_destination(&u(ok), "url").is_ok(), "{ok}");
+        }
+        let open = UrlPolicy::default().with_link_local(true);
+        assert!(
+            open.check_destination(&u("http://169.254.169.254"), "url")
+                .is_ok()
+        );
+
+        let listed = UrlPolicy::default()
+            .with_allowed_hosts(&["*.redpanda.com".into(), "connect.kafka.svc".into()]);
+        assert!(
+            listed
+                .check_destination(&u("https://api.x.redpanda.com"), "url")
+                .is_ok()
+        );
+        assert!(
+            listed
+                .check_destination(&u("http://connect.kafka.svc:8083"), "url")
+                .is_ok()
+        );
+        let f = listed
+            .check_destination(&u("http://kubernetes.default.svc"), "spec.kafkaConnect.url")
+            .unwrap_err();
+        assert!(
+            f.message.contains("--allowed-hosts") && f.message.contains("spec.kafkaConnect.url")
+        );
     }
 
     #[test]

@@ -216,6 +216,8 @@ fn chart_renders_namespaced_mode_replicas_credentials_monitoring_and_argocd() {
         "dataplane.url=https://api.example.com",
         "trustedHosts={*.byoc.example.com,dp.example.net}",
         "allowInsecureHttp=true",
+        "allowedHosts={*.example.com,dp.example.net}",
+        "allowLinkLocal=true",
         "networkPolicy.enabled=true",
         "networkPolicy.egress.cidrs={10.0.0.0/8}",
         "metrics.serviceMonitor.enabled=true",
@@ -279,6 +281,8 @@ fn chart_renders_namespaced_mode_replicas_credentials_monitoring_and_argocd() {
         "--dataplane-url=https://api.example.com",
         "--trusted-hosts=*.byoc.example.com,dp.example.net",
         "--allow-insecure-http",
+        "--allowed-hosts=*.example.com,dp.example.net",
+        "--allow-link-local",
         "--leader-election",
     ] {
         assert!(

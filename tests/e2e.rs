@@ -508,7 +508,7 @@ async fn probe_failures_get_their_conditions_and_events() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the local control plane: hack/test"]
-async fn the_operators_credentials_never_go_to_a_url_a_tenant_chooses() {
+async fn a_tenant_cannot_send_the_operator_or_its_credentials_where_it_likes() {
     // The attack: a tenant points a resource at a server of its own and names no Secret, hoping
     // for the operator-wide token. The operator-wide Secret lives in the operator's namespace.
     let mut env = Env::new("exfiltration", &[]).await;
@@ -597,6 +597,27 @@ async fn the_operators_credentials_never_go_to_a_url_a_tenant_chooses() {
             .2
             .contains("--allow-insecure-http")
     );
+    // Cloud metadata is never asked, by a Data Plane URL or a Kafka Connect one.
+    env.apply(
+        "metadata",
+        json!({"pollInterval": "5s", "connectorName": "orders",
+               "dataplane": {"url": "http://169.254.169.254", "credentialsSecretRef": {"name": "creds"}}}),
+    )
+    .await;
+    env.apply(
+        "metadata-connect",
+        json!({"pollInterval": "5s", "kafkaConnect": {"url": "http://[fd00:ec2::254]/latest"}}),
+    )
+    .await;
+    for name in ["metadata", "metadata-connect"] {
+        let mc = env
+            .wait_condition(name, "Synced", "False", "URLNotAllowed", POLL + MARGIN)
+            .await;
+        assert!(
+            condition(&mc, "Synced").unwrap().2.contains("link-local"),
+            "{name}"
+        );
+    }
     env.wait_polls("orders", 2).await;
     assert_eq!(
         attacker.counts().endpoint("status"),

@@ -402,6 +402,12 @@ impl TokenCache {
             Ok(r) => r,
             Err(e) => {
                 self.metrics.token_request("error");
+                if let Some(refused) = crate::http::refusal(&e) {
+                    return Err((
+                        Failure::new(FailureKind::UrlNotAllowed, refused),
+                        REJECTED_BACKOFF,
+                    ));
+                }
                 return Err(unavailable(format!(
                     "token endpoint {} unreachable: {}",
                     display_origin(token_url),

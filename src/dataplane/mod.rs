@@ -35,6 +35,8 @@ pub struct ClientConfig {
     pub max_requests_per_second: u32,
     /// Least time between two token requests of one credential set.
     pub min_token_interval: Duration,
+    /// Whether names resolving to link-local addresses may be connected to.
+    pub allow_link_local: bool,
 }
 
 impl Default for ClientConfig {
@@ -45,6 +47,7 @@ impl Default for ClientConfig {
             max_concurrent_requests: 8,
             max_requests_per_second: 8,
             min_token_interval: Duration::from_secs(60),
+            allow_link_local: false,
         }
     }
 }
@@ -185,6 +188,9 @@ pub enum DataplaneError {
     /// Connection refused, DNS failure, TLS failure, reset...
     #[error("{0}")]
     Transport(String),
+    /// The destination is refused by policy.
+    #[error("{0}")]
+    Refused(String),
     /// The body exceeded the cap.
     #[error("the answer exceeded {limit} bytes")]
     BodyTooLarge {
@@ -203,6 +209,7 @@ impl DataplaneError {
             DataplaneError::Api { status, .. } => http::status_outcome(*status),
             DataplaneError::Timeout(_) => "timeout",
             DataplaneError::Transport(_) => "transport_error",
+            DataplaneError::Refused(_) => "refused",
             DataplaneError::BodyTooLarge { .. } => "too_large",
             DataplaneError::InvalidBody(_) => "invalid_body",
         }
@@ -259,6 +266,7 @@ impl DataplaneError {
                     format!("Data Plane API unavailable: {detail}"),
                 ),
             },
+            DataplaneError::Refused(message) => (FailureKind::UrlNotAllowed, message.clone()),
             DataplaneError::Timeout(_) | DataplaneError::Transport(_) => (
                 FailureKind::DataPlaneUnavailable,
                 format!("Data Plane API unavailable: {detail}"),
@@ -343,7 +351,7 @@ impl DataplaneClient {
         gate: Arc<Gate>,
         metrics: Metrics,
     ) -> Result<Self, reqwest::Error> {
-        let http = http::client(config.request_timeout, &[])?;
+        let http = http::client(config.request_timeout, &[], config.allow_link_local)?;
         Ok(DataplaneClient {
             tokens: TokenCache::new(http.clone(), metrics.clone(), config.min_token_interval),
             http,
@@ -476,6 +484,7 @@ impl From<FetchError> for DataplaneError {
         match e {
             FetchError::Timeout(d) => DataplaneError::Timeout(d),
             FetchError::Transport(t) => DataplaneError::Transport(t),
+            FetchError::Refused(r) => DataplaneError::Refused(r),
             FetchError::BodyTooLarge { limit } => DataplaneError::BodyTooLarge { limit },
         }
     }

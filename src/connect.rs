@@ -274,6 +274,7 @@ impl ConnectClient {
                     ),
                 )),
             ),
+            Err(FetchError::Paused(left)) => ("paused", Observation::Deferred(left)),
             Err(FetchError::Refused(message)) => (
                 "refused",
                 Observation::Failed(Failure::new(FailureKind::UrlNotAllowed, message)),

@@ -653,6 +653,14 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
     let failure = match &observation {
         Observation::Found { .. } => None,
         Observation::Failed(f) => Some(f.clone()),
+        Observation::Deferred(left) => {
+            // The origin asked for a pause: nothing learned, nothing written; back at its end
+            // (spread over a second so the resources of one origin do not return at once).
+            ctx.metrics.probe("deferred");
+            let back = left.saturating_add(Duration::from_millis(rand::random::<u64>() % 1000));
+            tracing::debug!(namespace, name, back_in = ?back, "origin paused; probe deferred");
+            return Ok(Action::requeue(back.min(MAX_REQUEUE)));
+        }
     };
     ctx.metrics
         .probe(failure.as_ref().map(|f| f.kind.reason()).unwrap_or("ok"));

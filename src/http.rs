@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
@@ -102,6 +102,8 @@ impl reqwest::dns::Resolve for GuardedResolver {
 /// Why a request got no complete answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FetchError {
+    /// Not sent: the origin asked every client to pause, for this much longer.
+    Paused(Duration),
     /// The policy refused the destination while connecting (a name resolving to a link-local
     /// address).
     Refused(String),
@@ -127,25 +129,57 @@ pub struct Fetched {
     pub body: Vec<u8>,
 }
 
-/// Limits every source's requests together.
+/// Limits every source's requests together, and keeps one origin from holding them all.
 pub struct Gate {
     limiter: DefaultDirectRateLimiter,
     in_flight: Semaphore,
     max_requests_per_second: u32,
+    /// Requests one origin may have in flight: all but a quarter of the total (at least one), so
+    /// a slow or hanging origin (a tarpit a tenant points at) leaves slots to every other.
+    origin_share: usize,
+    origins: Mutex<HashMap<String, Arc<Semaphore>>>,
     /// Per origin: no request before this instant (a 429's `Retry-After`, a spent `ratelimit`).
     paused_until: Mutex<HashMap<String, Instant>>,
 }
+
+/// Origins remembered before idle ones are forgotten.
+const MAX_TRACKED_ORIGINS: usize = 1024;
 
 impl Gate {
     /// A gate for this many requests per second and in flight.
     pub fn new(max_requests_per_second: u32, max_concurrent_requests: usize) -> Self {
         let rps = NonZeroU32::new(max_requests_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+        let total = max_concurrent_requests.max(1);
         Gate {
             limiter: RateLimiter::direct(Quota::per_second(rps)),
-            in_flight: Semaphore::new(max_concurrent_requests.max(1)),
+            in_flight: Semaphore::new(total),
             max_requests_per_second: rps.get(),
+            origin_share: total.saturating_sub((total / 4).max(1)).max(1),
+            origins: Mutex::default(),
             paused_until: Mutex::default(),
         }
+    }
+
+    fn origin_permits(&self, origin: &str) -> Arc<Semaphore> {
+        let mut origins = self.origins.lock().unwrap_or_else(|e| e.into_inner());
+        if origins.len() >= MAX_TRACKED_ORIGINS && !origins.contains_key(origin) {
+            let share = self.origin_share;
+            origins.retain(|_, s| Arc::strong_count(s) > 1 || s.available_permits() < share);
+        }
+        origins
+            .entry(origin.to_string())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.origin_share)))
+            .clone()
+    }
+
+    /// How much longer `origin` is paused, if it is.
+    pub fn paused_for(&self, url: &Url) -> Option<Duration> {
+        let origin = url.origin().ascii_serialization();
+        let paused = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
+        let until = *paused.get(&origin)?;
+        until
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
     }
 
     /// The rate limit.
@@ -153,9 +187,11 @@ impl Gate {
         self.max_requests_per_second
     }
 
-    /// Sends `request` (for `url`) once the origin is not paused, the rate allows and a slot is
-    /// free; reads at most `max_body` bytes. A `Retry-After` on 409/429/5xx, or a spent
-    /// `ratelimit` header on any answer, pauses the origin for every caller.
+    /// Sends `request` (for `url`) once the origin's share, the rate and a slot allow; reads at
+    /// most `max_body` bytes. A paused origin is not waited for: the answer is
+    /// [`FetchError::Paused`] at once, so the caller can come back later instead of holding a
+    /// slot. A `Retry-After` on 409/429/5xx, or a spent `ratelimit` header on any answer, pauses
+    /// the origin for every caller.
     pub async fn fetch(
         &self,
         request: reqwest::RequestBuilder,
@@ -163,8 +199,13 @@ impl Gate {
         max_body: usize,
         timeout: Duration,
     ) -> Result<Fetched, FetchError> {
+        if let Some(left) = self.paused_for(url) {
+            return Err(FetchError::Paused(left));
+        }
         let origin = url.origin().ascii_serialization();
-        self.wait_for_origin(&origin).await;
+        // The origin's share first: requests to a hanging origin queue here, holding nothing
+        // that other origins need.
+        let _origin_permit = self.origin_permits(&origin).acquire_owned().await;
         self.limiter.until_ready().await;
         let _permit = self.in_flight.acquire().await;
         let response = request.send().await.map_err(|e| fetch_error(e, timeout))?;
@@ -189,24 +230,14 @@ impl Gate {
         })
     }
 
-    async fn wait_for_origin(&self, origin: &str) {
-        let until = {
-            let paused = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
-            paused.get(origin).copied()
-        };
-        if let Some(until) = until
-            && until > Instant::now()
-        {
-            tokio::time::sleep_until(until).await;
-        }
-    }
-
     fn pause_origin(&self, origin: String, wait: Duration) {
         // A server asking for more than a minute is better served by the per-resource requeue
         // than by holding every request to that origin.
         let wait = wait.min(Duration::from_secs(60));
-        let until = Instant::now() + wait;
+        let now = Instant::now();
+        let until = now + wait;
         let mut paused = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
+        paused.retain(|_, until| *until > now);
         let entry = paused.entry(origin).or_insert(until);
         if *entry < until {
             *entry = until;

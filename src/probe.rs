@@ -16,6 +16,10 @@ pub enum Observation {
     },
     /// The source could not tell us the connector's status.
     Failed(Failure),
+    /// Nothing was asked: the source's server asked every client to pause (`Retry-After`) and
+    /// the pause lasts this much longer. Nothing is learned, nothing changes; the resource comes
+    /// back when the pause ends instead of holding a reconcile slot through it.
+    Deferred(Duration),
 }
 
 /// Why a probe did not yield a status, classified by what should happen next.

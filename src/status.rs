@@ -124,8 +124,14 @@ pub fn desired_status(
     let prev_ready = find(&last_known.conditions, READY);
     let name = &subject.connector_name;
 
+    if let Outcome::Probed(Observation::Deferred(_)) = outcome
+        && let Some(prev) = prev
+    {
+        // Nothing was asked, so nothing changed.
+        return prev.clone();
+    }
     let targets: [Target; 4] = match outcome {
-        Outcome::NotProbed => {
+        Outcome::NotProbed | Outcome::Probed(Observation::Deferred(_)) => {
             let msg = format!("waiting for the first status of connector {name}");
             [
                 target(READY, "Unknown", "Probing", &msg),

@@ -188,7 +188,7 @@ impl Harness {
     async fn state(&self, connector: &str) -> HolisticState {
         match self.observe(connector).await {
             Observation::Found { assessment, .. } => assessment.state,
-            Observation::Failed(f) => panic!("{connector}: {f:?}"),
+            other => panic!("{connector}: {other:?}"),
         }
     }
 
@@ -633,6 +633,73 @@ async fn rate_limited_answers_carry_retry_after() {
         next >= Duration::from_secs(7),
         "requeue honours Retry-After: {next:?}"
     );
+    // Every other resource of that origin waits out the pause without asking (and without
+    // holding a slot): deferred, with the time left.
+    let asked = h.sim.counts().endpoint("status");
+    match h.observe("degraded").await {
+        Observation::Deferred(left) => assert!(
+            left > Duration::from_secs(5) && left <= Duration::from_secs(7),
+            "{left:?}"
+        ),
+        other => panic!("expected a deferred probe, got {other:?}"),
+    }
+    assert_eq!(h.sim.counts().endpoint("status"), asked, "nothing sent");
+}
+
+#[tokio::test]
+async fn a_hanging_origin_cannot_take_every_request_slot() {
+    // The attack: many resources pointing at a tarpit that never answers. Of 4 slots, one origin
+    // gets at most 3; a healthy origin is answered while they hang.
+    let h = harness_with(
+        SCENARIO,
+        ClientConfig {
+            max_concurrent_requests: 4,
+            max_requests_per_second: 1000,
+            request_timeout: Duration::from_secs(30),
+            min_token_interval: Duration::ZERO,
+            ..ClientConfig::default()
+        },
+    )
+    .await;
+    h.secrets
+        .put("team", "static", &[("token", "static-token")]);
+    let tarpit = Sim::new(
+        Scenario::parse(
+            "auth: {staticTokens: [static-token]}\nfaults: {hang: true}\nclusters: {redpanda: {}}",
+        )
+        .unwrap(),
+    );
+    let tarpit_url = format!(
+        "http://{}",
+        tarpit.start("127.0.0.1:0".parse().unwrap()).await.unwrap()
+    );
+    let prober = Arc::new(h.prober);
+    let hanging: Vec<_> = (0..8)
+        .map(|i| {
+            let prober = prober.clone();
+            let mut mc = resource(&format!("c{i}"), "static");
+            mc.spec.dataplane.as_mut().unwrap().url = Some(tarpit_url.clone());
+            tokio::spawn(async move { prober.observe(&mc).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let answered = prober.observe(&resource("healthy", "creds")).await.unwrap();
+    assert!(
+        matches!(answered, Observation::Found { .. }),
+        "{answered:?}"
+    );
+    assert!(
+        hanging.iter().all(|t| !t.is_finished()),
+        "answered while every tarpit probe still hangs"
+    );
+    assert_eq!(
+        tarpit.counts().max_in_flight,
+        3,
+        "the tarpit held three of the four slots, no more"
+    );
+    for t in hanging {
+        t.abort();
+    }
 }
 
 #[tokio::test]
@@ -672,7 +739,7 @@ async fn concurrency_is_bounded() {
     let h = harness_with(
         SCENARIO,
         ClientConfig {
-            max_concurrent_requests: 2,
+            max_concurrent_requests: 4,
             max_requests_per_second: 1000,
             ..ClientConfig::default()
         },
@@ -685,7 +752,8 @@ async fn concurrency_is_bounded() {
     futures::future::join_all((0..12).map(|_| h.state("healthy"))).await;
     let c = h.sim.counts();
     assert_eq!(c.endpoint("status"), 12);
-    assert_eq!(c.max_in_flight, 2, "{c:?}");
+    // One origin: every slot but the quarter kept for other origins.
+    assert_eq!(c.max_in_flight, 3, "{c:?}");
 }
 
 #[tokio::test]

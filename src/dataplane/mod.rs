@@ -191,6 +191,9 @@ pub enum DataplaneError {
     /// The destination is refused by policy.
     #[error("{0}")]
     Refused(String),
+    /// Not sent: the server asked every client to pause, for this much longer.
+    #[error("the Data Plane API asked for a pause of {}s more", .0.as_secs())]
+    Paused(Duration),
     /// The body exceeded the cap.
     #[error("the answer exceeded {limit} bytes")]
     BodyTooLarge {
@@ -210,6 +213,7 @@ impl DataplaneError {
             DataplaneError::Timeout(_) => "timeout",
             DataplaneError::Transport(_) => "transport_error",
             DataplaneError::Refused(_) => "refused",
+            DataplaneError::Paused(_) => "paused",
             DataplaneError::BodyTooLarge { .. } => "too_large",
             DataplaneError::InvalidBody(_) => "invalid_body",
         }
@@ -267,7 +271,9 @@ impl DataplaneError {
                 ),
             },
             DataplaneError::Refused(message) => (FailureKind::UrlNotAllowed, message.clone()),
-            DataplaneError::Timeout(_) | DataplaneError::Transport(_) => (
+            DataplaneError::Timeout(_)
+            | DataplaneError::Transport(_)
+            | DataplaneError::Paused(_) => (
                 FailureKind::DataPlaneUnavailable,
                 format!("Data Plane API unavailable: {detail}"),
             ),
@@ -287,6 +293,7 @@ impl DataplaneError {
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             DataplaneError::Api { retry_after, .. } => *retry_after,
+            DataplaneError::Paused(left) => Some(*left),
             _ => None,
         }
     }
@@ -392,10 +399,16 @@ impl DataplaneClient {
                 Err(f) => return Observation::Failed(f),
             };
             let answer = self.get_status(&url, &token).await;
-            if !matches!(answer, Err(DataplaneError::Api { status: 401, .. })) {
+            let token_accepted = match &answer {
+                Ok(_) => true,
+                Err(DataplaneError::Api { status, .. }) => *status != 401,
+                Err(_) => false,
+            };
+            if token_accepted {
                 self.tokens.accepted(creds).await;
             }
             match answer {
+                Err(DataplaneError::Paused(left)) => return Observation::Deferred(left),
                 Ok(r) => {
                     let assessment =
                         health::assess(&r.status, r.holistic_state.as_deref(), r.errors.as_deref());
@@ -485,6 +498,7 @@ impl From<FetchError> for DataplaneError {
             FetchError::Timeout(d) => DataplaneError::Timeout(d),
             FetchError::Transport(t) => DataplaneError::Transport(t),
             FetchError::Refused(r) => DataplaneError::Refused(r),
+            FetchError::Paused(left) => DataplaneError::Paused(left),
             FetchError::BodyTooLarge { limit } => DataplaneError::BodyTooLarge { limit },
         }
     }

@@ -5,7 +5,7 @@ use crate::controller::{self, Context, OperatorConfig, Prober, RefCache};
 use crate::crd::parse_go_duration;
 use crate::dataplane::auth::{AuthDefaults, DEFAULT_AUDIENCE, DEFAULT_TOKEN_URL};
 use crate::dataplane::{ClientConfig, DataplaneClient};
-use crate::leader::{ElectionConfig, Leadership};
+use crate::leader::{ElectionConfig, Fence, Leadership};
 use crate::metrics::Metrics;
 use crate::policy::UrlPolicy;
 use crate::server::{self, ServerState};
@@ -158,6 +158,12 @@ pub struct RunArgs {
     /// and writes; a standby takes over when the leader's Lease expires.
     #[arg(long, env = "MCO_LEADER_ELECTION", default_value_t = false)]
     pub leader_election: bool,
+
+    /// Longest a shutdown (SIGTERM, SIGINT, a lost Lease) waits for reconciles in flight before
+    /// abandoning them (their requests are cancelled); then the Lease is released and the process
+    /// exits. Keep it below the Pod's terminationGracePeriodSeconds (the chart: 30s).
+    #[arg(long, env = "MCO_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub shutdown_timeout: Duration,
 
     /// Namespace of the leader Lease (default: the Pod's namespace from POD_NAMESPACE, else
     /// `default`).
@@ -329,7 +335,19 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             .ok()
             .or_else(|| std::env::var("HOSTNAME").ok()),
     };
-    let ctx = Arc::new(Context::new(client, reporter, metrics, prober));
+    let election = args.election_config();
+    let fence = if election.is_some() {
+        Fence::closed()
+    } else {
+        Fence::open()
+    };
+    let ctx = Arc::new(Context::new(
+        client,
+        reporter,
+        metrics,
+        prober,
+        fence.clone(),
+    ));
     let ready = Arc::new(AtomicBool::new(false));
 
     let listener = tokio::net::TcpListener::bind(args.metrics_addr)
@@ -357,7 +375,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     });
 
     let mut leadership = None;
-    if let Some(election) = args.election_config() {
+    let mut _fence_guard = None;
+    if let Some(election) = election {
         let mut lease = Leadership::join(ctx.client.clone(), &election)
             .await
             .with_context(|| {
@@ -380,7 +399,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
                 }
             }
             _ = signal_rx.wait_for(Option::is_some) => {
-                lease.release().await;
+                if tokio::time::timeout(RELEASE_TIMEOUT, lease.release()).await.is_err() {
+                    tracing::warn!("could not release the leader Lease in time; it expires on its own");
+                }
                 let _ = stop_tx.send(true);
                 server.await.context("HTTP server task")?.context("HTTP server")?;
                 return Ok(());
@@ -388,6 +409,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         }
         tracing::info!(identity = election.identity, "became the leader");
         ready.store(false, Ordering::SeqCst);
+        _fence_guard = Some(fence.guard(ctx.client.clone(), &election).await);
         leadership = Some(lease);
     }
 
@@ -409,20 +431,25 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         _ = &mut controller => {}
         signal = signal_rx.wait_for(Option::is_some) => {
             let signal = signal.ok().and_then(|s| *s).unwrap_or("signal");
-            tracing::info!(signal, "shutting down: finishing reconciles in flight");
+            tracing::info!(signal, timeout = ?args.shutdown_timeout, "shutting down: finishing reconciles in flight");
             let _ = stop_tx.send(true);
-            controller.await;
+            finish(&mut controller, args.shutdown_timeout).await;
         }
         _ = lost => {
             tracing::error!("lost the leader Lease: stopping so that only the new leader writes");
             lost_lease = true;
             let _ = stop_tx.send(true);
-            controller.await;
+            finish(&mut controller, args.shutdown_timeout).await;
         }
     }
     let _ = stop_tx.send(true);
-    if let Some(lease) = leadership {
-        lease.release().await;
+    drop(_fence_guard);
+    if let Some(lease) = leadership
+        && tokio::time::timeout(RELEASE_TIMEOUT, lease.release())
+            .await
+            .is_err()
+    {
+        tracing::warn!("could not release the leader Lease in time; it expires on its own");
     }
     server
         .await
@@ -432,6 +459,23 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         anyhow::bail!("lost the leader Lease");
     }
     Ok(())
+}
+
+/// Longest the Lease release may take at shutdown.
+const RELEASE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Waits for the controller to finish its reconciles, at most `timeout`; what is still in flight
+/// then is dropped, which cancels its requests.
+async fn finish(
+    controller: &mut (impl std::future::Future<Output = ()> + Unpin),
+    timeout: Duration,
+) {
+    if tokio::time::timeout(timeout, controller).await.is_err() {
+        tracing::warn!(
+            ?timeout,
+            "reconciles still in flight at the shutdown deadline: abandoned (their requests are cancelled)"
+        );
+    }
 }
 
 async fn shutdown_signal() -> &'static str {

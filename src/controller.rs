@@ -10,6 +10,7 @@ use crate::crd::{ManagedConnector, ManagedConnectorStatus};
 use crate::dataplane::ClientConfig;
 use crate::dataplane::DataplaneClient;
 use crate::dataplane::auth::{AuthDefaults, Credentials};
+use crate::leader::Fence;
 use crate::metrics::{Metrics, ResourceLabels};
 use crate::policy::UrlPolicy;
 use crate::probe::{Failure, FailureKind, Observation};
@@ -45,6 +46,9 @@ pub enum Error {
     /// The object lacks a namespace or name (cannot happen for a namespaced resource).
     #[error("object has no {0}")]
     MissingMetadata(&'static str),
+    /// This replica's term as leader ended (or was never confirmed): nothing is written.
+    #[error("not the leader (the Lease term ended): status not written")]
+    Fenced,
 }
 
 impl Error {
@@ -53,6 +57,7 @@ impl Error {
             Error::Kube(kube::Error::Api(_)) => "api",
             Error::Kube(_) => "client",
             Error::MissingMetadata(_) => "metadata",
+            Error::Fenced => "fenced",
         }
     }
 }
@@ -517,6 +522,8 @@ pub struct Context {
     pub metrics: Metrics,
     /// Reads connector status.
     pub prober: Prober,
+    /// Whether this replica may write (leader election).
+    pub fence: Fence,
     /// Consecutive failed probes per object uid, for backoff.
     failures: Mutex<HashMap<String, u32>>,
     /// Resources that have per-resource metric series, to drop them when the resource goes.
@@ -527,12 +534,19 @@ pub struct Context {
 
 impl Context {
     /// A context for the controller.
-    pub fn new(client: Client, reporter: Reporter, metrics: Metrics, prober: Prober) -> Self {
+    pub fn new(
+        client: Client,
+        reporter: Reporter,
+        metrics: Metrics,
+        prober: Prober,
+        fence: Fence,
+    ) -> Self {
         Context {
             recorder: Recorder::new(client.clone(), reporter),
             client,
             metrics,
             prober,
+            fence,
             failures: Mutex::default(),
             tracked: Mutex::default(),
             watched: AtomicUsize::new(0),
@@ -729,6 +743,11 @@ async fn apply(
         .name
         .clone()
         .ok_or(Error::MissingMetadata("name"))?;
+    // Checked right before the write: a replica frozen past its term must not write after
+    // thawing, even before it notices it lost the Lease.
+    if !ctx.fence.may_write() {
+        return Err(Error::Fenced);
+    }
     let api: Api<ManagedConnector> = Api::namespaced(ctx.client.clone(), &namespace);
     let patch = serde_json::json!({
         "apiVersion": ManagedConnector::api_version(&()),
@@ -742,6 +761,7 @@ async fn apply(
     )
     .await?;
     ctx.metrics.status_patch();
+    tracing::debug!(namespace, name, "status written");
     for event in status::transition_events(stored, &next) {
         tracing::info!(
             namespace,

@@ -240,6 +240,11 @@ impl Sim {
         self.lock().tokens.clear();
     }
 
+    /// Status requests being answered right now.
+    pub fn in_flight(&self) -> usize {
+        self.inner.in_flight.load(Ordering::SeqCst)
+    }
+
     /// Request counts so far.
     pub fn counts(&self) -> RequestCounts {
         let s = self.lock();

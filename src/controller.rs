@@ -700,9 +700,7 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
     ctx.metrics.set_connector(
         &who,
         next.holistic_state,
-        next.connector
-            .as_ref()
-            .map(|_| crate::health::TaskCounts::of(next.tasks.iter().map(|t| t.state.as_str()))),
+        next.connector.as_ref().map(|_| status::task_counts(&next)),
     );
     ctx.metrics.set_ready(
         &who,

@@ -11,6 +11,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{CustomResource, CustomResourceExt, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// API group of the resource.
@@ -279,9 +280,15 @@ pub struct ManagedConnectorStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connector: Option<ConnectorInstance>,
 
-    /// State of each task, ordered by task id.
+    /// State of each task, ordered by task id: the first 1000 tasks of the answer (see
+    /// `omittedTasks` for the rest).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tasks: Vec<TaskInstance>,
+
+    /// Tasks beyond the 1000 listed in `tasks`, counted by state (present only for connectors
+    /// with more tasks than that).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub omitted_tasks: Option<OmittedTasks>,
 
     /// Running tasks out of all tasks, for example `3/4`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -385,6 +392,18 @@ pub struct ConnectorInstance {
     /// Java stack trace of the last failure, cut to a bound (see the README).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub trace: String,
+}
+
+/// Tasks counted but not listed.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct OmittedTasks {
+    /// How many tasks are not listed.
+    pub count: i64,
+    /// How many of them are in each state: RUNNING, FAILED, PAUSED, RESTARTING, UNASSIGNED and
+    /// OTHER (any other state).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub states: BTreeMap<String, i64>,
 }
 
 /// State of one connector task.

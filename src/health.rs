@@ -7,24 +7,128 @@
 //! rule and edge case has a row in the table tests below.
 
 use crate::crd::{ConnectorError, ErrorType, HolisticState};
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
+/// Tasks listed with their details; beyond these, tasks are only counted by state. Kafka Connect
+/// clusters rarely run more than a few hundred tasks per connector, while an answer of a few
+/// megabytes can hold a million `{}`: reading it must not cost a million objects.
+pub const MAX_LISTED_TASKS: usize = 1000;
+
 /// Kafka Connect's status of one connector: the common part of the Data Plane API's
-/// `ConnectorStatus` and Kafka Connect's own `GET /connectors/{name}/status`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+/// `ConnectorStatus` and Kafka Connect's own `GET /connectors/{name}/status`. Read as it streams
+/// in, keeping at most [`MAX_LISTED_TASKS`] tasks in detail.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConnectStatus {
     /// Connector name.
-    #[serde(default, deserialize_with = "null_as_default")]
     pub name: String,
     /// The connector instance.
-    #[serde(default, deserialize_with = "null_as_default")]
     pub connector: InstanceStatus,
-    /// Its tasks.
-    #[serde(default, deserialize_with = "null_as_default")]
+    /// Its tasks, the first [`MAX_LISTED_TASKS`] of them.
     pub tasks: Vec<TaskStatus>,
+    /// Tasks beyond those, counted by state.
+    pub omitted: TaskCounts,
     /// `source` or `sink`.
-    #[serde(rename = "type", default, deserialize_with = "null_as_default")]
     pub type_: String,
+}
+
+impl<'de> Deserialize<'de> for ConnectStatus {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(StatusFields::default())
+    }
+}
+
+/// The fields of a connector status, read one key at a time. The Data Plane's answer shares them
+/// and adds its own, which are handed to `extra`.
+#[derive(Default)]
+pub(crate) struct StatusFields {
+    pub(crate) status: ConnectStatus,
+}
+
+impl StatusFields {
+    /// Reads the value of `key` into the status if it is one of its fields; `false` otherwise
+    /// (the value is then still to be read).
+    pub(crate) fn read<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        let s = &mut self.status;
+        match key {
+            "name" => s.name = map.next_value::<Option<String>>()?.unwrap_or_default(),
+            "type" => s.type_ = map.next_value::<Option<String>>()?.unwrap_or_default(),
+            "connector" => {
+                s.connector = map
+                    .next_value::<Option<InstanceStatus>>()?
+                    .unwrap_or_default()
+            }
+            "tasks" => {
+                let tasks = map
+                    .next_value::<Option<BoundedTasks>>()?
+                    .unwrap_or_default();
+                s.tasks = tasks.listed;
+                s.omitted = tasks.omitted;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+impl<'de> Visitor<'de> for StatusFields {
+    type Value = ConnectStatus;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a connector status object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<ConnectStatus, A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            if !self.read(&key, &mut map)? {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(self.status)
+    }
+}
+
+/// A task list read element by element: the first [`MAX_LISTED_TASKS`] in full, the rest only
+/// for their state.
+#[derive(Default)]
+struct BoundedTasks {
+    listed: Vec<TaskStatus>,
+    omitted: TaskCounts,
+}
+
+impl<'de> Deserialize<'de> for BoundedTasks {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Tasks;
+        impl<'de> Visitor<'de> for Tasks {
+            type Value = BoundedTasks;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of tasks")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<BoundedTasks, A::Error> {
+                #[derive(Deserialize)]
+                struct StateOnly {
+                    #[serde(default, deserialize_with = "null_as_default")]
+                    state: String,
+                }
+                let mut tasks = BoundedTasks::default();
+                while tasks.listed.len() < MAX_LISTED_TASKS {
+                    match seq.next_element::<TaskStatus>()? {
+                        Some(task) => tasks.listed.push(task),
+                        None => return Ok(tasks),
+                    }
+                }
+                while let Some(task) = seq.next_element::<StateOnly>()? {
+                    tasks.omitted.add(&task.state);
+                }
+                Ok(tasks)
+            }
+        }
+        d.deserialize_seq(Tasks)
+    }
 }
 
 /// State of the connector instance as Kafka Connect reports it.
@@ -102,22 +206,42 @@ impl TaskCounts {
     pub fn of<'a>(states: impl IntoIterator<Item = &'a str>) -> Self {
         let mut c = TaskCounts::default();
         for state in states {
-            c.total += 1;
-            match state {
-                RUNNING => c.running += 1,
-                FAILED => c.failed += 1,
-                PAUSED => c.paused += 1,
-                RESTARTING => c.restarting += 1,
-                UNASSIGNED => c.unassigned += 1,
-                _ => {}
-            }
+            c.add(state);
         }
         c
     }
 
+    /// Counts one more task.
+    pub fn add(&mut self, state: &str) {
+        let bump = |n: &mut usize| *n = n.saturating_add(1);
+        bump(&mut self.total);
+        match state {
+            RUNNING => bump(&mut self.running),
+            FAILED => bump(&mut self.failed),
+            PAUSED => bump(&mut self.paused),
+            RESTARTING => bump(&mut self.restarting),
+            UNASSIGNED => bump(&mut self.unassigned),
+            _ => {}
+        }
+    }
+
+    /// Both counts together.
+    pub fn plus(self, other: TaskCounts) -> TaskCounts {
+        TaskCounts {
+            total: self.total.saturating_add(other.total),
+            running: self.running.saturating_add(other.running),
+            failed: self.failed.saturating_add(other.failed),
+            paused: self.paused.saturating_add(other.paused),
+            restarting: self.restarting.saturating_add(other.restarting),
+            unassigned: self.unassigned.saturating_add(other.unassigned),
+        }
+    }
+
     /// Tasks in a state none of the counters name.
     pub fn other(&self) -> usize {
-        self.total - self.running - self.failed - self.paused - self.restarting - self.unassigned
+        self.total.saturating_sub(
+            self.running + self.failed + self.paused + self.restarting + self.unassigned,
+        )
     }
 }
 
@@ -130,9 +254,9 @@ const UNASSIGNED: &str = "UNASSIGNED";
 const DESTROYED: &str = "DESTROYED";
 
 impl ConnectStatus {
-    /// Counts of this connector's tasks by state.
+    /// Counts of all this connector's tasks by state, listed or not.
     pub fn task_counts(&self) -> TaskCounts {
-        TaskCounts::of(self.tasks.iter().map(|t| t.state.as_str()))
+        TaskCounts::of(self.tasks.iter().map(|t| t.state.as_str())).plus(self.omitted)
     }
 }
 
@@ -355,6 +479,36 @@ impl ServerError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tasks_beyond_the_listed_ones_are_counted_and_still_decide_the_state() {
+        let tasks: Vec<String> = (0..1500)
+            .map(|i| {
+                let state = if (1200..1203).contains(&i) {
+                    "FAILED"
+                } else {
+                    "RUNNING"
+                };
+                format!(r#"{{"id":{i},"state":"{state}","worker_id":"w","trace":"t{i}"}}"#)
+            })
+            .collect();
+        let body = format!(
+            r#"{{"name":"big","connector":{{"state":"RUNNING"}},"tasks":[{}]}}"#,
+            tasks.join(",")
+        );
+        let status: ConnectStatus = serde_json::from_str(&body).unwrap();
+        assert_eq!(status.tasks.len(), MAX_LISTED_TASKS);
+        assert_eq!(status.tasks[999].id, 999);
+        assert_eq!(status.omitted.total, 500);
+        assert_eq!(status.omitted.failed, 3);
+        let all = status.task_counts();
+        assert_eq!((all.total, all.running, all.failed), (1500, 1497, 3));
+        assert_eq!(
+            holistic_state(&status),
+            HolisticState::Degraded,
+            "failed tasks past the list count"
+        );
+    }
     use HolisticState::*;
 
     fn status(connector: &str, tasks: &[&str]) -> ConnectStatus {
@@ -374,6 +528,7 @@ mod tests {
                 })
                 .collect(),
             type_: "sink".into(),
+            omitted: Default::default(),
         }
     }
 

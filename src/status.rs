@@ -7,9 +7,9 @@
 
 use crate::crd::{
     ConnectorError, ConnectorInstance, ErrorType, HolisticState, ManagedConnectorStatus,
-    StatusSource, TaskInstance,
+    OmittedTasks, StatusSource, TaskInstance,
 };
-use crate::health::ConnectStatus;
+use crate::health::{ConnectStatus, MAX_LISTED_TASKS, TaskCounts};
 use crate::probe::{FailureKind, Observation};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
@@ -73,8 +73,10 @@ pub struct Subject {
     pub source: StatusSource,
 }
 
-/// What the reconcile found out this time.
+/// What the reconcile found out this time. One lives per reconcile, on the stack: boxing the
+/// probed status would only add an allocation.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)]
 pub enum Outcome {
     /// Nothing yet: the first probe is pending.
     NotProbed,
@@ -353,7 +355,64 @@ fn fill_connector(
         .collect();
     let counts = status.task_counts();
     next.tasks_ready = Some(format!("{}/{}", counts.running, counts.total));
+    next.omitted_tasks = omitted_tasks(status.omitted);
     next.errors = bound_errors(errors);
+    if let Some(omitted) = &next.omitted_tasks {
+        let failed = status.omitted.failed;
+        next.errors.push(ConnectorError {
+            type_: ErrorType::Warning,
+            title: format!("{} more tasks not listed", omitted.count),
+            content: format!(
+                "status lists the first {MAX_LISTED_TASKS} tasks of the answer; omittedTasks counts the others by state ({failed} failed)"
+            ),
+        });
+    }
+}
+
+/// The status form of tasks counted but not listed; `None` when every task is listed.
+fn omitted_tasks(c: TaskCounts) -> Option<OmittedTasks> {
+    if c.total == 0 {
+        return None;
+    }
+    let n = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
+    let states = [
+        ("RUNNING", c.running),
+        ("FAILED", c.failed),
+        ("PAUSED", c.paused),
+        ("RESTARTING", c.restarting),
+        ("UNASSIGNED", c.unassigned),
+        ("OTHER", c.other()),
+    ]
+    .into_iter()
+    .filter(|(_, v)| *v > 0)
+    .map(|(s, v)| (s.to_string(), n(v)))
+    .collect();
+    Some(OmittedTasks {
+        count: n(c.total),
+        states,
+    })
+}
+
+/// Every task of a status by state, listed or only counted: what the task metrics report.
+pub fn task_counts(status: &ManagedConnectorStatus) -> TaskCounts {
+    let listed = TaskCounts::of(status.tasks.iter().map(|t| t.state.as_str()));
+    let Some(omitted) = &status.omitted_tasks else {
+        return listed;
+    };
+    let get = |state: &str| {
+        omitted
+            .states
+            .get(state)
+            .map_or(0, |&v| usize::try_from(v).unwrap_or(0))
+    };
+    listed.plus(TaskCounts {
+        total: usize::try_from(omitted.count).unwrap_or(0),
+        running: get("RUNNING"),
+        failed: get("FAILED"),
+        paused: get("PAUSED"),
+        restarting: get("RESTARTING"),
+        unassigned: get("UNASSIGNED"),
+    })
 }
 
 fn clear_connector(next: &mut ManagedConnectorStatus) {
@@ -361,6 +420,7 @@ fn clear_connector(next: &mut ManagedConnectorStatus) {
     next.holistic_state = None;
     next.connector = None;
     next.tasks = Vec::new();
+    next.omitted_tasks = None;
     next.tasks_ready = None;
     next.errors = Vec::new();
 }
@@ -643,6 +703,7 @@ mod tests {
                 })
                 .collect(),
             type_: "sink".into(),
+            omitted: Default::default(),
         };
         let assessment = health::assess(&status, None, None);
         Outcome::Probed(Observation::Found { status, assessment })
@@ -996,6 +1057,7 @@ mod tests {
                 })
                 .collect(),
             type_: "sink".into(),
+            omitted: Default::default(),
         };
         let assessment = health::assess(&status, None, None);
         let s = build(

@@ -184,7 +184,7 @@ fn assert_status_bounded(observation: Observation) {
         );
     }
     assert!(
-        status.errors.len() <= MAX_ERRORS + 1,
+        status.errors.len() <= MAX_ERRORS + 2,
         "{} errors",
         status.errors.len()
     );
@@ -206,6 +206,47 @@ fn assert_status_bounded(observation: Observation) {
         traces <= TRACE_BUDGET + markers,
         "traces take {traces} bytes"
     );
+}
+
+#[test]
+fn a_body_of_a_million_empty_tasks_costs_a_thousand() {
+    // The attack: the largest answer the operator reads (4 MiB) as `{"tasks":[{},{},...]}`.
+    // Before the bound it became 1.4 million task objects, several times over.
+    let n = (4 * 1024 * 1024 - 64) / 3;
+    let mut body = String::with_capacity(4 * 1024 * 1024);
+    body.push_str(r#"{"status":{"name":"bomb","connector":{"state":"RUNNING"},"tasks":["#);
+    for i in 0..n {
+        body.push_str(if i == 0 { "{}" } else { ",{}" });
+    }
+    body.push_str("]}}");
+    let parsed = parse_status_body(body.as_bytes()).unwrap();
+    assert_eq!(parsed.status.tasks.len(), health::MAX_LISTED_TASKS);
+    assert_eq!(parsed.status.task_counts().total, n);
+    let assessment = health::assess(&parsed.status, None, None);
+    assert_eq!(
+        assessment.state,
+        managed_connector_operator::crd::HolisticState::Unknown,
+        "tasks in no state"
+    );
+    let status = status::desired_status(
+        None,
+        &subject(),
+        &Outcome::Probed(Observation::Found {
+            status: parsed.status,
+            assessment,
+        }),
+        Timestamp::UNIX_EPOCH,
+        &Settings::default(),
+    );
+    let omitted = status.omitted_tasks.as_ref().expect("counted");
+    assert_eq!(omitted.count as usize, n - health::MAX_LISTED_TASKS);
+    assert_eq!(
+        status.tasks_ready.as_deref(),
+        Some(format!("0/{n}").as_str())
+    );
+    assert_eq!(status::task_counts(&status).total, n);
+    let size = serde_json::to_vec(&status).unwrap().len();
+    assert!(size < 256 * 1024, "status of {size} bytes");
 }
 
 proptest! {

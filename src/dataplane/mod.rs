@@ -17,6 +17,7 @@ use crate::probe::{Failure, FailureKind, Observation};
 use auth::{Credentials, TokenCache};
 use reqwest::StatusCode;
 use serde::Deserialize;
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -63,32 +64,146 @@ pub struct StatusResponse {
     pub errors: Option<Vec<ServerError>>,
 }
 
-#[derive(Deserialize)]
-struct Extras {
-    #[serde(default)]
-    holistic_state: Option<String>,
-    #[serde(default)]
-    errors: Option<Vec<ServerError>>,
-}
+/// Server-parsed errors kept from one answer; the status lists far fewer.
+const MAX_SERVER_ERRORS: usize = 100;
 
 /// Parses a 200 body in either shape: `{"status": ConnectorStatus}` (the v1 server) or a flat
-/// `ConnectorStatus` (the documents, and v1alpha2).
+/// `ConnectorStatus` (the documents, and v1alpha2). Read as it streams in: tasks beyond
+/// [`health::MAX_LISTED_TASKS`] are only counted and server errors beyond a hundred skipped, so no
+/// answer costs more than its bytes and a bounded number of objects.
 pub fn parse_status_body(body: &[u8]) -> Result<StatusResponse, String> {
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
-    let inner = match value.get("status") {
-        Some(v) if v.is_object() => v,
-        _ => &value,
-    };
-    if !inner.is_object() {
-        return Err("expected a JSON object".into());
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let answer = Answer::deserialize(&mut de).map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(answer.into_response())
+}
+
+/// One level of a status answer; `wrapped` is what its `status` key held, when an object.
+#[derive(Default)]
+struct Answer {
+    fields: health::StatusFields,
+    holistic_state: Option<String>,
+    errors: Option<Vec<ServerError>>,
+    wrapped: Option<Box<Answer>>,
+}
+
+impl Answer {
+    fn into_response(self) -> StatusResponse {
+        match self.wrapped {
+            Some(inner) => inner.into_response(),
+            None => StatusResponse {
+                status: self.fields.status,
+                holistic_state: self.holistic_state,
+                errors: self.errors,
+            },
+        }
     }
-    let status = ConnectStatus::deserialize(inner).map_err(|e| e.to_string())?;
-    let extras = Extras::deserialize(inner).map_err(|e| e.to_string())?;
-    Ok(StatusResponse {
-        status,
-        holistic_state: extras.holistic_state,
-        errors: extras.errors,
-    })
+}
+
+impl<'de> Deserialize<'de> for Answer {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(AnswerVisitor)
+    }
+}
+
+struct AnswerVisitor;
+
+impl<'de> Visitor<'de> for AnswerVisitor {
+    type Value = Answer;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Answer, A::Error> {
+        let mut answer = Answer::default();
+        while let Some(key) = map.next_key::<String>()? {
+            if answer.fields.read(&key, &mut map)? {
+                continue;
+            }
+            match key.as_str() {
+                "holistic_state" => answer.holistic_state = map.next_value()?,
+                "errors" => {
+                    answer.errors = map
+                        .next_value::<Option<Capped<ServerError, MAX_SERVER_ERRORS>>>()?
+                        .map(|c| c.0)
+                }
+                "status" => answer.wrapped = map.next_value::<ObjectOrNot>()?.0.map(Box::new),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(answer)
+    }
+}
+
+/// The value of `status`: an answer when it is an object, nothing otherwise.
+struct ObjectOrNot(Option<Answer>);
+
+impl<'de> Deserialize<'de> for ObjectOrNot {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Any;
+        impl<'de> Visitor<'de> for Any {
+            type Value = ObjectOrNot;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ObjectOrNot, A::Error> {
+                AnswerVisitor.visit_map(map).map(|a| ObjectOrNot(Some(a)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ObjectOrNot, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(ObjectOrNot(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<ObjectOrNot, E> {
+                Ok(ObjectOrNot(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<ObjectOrNot, E> {
+                Ok(ObjectOrNot(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<ObjectOrNot, E> {
+                Ok(ObjectOrNot(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<ObjectOrNot, E> {
+                Ok(ObjectOrNot(None))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<ObjectOrNot, E> {
+                Ok(ObjectOrNot(None))
+            }
+            fn visit_unit<E>(self) -> Result<ObjectOrNot, E> {
+                Ok(ObjectOrNot(None))
+            }
+        }
+        d.deserialize_any(Any)
+    }
+}
+
+/// The first `N` elements of a list; the rest are read past without being kept.
+struct Capped<T, const N: usize>(Vec<T>);
+
+impl<'de, T: Deserialize<'de>, const N: usize> Deserialize<'de> for Capped<T, N> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct List<T, const N: usize>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>, const N: usize> Visitor<'de> for List<T, N> {
+            type Value = Capped<T, N>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Capped<T, N>, A::Error> {
+                let mut kept = Vec::new();
+                while kept.len() < N {
+                    match seq.next_element()? {
+                        Some(item) => kept.push(item),
+                        None => return Ok(Capped(kept)),
+                    }
+                }
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Capped(kept))
+            }
+        }
+        d.deserialize_seq(List(std::marker::PhantomData))
+    }
 }
 
 /// A `google.rpc.Status` error body, read leniently.

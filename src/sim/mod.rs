@@ -367,6 +367,7 @@ fn status_json(scenario_shape: bool, spec: &ConnectorScenario, state: &Connector
             trace: state.trace.clone(),
         },
         tasks,
+        omitted: Default::default(),
         type_: spec.type_.clone(),
     };
     let mut body = json!({

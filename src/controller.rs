@@ -530,6 +530,16 @@ pub struct Context {
     tracked: Mutex<HashSet<(String, String)>>,
     /// Resources in the watch cache, for pacing (updated by the pruner).
     watched: AtomicUsize,
+    /// Per object uid: Kubernetes API failures in a row, and what the last probe found when its
+    /// status could not be written, so the retry writes it without asking the source again.
+    kube_failures: Mutex<HashMap<String, KubeFailures>>,
+}
+
+/// Kubernetes API trouble of one resource.
+#[derive(Default)]
+struct KubeFailures {
+    in_a_row: u32,
+    unwritten: Option<(Observation, Instant)>,
 }
 
 impl Context {
@@ -548,6 +558,7 @@ impl Context {
             prober,
             fence,
             failures: Mutex::default(),
+            kube_failures: Mutex::default(),
             tracked: Mutex::default(),
             watched: AtomicUsize::new(0),
         }
@@ -599,6 +610,35 @@ impl Context {
         drop(tracked);
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         failures.retain(|uid, _| live_uids.contains(uid));
+        drop(failures);
+        let mut kube = self.kube_failures.lock().unwrap_or_else(|e| e.into_inner());
+        kube.retain(|uid, _| live_uids.contains(uid));
+    }
+
+    /// What the last probe found, if its status could not be written and it is still fresh.
+    fn take_unwritten(&self, uid: &str, fresh_for: Duration) -> Option<Observation> {
+        let mut kube = self.kube_failures.lock().unwrap_or_else(|e| e.into_inner());
+        let (observation, at) = kube.get_mut(uid)?.unwritten.take()?;
+        (at.elapsed() < fresh_for).then_some(observation)
+    }
+
+    /// Keeps what a probe found when its status could not be written, for the retry.
+    fn keep_unwritten(&self, uid: &str, observation: Observation) {
+        let mut kube = self.kube_failures.lock().unwrap_or_else(|e| e.into_inner());
+        kube.entry(uid.to_string()).or_default().unwritten = Some((observation, Instant::now()));
+    }
+
+    /// Counts one more Kubernetes API failure in a row; returns how many.
+    fn note_kube_failure(&self, uid: &str) -> u32 {
+        let mut kube = self.kube_failures.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = kube.entry(uid.to_string()).or_default();
+        entry.in_a_row = entry.in_a_row.saturating_add(1);
+        entry.in_a_row
+    }
+
+    fn kube_recovered(&self, uid: &str) {
+        let mut kube = self.kube_failures.lock().unwrap_or_else(|e| e.into_inner());
+        kube.remove(uid);
     }
 }
 
@@ -663,7 +703,12 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
         stored = Some(apply(&mc, &ctx, stored.as_ref(), next, &settings).await?);
     }
 
-    let observation = ctx.prober.observe(&mc).await?;
+    // A status the API server did not take last time is written now, without asking the source
+    // again: an API server outage must not turn into a Data Plane request storm.
+    let observation = match ctx.take_unwritten(&uid, poll) {
+        Some(o) => o,
+        None => ctx.prober.observe(&mc).await?,
+    };
     let failure = match &observation {
         Observation::Found { .. } => None,
         Observation::Failed(f) => Some(f.clone()),
@@ -712,7 +757,11 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .insert((namespace.clone(), name.clone()));
-    apply(&mc, &ctx, stored.as_ref(), next, &settings).await?;
+    if let Err(e) = apply(&mc, &ctx, stored.as_ref(), next, &settings).await {
+        ctx.keep_unwritten(&uid, observation);
+        return Err(e);
+    }
+    ctx.kube_recovered(&uid);
 
     let counts_as_failure = failure
         .as_ref()
@@ -747,17 +796,41 @@ async fn apply(
         return Err(Error::Fenced);
     }
     let api: Api<ManagedConnector> = Api::namespaced(ctx.client.clone(), &namespace);
-    let patch = serde_json::json!({
-        "apiVersion": ManagedConnector::api_version(&()),
-        "kind": ManagedConnector::kind(&()),
-        "status": next,
-    });
-    api.patch_status(
-        &name,
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(&patch),
-    )
-    .await?;
+    let write = |status: &ManagedConnectorStatus| {
+        let patch = serde_json::json!({
+            "apiVersion": ManagedConnector::api_version(&()),
+            "kind": ManagedConnector::kind(&()),
+            "status": status,
+        });
+        let api = api.clone();
+        let name = name.clone();
+        async move {
+            api.patch_status(
+                &name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(&patch),
+            )
+            .await
+        }
+    };
+    let next = match write(&next).await {
+        Ok(_) => next,
+        // Refused for what it holds (too large, or a value the schema rejects): write the gist
+        // rather than retry the same thing forever.
+        Err(kube::Error::Api(refusal)) if matches!(refusal.code, 413 | 422) => {
+            tracing::warn!(
+                namespace,
+                name,
+                code = refusal.code,
+                reason = refusal.reason,
+                "the API server refused the status; writing it without task details"
+            );
+            let shrunk = status::shrunk(next, &format!("HTTP {} {}", refusal.code, refusal.reason));
+            write(&shrunk).await?;
+            shrunk
+        }
+        Err(e) => return Err(e.into()),
+    };
     ctx.metrics.status_patch();
     tracing::debug!(namespace, name, "status written");
     for event in status::transition_events(stored, &next) {
@@ -855,11 +928,28 @@ pub fn next_poll(
 /// a day keeps every deadline far from the clock's and the scheduler's limits.
 pub const MAX_REQUEUE: Duration = Duration::from_secs(86_400);
 
-/// After a Kubernetes API failure: retry with jittered backoff.
+/// After a Kubernetes API failure: retry with jittered exponential backoff (5 s doubling to five
+/// minutes), so an API server in trouble is not hammered by every resource at once.
 pub fn error_policy(mc: Arc<ManagedConnector>, error: &Error, ctx: Arc<Context>) -> Action {
     ctx.metrics.reconcile_error(error.metric_label());
-    tracing::warn!(namespace = mc.namespace(), name = mc.name_any(), %error, "reconcile failed");
-    Action::requeue(Duration::from_secs(5).mul_f64(1.0 + rand::random::<f64>()))
+    let in_a_row = ctx.note_kube_failure(&mc.uid().unwrap_or_default());
+    let retry = kube_backoff(in_a_row, rand::random::<f64>());
+    tracing::warn!(namespace = mc.namespace(), name = mc.name_any(), %error, in_a_row, retry_in = ?retry, "reconcile failed");
+    Action::requeue(retry)
+}
+
+/// The wait after `in_a_row` Kubernetes API failures of one resource: 5 s doubling up to five
+/// minutes, spread over its upper half by `jitter` in [0, 1).
+pub fn kube_backoff(in_a_row: u32, jitter: f64) -> Duration {
+    let base = Duration::from_secs(5)
+        .saturating_mul(2u32.saturating_pow(in_a_row.saturating_sub(1).min(16)))
+        .min(Duration::from_secs(300));
+    let jitter = if jitter.is_finite() {
+        jitter.clamp(0.0, 1.0)
+    } else {
+        0.5
+    };
+    base.mul_f64(0.5 + 0.5 * jitter)
 }
 
 /// Runs the controller until `shutdown` resolves; `ready` turns true once the cache is filled.
@@ -994,6 +1084,20 @@ mod tests {
             next_poll(Some(&denied), 9, poll, 1.0),
             Duration::from_secs(300)
         );
+    }
+
+    #[test]
+    fn kubernetes_failures_back_off_exponentially() {
+        let s = Duration::from_secs;
+        assert_eq!(kube_backoff(1, 1.0), s(5));
+        assert_eq!(kube_backoff(2, 1.0), s(10));
+        assert_eq!(
+            kube_backoff(3, 0.0),
+            s(10),
+            "jitter spreads over the upper half"
+        );
+        assert_eq!(kube_backoff(20, 1.0), s(300));
+        assert_eq!(kube_backoff(u32::MAX, f64::NAN), s(225));
     }
 
     #[test]

@@ -393,6 +393,27 @@ fn omitted_tasks(c: TaskCounts) -> Option<OmittedTasks> {
     })
 }
 
+/// A status cut to its gist after the API server refused it (`why`): conditions, holistic state
+/// and counts stay; tasks are counted, not listed; errors keep their first five entries.
+pub fn shrunk(mut status: ManagedConnectorStatus, why: &str) -> ManagedConnectorStatus {
+    let counts = task_counts(&status);
+    status.tasks = Vec::new();
+    status.omitted_tasks = omitted_tasks(counts);
+    if let Some(c) = status.connector.as_mut() {
+        c.trace = String::new();
+    }
+    status.errors.truncate(5);
+    status.errors.push(ConnectorError {
+        type_: ErrorType::Warning,
+        title: "status shortened".into(),
+        content: cut(
+            &format!("the API server refused the full status ({why}); tasks are counted in omittedTasks, traces and further errors left out"),
+            ERROR_CONTENT_LIMIT,
+        ),
+    });
+    status
+}
+
 /// Every task of a status by state, listed or only counted: what the task metrics report.
 pub fn task_counts(status: &ManagedConnectorStatus) -> TaskCounts {
     let listed = TaskCounts::of(status.tasks.iter().map(|t| t.state.as_str()));
@@ -1018,6 +1039,29 @@ mod tests {
         assert!(s.tasks.is_empty() && s.holistic_state.is_none());
         assert_eq!(cond(&s, READY).0, "Unknown");
         assert_eq!(s.connector_name.as_deref(), Some("payments"));
+    }
+
+    #[test]
+    fn a_refused_status_is_shrunk_to_its_gist() {
+        let full = build(
+            None,
+            &found("RUNNING", &["RUNNING", "FAILED", "RUNNING"]),
+            10,
+        );
+        let small = shrunk(full.clone(), "HTTP 422 Invalid");
+        assert!(small.tasks.is_empty());
+        assert_eq!(small.omitted_tasks.as_ref().unwrap().count, 3);
+        assert_eq!(
+            task_counts(&small),
+            task_counts(&full),
+            "the counts survive"
+        );
+        assert_eq!(small.holistic_state, full.holistic_state);
+        assert_eq!(small.tasks_ready, full.tasks_ready);
+        assert_eq!(small.conditions, full.conditions);
+        let last = small.errors.last().unwrap();
+        assert_eq!(last.type_, ErrorType::Warning);
+        assert!(last.content.contains("HTTP 422"));
     }
 
     #[test]

@@ -396,11 +396,30 @@ impl Env {
 
 impl Drop for Env {
     fn drop(&mut self) {
+        // The last metrics, for the secret scan that follows the run (tests/secret_scan.rs).
+        if self.operator.is_some()
+            && let Some(text) = scrape_blocking(self.metrics_port)
+        {
+            let _ = std::fs::write(self.log.with_extension("metrics"), text);
+        }
         if let Some(mut child) = self.operator.take() {
             let _ = child.kill();
             let _ = child.wait();
         }
     }
+}
+
+/// `/metrics` over a plain blocking socket (usable in `Drop`); `None` if nothing answers.
+pub fn scrape_blocking(port: u16) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    stream
+        .write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .ok()?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).ok()?;
+    Some(text)
 }
 
 pub async fn metrics_at(port: u16) -> String {

@@ -125,6 +125,9 @@ pub fn failure_for(status: u16, body: &[u8], connector: &str) -> Failure {
     Failure::new(kind, text)
 }
 
+/// Connection pools kept for distinct CA bundles.
+const MAX_CA_CLIENTS: usize = 64;
+
 /// Reads connector status from Kafka Connect REST APIs.
 pub struct ConnectClient {
     gate: Arc<Gate>,
@@ -182,10 +185,13 @@ impl ConnectClient {
                 ),
             )
         })?;
-        self.clients
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, client.clone());
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        // One connection pool per distinct CA bundle, a bounded number of them: tenants choose
+        // how many bundles there are; a pool is cheap to rebuild.
+        if clients.len() >= MAX_CA_CLIENTS {
+            clients.clear();
+        }
+        clients.insert(key, client.clone());
         Ok(client)
     }
 

@@ -156,6 +156,9 @@ type RefKey = (RefKind, String, String);
 impl RefCache {
     /// How long a read object (or its absence) is remembered.
     pub const TTL: Duration = Duration::from_secs(30);
+    /// Bytes of Secret and ConfigMap data held at most; beyond, the cache starts over (tenants
+    /// choose how many objects their resources name, and how large they are).
+    pub const MAX_BYTES: usize = 64 * 1024 * 1024;
 
     /// A cache reading through `client`.
     pub fn new(client: Client) -> Self {
@@ -226,6 +229,17 @@ impl RefSource for RefCache {
                 }
             };
             let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            // Expired entries go when new ones come: the cache holds what was read in the last
+            // TTL, never everything ever read.
+            entries.retain(|_, (at, _)| at.elapsed() < Self::TTL);
+            let size = |l: &Lookup| match l {
+                Lookup::Found(data) => data.iter().map(|(k, v)| k.len() + v.len()).sum(),
+                _ => 0,
+            };
+            let held: usize = entries.values().map(|(_, l)| size(l)).sum();
+            if held.saturating_add(size(&found)) > Self::MAX_BYTES {
+                entries.clear();
+            }
             entries.insert(key, (Instant::now(), found.clone()));
             Ok(found)
         }
@@ -685,7 +699,13 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
             &settings,
         );
         apply(&mc, &ctx, stored.as_ref(), next, &settings).await?;
-        ctx.metrics.set_ready(&who, false);
+        // Not watched: no series (a ready of 0 would keep an alert firing for a resource nobody
+        // asked to watch); they come back with the next probe after resuming.
+        ctx.metrics.forget(&who);
+        ctx.tracked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&(namespace.clone(), name.clone()));
         ctx.note_result(&uid, false);
         return Ok(Action::await_change());
     }

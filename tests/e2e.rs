@@ -755,9 +755,15 @@ async fn suspend_stops_polling_and_resume_starts_it_again() {
         polls,
         "no Data Plane call while suspended"
     );
+    let series = format!("namespace=\"{}\",name=\"orders\"", env.ns);
+    assert!(
+        !env.metrics().await.contains(&series),
+        "no metric series while suspended (a ready of 0 would fire the NotReady alert)"
+    );
     env.watch_connector("orders").await;
     env.wait_condition("orders", "Ready", "True", "Healthy", POLL + MARGIN)
         .await;
+    assert!(env.metrics().await.contains(&series), "back after resuming");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -210,6 +210,9 @@ impl std::fmt::Debug for BearerToken {
     }
 }
 
+/// Credential sets remembered before idle ones are forgotten.
+const MAX_SLOTS: usize = 1024;
+
 /// Longest wait between token requests while the Data Plane keeps refusing fresh tokens.
 const MAX_REJECTED_TOKEN_BACKOFF: Duration = Duration::from_secs(3600);
 
@@ -306,6 +309,18 @@ impl TokenCache {
 
     fn slot(&self, key: CredentialKey) -> Arc<tokio::sync::Mutex<Slot>> {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        if slots.len() >= MAX_SLOTS && !slots.contains_key(&key) {
+            // Credential sets come and go (a rotated Secret is a new one): forget those nobody
+            // is using now and whose token has expired or was never fetched.
+            let now = Instant::now();
+            slots.retain(|_, slot| {
+                Arc::strong_count(slot) > 1
+                    || slot.try_lock().map_or(true, |s| {
+                        s.token.as_ref().is_some_and(|(_, refresh)| *refresh > now)
+                            || s.blocked.as_ref().is_some_and(|(until, _)| *until > now)
+                    })
+            });
+        }
         slots.entry(key).or_default().clone()
     }
 

@@ -689,6 +689,140 @@ async fn an_outage_keeps_the_last_known_state() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the local control plane: hack/test"]
+async fn every_data_plane_fault_keeps_the_last_state_and_recovers_without_a_stampede() {
+    // One resource per fault, all at once: each must keep its last known state with a Synced
+    // reason while the fault lasts, show a change made during the fault once it ends, and the
+    // operator must stay up and keep to its request rate afterwards.
+    let env = Env::new(
+        "faults",
+        &[
+            "--request-timeout",
+            "2s",
+            "--max-response-bytes",
+            "1048576",
+            "--max-requests-per-second",
+            "4",
+        ],
+    )
+    .await;
+    let rows: [(&str, Faults, &str); 8] = [
+        (
+            "server-error",
+            Faults {
+                status: Some(500),
+                ..Default::default()
+            },
+            "DataPlaneUnavailable",
+        ),
+        (
+            "bad-gateway",
+            Faults {
+                status: Some(502),
+                ..Default::default()
+            },
+            "DataPlaneUnavailable",
+        ),
+        (
+            "unavailable",
+            Faults {
+                status: Some(503),
+                retry_after: Some(2),
+                ..Default::default()
+            },
+            "DataPlaneUnavailable",
+        ),
+        (
+            "conflict",
+            Faults {
+                status: Some(409),
+                ..Default::default()
+            },
+            "DataPlaneUnavailable",
+        ),
+        (
+            "rate-limited",
+            Faults {
+                status: Some(429),
+                retry_after: Some(3),
+                ..Default::default()
+            },
+            "DataPlaneUnavailable",
+        ),
+        (
+            "hung",
+            Faults {
+                hang: true,
+                ..Default::default()
+            },
+            "DataPlaneUnavailable",
+        ),
+        (
+            "malformed",
+            Faults {
+                malformed: true,
+                ..Default::default()
+            },
+            "InvalidResponse",
+        ),
+        (
+            "oversized",
+            Faults {
+                oversized_bytes: Some(2 * 1024 * 1024),
+                ..Default::default()
+            },
+            "InvalidResponse",
+        ),
+    ];
+    for (name, _, _) in &rows {
+        env.serve_and_watch(name, "RUNNING", &["RUNNING"]).await;
+    }
+    for (name, _, _) in &rows {
+        env.wait_state(name, HolisticState::Healthy, POLL * 2 + MARGIN)
+            .await;
+    }
+    for (name, faults, _) in &rows {
+        env.sim.set_faults("redpanda", name, faults.clone());
+    }
+    for (name, _, reason) in &rows {
+        let mc = env
+            .wait_condition(name, "Synced", "False", reason, POLL * 3 + MARGIN)
+            .await;
+        assert_eq!(
+            mc.status.as_ref().unwrap().holistic_state,
+            Some(HolisticState::Healthy),
+            "{name}: last known state kept"
+        );
+        assert_eq!(cond(&mc, "Ready").0, "True", "{name}: Ready carried");
+        eprintln!("  {name}: Synced=False ({reason}), last known Healthy kept");
+    }
+    // A change during the fault, then the fault ends: the change shows.
+    for (name, _, _) in &rows {
+        env.sim
+            .set_state("redpanda", name, "RUNNING", &["RUNNING", "FAILED"]);
+        env.sim.set_faults("redpanda", name, Faults::default());
+    }
+    let recovered = Instant::now();
+    let before = env.sim.counts().endpoint("status");
+    for (name, _, _) in &rows {
+        // Backoff after a few failures stays under 20 s (5 s doubling, jittered).
+        env.wait_state(name, HolisticState::Degraded, Duration::from_secs(25))
+            .await;
+    }
+    let window = recovered.elapsed();
+    let sent = env.sim.counts().endpoint("status") - before;
+    // 4 per second, with a burst of 4: recovery is no stampede.
+    let allowed = (window.as_secs_f64() * 4.0).ceil() as u64 + 4;
+    assert!(
+        sent <= allowed,
+        "{sent} requests in {window:?} after recovery (at most {allowed})"
+    );
+    eprintln!("  all recovered in {window:?} with {sent} requests");
+    let metrics = env.metrics().await;
+    assert!(metric_value(&metrics, "managed_connector_reconciles_total") > 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local control plane: hack/test"]
 async fn a_restarted_operator_loses_nothing_and_repeats_no_event() {
     let mut env = Env::new("restart", &[]).await;
     env.sim.upsert(

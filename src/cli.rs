@@ -392,24 +392,47 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             lease = election.lease_name,
             "standing by until this replica holds the Lease"
         );
-        tokio::select! {
-            acquired = lease.acquired() => {
-                if !acquired {
-                    anyhow::bail!("leader election ended before this replica became the leader");
+        loop {
+            tokio::select! {
+                acquired = lease.acquired() => {
+                    if !acquired {
+                        anyhow::bail!("leader election ended before this replica became the leader");
+                    }
+                }
+                _ = signal_rx.wait_for(Option::is_some) => {
+                    if tokio::time::timeout(RELEASE_TIMEOUT, lease.release()).await.is_err() {
+                        tracing::warn!("could not release the leader Lease in time; it expires on its own");
+                    }
+                    let _ = stop_tx.send(true);
+                    server.await.context("HTTP server task")?.context("HTTP server")?;
+                    return Ok(());
                 }
             }
-            _ = signal_rx.wait_for(Option::is_some) => {
-                if tokio::time::timeout(RELEASE_TIMEOUT, lease.release()).await.is_err() {
-                    tracing::warn!("could not release the leader Lease in time; it expires on its own");
+            // Two replicas starting together can both be told they hold a Lease that only one
+            // of them does (the election library's lock is last-writer-wins): believe the Lease
+            // itself, and stand by again until the library notices.
+            let guard = fence.guard(ctx.client.clone(), &election).await;
+            if fence.may_write() {
+                _fence_guard = Some(guard);
+                break;
+            }
+            drop(guard);
+            tracing::warn!(
+                identity = election.identity,
+                "told this replica leads, but the Lease names another holder: standing by"
+            );
+            tokio::select! {
+                _ = lease.lost() => {}
+                _ = signal_rx.wait_for(Option::is_some) => {
+                    let _ = tokio::time::timeout(RELEASE_TIMEOUT, lease.release()).await;
+                    let _ = stop_tx.send(true);
+                    server.await.context("HTTP server task")?.context("HTTP server")?;
+                    return Ok(());
                 }
-                let _ = stop_tx.send(true);
-                server.await.context("HTTP server task")?.context("HTTP server")?;
-                return Ok(());
             }
         }
         tracing::info!(identity = election.identity, "became the leader");
         ready.store(false, Ordering::SeqCst);
-        _fence_guard = Some(fence.guard(ctx.client.clone(), &election).await);
         leadership = Some(lease);
     }
 

@@ -339,3 +339,71 @@ async fn unreachable_connect_keeps_the_last_known_state() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("set exactly one of dataplane"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the control plane and Kafka Connect: hack/test"]
+async fn https_with_a_custom_ca_works_and_an_unknown_ca_is_refused_clearly() {
+    // The real worker behind TLS with a certificate of a private CA, as Strimzi and Confluent
+    // deployments are: trusted through spec.kafkaConnect.ca, refused (and said why) without it.
+    let connect = Connect::new();
+    let env = Env::new("connect-tls", &[]).await;
+    let (ca, cert, key) = test_certificates();
+    let upstream: std::net::SocketAddr = connect_url()
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .expect("KAFKA_CONNECT_URL is http://host:port");
+    let front = tls_front(upstream, &cert, &key).await;
+    let https = format!("https://{front}");
+    kubectl_ok(&[
+        "create",
+        "configmap",
+        "kafka-ca",
+        "-n",
+        &env.ns,
+        &format!("--from-literal=ca.crt={ca}"),
+    ]);
+    let connector = unique("tls-source");
+    let input = root().join(format!("target/kafka/{connector}.txt"));
+    std::fs::write(&input, "hello\n").unwrap();
+    connect
+        .put_config(
+            &connector,
+            json!({
+                "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+                "tasks.max": "1",
+                "file": input.to_str().unwrap(),
+                "topic": format!("{connector}-topic"),
+            }),
+        )
+        .await;
+    env.apply(
+        "trusted",
+        json!({"connectorName": connector, "pollInterval": "5s",
+               "kafkaConnect": {"url": https, "ca": {"configMapKeyRef": {"name": "kafka-ca", "key": "ca.crt"}}}}),
+    )
+    .await;
+    env.apply(
+        "untrusted",
+        json!({"connectorName": connector, "pollInterval": "5s", "kafkaConnect": {"url": https}}),
+    )
+    .await;
+    env.wait_state("trusted", HolisticState::Healthy, Duration::from_secs(30))
+        .await;
+    let mc = env
+        .wait_condition(
+            "untrusted",
+            "Synced",
+            "False",
+            "ConnectUnavailable",
+            POLL + MARGIN,
+        )
+        .await;
+    let message = condition(&mc, "Synced").unwrap().2;
+    assert!(
+        message.to_lowercase().contains("certificate") || message.contains("UnknownIssuer"),
+        "says it is the certificate: {message}"
+    );
+    eprintln!("  trusted: Healthy over https; untrusted: {message}");
+    connect.delete(&connector).await;
+}

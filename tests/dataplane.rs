@@ -2,6 +2,8 @@
 //! simulator running in-process over real HTTP. Kubernetes is replaced only by a map of Secrets;
 //! the same code runs against a real API server in `tests/e2e.rs`.
 
+mod common;
+
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use k8s_openapi::jiff::Timestamp;
@@ -823,4 +825,23 @@ async fn a_connector_created_later_is_found() {
     );
     let after = h.status("late", Some(&before)).await;
     assert_eq!(ready(&after), ("True".into(), "Healthy".into()));
+}
+
+#[tokio::test]
+async fn a_data_plane_behind_a_certificate_of_an_unknown_ca_is_refused_clearly() {
+    let h = harness().await;
+    let (_ca, cert, key) = common::test_certificates();
+    let upstream = h.url.socket_addrs(|| None).unwrap()[0];
+    let front = common::tls_front(upstream, &cert, &key).await;
+    let mut mc = resource("healthy", "creds");
+    mc.spec.dataplane.as_mut().unwrap().url = Some(format!("https://{front}"));
+    let Observation::Failed(f) = h.prober.observe(&mc).await.unwrap() else {
+        panic!("an unknown CA is not trusted")
+    };
+    assert_eq!(f.kind, FailureKind::DataPlaneUnavailable);
+    assert!(
+        f.message.to_lowercase().contains("certificate") || f.message.contains("UnknownIssuer"),
+        "says it is the certificate: {}",
+        f.message
+    );
 }

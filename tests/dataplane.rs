@@ -845,3 +845,54 @@ async fn a_data_plane_behind_a_certificate_of_an_unknown_ca_is_refused_clearly()
         f.message
     );
 }
+
+#[tokio::test]
+async fn a_token_endpoint_that_is_down_is_reported_and_not_hammered() {
+    let h = harness().await;
+    // A token endpoint that accepts connections and drops them at once, counting them.
+    let broken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = broken.local_addr().unwrap();
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
+    std::thread::spawn(move || {
+        for stream in broken.incoming() {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    h.secrets.put(
+        "team",
+        "down",
+        &[
+            ("client_id", "operator"),
+            ("client_secret", "s3cret"),
+            ("token_url", &format!("http://{closed}/oauth/token")),
+        ],
+    );
+    for attempt in 0..3 {
+        let Observation::Failed(f) = h
+            .prober
+            .observe(&resource("healthy", "down"))
+            .await
+            .unwrap()
+        else {
+            panic!("no token, no status")
+        };
+        assert_eq!(f.kind, FailureKind::DataPlaneUnavailable, "{f:?}");
+        assert!(f.message.contains("token endpoint"), "{}", f.message);
+        assert!(f.retry_after.is_some(), "says when it tries again");
+        if attempt == 0 {
+            assert!(f.message.contains("unreachable"), "{}", f.message);
+        }
+    }
+    assert_eq!(
+        accepted.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "asked once, then waits its backoff"
+    );
+    assert_eq!(
+        h.sim.counts().endpoint("status"),
+        0,
+        "nothing sent without a token"
+    );
+}

@@ -734,6 +734,18 @@ async fn slow_answers_succeed_and_hung_ones_time_out() {
     let f = h.failure("healthy").await;
     assert_eq!(f.kind, FailureKind::DataPlaneUnavailable);
     assert!(f.message.contains("no answer within 1s"), "{}", f.message);
+    // Headers at once, the body a byte at a time: the timeout covers the body too.
+    h.sim.set_faults(
+        "redpanda",
+        "healthy",
+        Faults {
+            slow_body: Some("3s".into()),
+            ..Default::default()
+        },
+    );
+    let f = h.failure("healthy").await;
+    assert_eq!(f.kind, FailureKind::DataPlaneUnavailable);
+    assert!(f.message.contains("no answer within 1s"), "{}", f.message);
 }
 
 #[tokio::test]

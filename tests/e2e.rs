@@ -705,7 +705,7 @@ async fn every_data_plane_fault_keeps_the_last_state_and_recovers_without_a_stam
         ],
     )
     .await;
-    let rows: [(&str, Faults, &str); 8] = [
+    let rows: [(&str, Faults, &str); 9] = [
         (
             "server-error",
             Faults {
@@ -744,6 +744,14 @@ async fn every_data_plane_fault_keeps_the_last_state_and_recovers_without_a_stam
             Faults {
                 status: Some(429),
                 retry_after: Some(3),
+                ..Default::default()
+            },
+            "DataPlaneUnavailable",
+        ),
+        (
+            "slow-body",
+            Faults {
+                slow_body: Some("5s".into()),
                 ..Default::default()
             },
             "DataPlaneUnavailable",

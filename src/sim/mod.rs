@@ -472,6 +472,24 @@ async fn apply_faults(faults: &Faults) -> Option<Response> {
                 .into_response(),
         );
     }
+    if let Some(total) = faults.slow_body() {
+        // Headers at once, then the body a byte at a time over `total`: a client that times out
+        // only before the headers would wait as long as the server likes.
+        use futures::StreamExt;
+        let body = br#"{"status":{"name":"slow","connector":{"state":"RUNNING"},"tasks":[]}}"#;
+        let step = total / body.len() as u32;
+        let stream = futures::stream::iter(0..body.len()).then(move |i| async move {
+            tokio::time::sleep(step).await;
+            Ok::<_, std::io::Error>(axum::body::Bytes::copy_from_slice(&body[i..i + 1]))
+        });
+        return Some(
+            Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from_stream(stream))
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+        );
+    }
     if let Some(n) = faults.oversized_bytes {
         let chunk = bytes_of(64 * 1024);
         let chunks = n.div_ceil(chunk.len());

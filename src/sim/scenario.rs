@@ -314,6 +314,9 @@ pub struct Faults {
     /// Accept the request and never answer.
     #[serde(default, skip_serializing_if = "is_false")]
     pub hang: bool,
+    /// Answer 200 at once, then stream the body a byte at a time over this long (Go duration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slow_body: Option<String>,
     /// Answer 403 PERMISSION_DENIED.
     #[serde(default, skip_serializing_if = "is_false")]
     pub forbidden: bool,
@@ -327,6 +330,11 @@ impl Faults {
     /// The latency, parsed.
     pub fn latency(&self) -> Option<Duration> {
         self.latency.as_deref().and_then(parse_go_duration)
+    }
+
+    /// `slowBody` as a duration.
+    pub fn slow_body(&self) -> Option<Duration> {
+        self.slow_body.as_deref().and_then(parse_go_duration)
     }
 }
 

@@ -48,12 +48,15 @@ fn no_secret_value_reaches_a_log_an_event_a_status_or_a_metric() {
             }
         }
     }
-    // Every token the simulators issue starts so; none may ever be shown.
-    needles.insert("sim-token-".into());
     assert!(
-        needles.len() >= 3,
-        "the run created credentials Secrets: {needles:?}"
+        !needles.is_empty(),
+        "the run left credentials Secrets to take values from"
     );
+    // Every token the simulators issue starts so; and values the tests used in Secrets that
+    // were changed or deleted since.
+    for known in ["sim-token-", "guessed-wrong", "e2e-secret"] {
+        needles.insert(known.into());
+    }
 
     let mut haystacks: Vec<(String, String)> = Vec::new();
     for dir in ["target/e2e", "target/chart"] {

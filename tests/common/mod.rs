@@ -67,13 +67,36 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// An operator process, killed when dropped: a failing test leaves no replica behind.
+pub struct Replica(pub Child);
+
+impl std::ops::Deref for Replica {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Replica {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// One test's world.
 pub struct Env {
     pub client: Client,
     pub ns: String,
     pub sim: Sim,
     pub sim_url: String,
-    pub operator: Option<Child>,
+    pub operator: Option<Replica>,
     pub operator_args: Vec<String>,
     pub metrics_port: u16,
     pub log: PathBuf,
@@ -176,7 +199,7 @@ impl Env {
     }
 
     /// An operator process with this environment's flags (a second one is a second replica).
-    pub fn spawn_operator(&self, metrics_port: u16, log: &PathBuf) -> Child {
+    pub fn spawn_operator(&self, metrics_port: u16, log: &PathBuf) -> Replica {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -207,6 +230,7 @@ impl Env {
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log))
             .spawn()
+            .map(Replica)
             .expect("operator starts")
     }
 

@@ -17,6 +17,5 @@ pub mod metrics;
 pub mod policy;
 pub mod probe;
 pub mod server;
-pub mod sim;
 pub mod status;
 pub mod telemetry;

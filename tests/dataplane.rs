@@ -4,6 +4,8 @@
 
 mod common;
 
+use dataplane_sim::Sim;
+use dataplane_sim::scenario::{BodyShape, ConnectorScenario, Faults, Scenario};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use k8s_openapi::jiff::Timestamp;
@@ -19,8 +21,6 @@ use managed_connector_operator::dataplane::auth::AuthDefaults;
 use managed_connector_operator::dataplane::{ClientConfig, DataplaneClient};
 use managed_connector_operator::metrics::Metrics;
 use managed_connector_operator::probe::{Failure, FailureKind, Observation};
-use managed_connector_operator::sim::Sim;
-use managed_connector_operator::sim::scenario::{BodyShape, ConnectorScenario, Faults, Scenario};
 use managed_connector_operator::status::{self, Outcome, Settings, Subject};
 use prometheus_client::registry::Registry;
 use std::collections::HashMap;

@@ -6,11 +6,11 @@
 mod common;
 
 use common::*;
+use dataplane_sim::scenario::Faults;
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use managed_connector_operator::crd::HolisticState;
-use managed_connector_operator::sim::scenario::Faults;
 use serde_json::json;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -532,9 +532,8 @@ async fn a_tenant_cannot_send_the_operator_or_its_credentials_where_it_likes() {
         format!("{operator_ns}/operator-creds"),
     ];
     env.start_operator();
-    let attacker = managed_connector_operator::sim::Sim::new(
-        managed_connector_operator::sim::scenario::Scenario::parse("clusters: {redpanda: {}}")
-            .unwrap(),
+    let attacker = dataplane_sim::Sim::new(
+        dataplane_sim::scenario::Scenario::parse("clusters: {redpanda: {}}").unwrap(),
     );
     let attacker_url = format!(
         "http://{}",

@@ -11,12 +11,12 @@
 mod common;
 
 use common::*;
+use dataplane_sim::Sim;
+use dataplane_sim::scenario::Scenario;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, PostParams};
 use kube::{Client, ResourceExt};
 use managed_connector_operator::crd::{HolisticState, ManagedConnector};
-use managed_connector_operator::sim::Sim;
-use managed_connector_operator::sim::scenario::Scenario;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

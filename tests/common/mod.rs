@@ -1,13 +1,13 @@
 //! Shared by the tests that need the local control plane (`tests/e2e.rs`, `tests/chart.rs`): one
 //! namespace, one Data Plane simulator and one operator process per test.
 #![allow(dead_code)]
+use dataplane_sim::Sim;
+use dataplane_sim::scenario::{ConnectorScenario, Scenario};
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use managed_connector_operator::crd::{HolisticState, ManagedConnector};
-use managed_connector_operator::sim::Sim;
-use managed_connector_operator::sim::scenario::{ConnectorScenario, Scenario};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -2,8 +2,8 @@
 //! See the README ("Data Plane simulator") for the scenario format and the control endpoints.
 
 use clap::Parser;
-use managed_connector_operator::sim::Sim;
-use managed_connector_operator::sim::scenario::Scenario;
+use dataplane_sim::Sim;
+use dataplane_sim::scenario::Scenario;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;

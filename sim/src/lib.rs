@@ -9,13 +9,15 @@
 
 pub mod scenario;
 
-use crate::health::{self, ConnectStatus, InstanceStatus, ServerError, TaskStatus};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
+use managed_connector_operator::health::{
+    self, ConnectStatus, InstanceStatus, ServerError, TaskStatus,
+};
 use scenario::{BodyShape, ConnectorScenario, ConnectorState, Faults, Scenario};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
@@ -320,7 +322,7 @@ impl Sim {
             .spec
             .repeat
             .as_deref()
-            .and_then(crate::crd::parse_go_duration)
+            .and_then(managed_connector_operator::crd::parse_go_duration)
             && !period.is_zero()
         {
             elapsed = Duration::from_nanos((elapsed.as_nanos() % period.as_nanos()) as u64);
@@ -329,7 +331,8 @@ impl Sim {
         let mut faults = live.spec.faults.clone();
         let mut deleted = false;
         for change in &live.spec.timeline {
-            let at = crate::crd::parse_go_duration(&change.at).unwrap_or_default();
+            let at =
+                managed_connector_operator::crd::parse_go_duration(&change.at).unwrap_or_default();
             if at <= elapsed {
                 if let Some(st) = &change.state {
                     state = st.clone();

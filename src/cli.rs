@@ -1,13 +1,14 @@
 //! Command line: `run` starts the operator, `crd` prints the CustomResourceDefinition.
 //! Every flag of `run` can also be set by an environment variable (shown in `--help`).
 
-use crate::controller::{self, Context, OperatorConfig, Prober, RefCache};
+use crate::controller::{self, Context, OperatorConfig, Prober};
 use crate::crd::parse_go_duration;
 use crate::dataplane::auth::{AuthDefaults, DEFAULT_AUDIENCE, DEFAULT_TOKEN_URL};
 use crate::dataplane::{ClientConfig, DataplaneClient};
 use crate::leader::{ElectionConfig, Fence, Leadership};
 use crate::metrics::Metrics;
 use crate::policy::UrlPolicy;
+use crate::refs::RefCache;
 use crate::server::{self, ServerState};
 use crate::status::Settings;
 use crate::telemetry::{self, LogFormat};

@@ -4,20 +4,20 @@
 //! Reconciles are triggered by spec changes (generation) and by their own requeue timers; the
 //! operator's own status writes do not trigger a new probe.
 
-use crate::connect::{ConnectAuth, ConnectClient};
-use crate::crd::{KafkaConnectSource, StatusSource};
+use crate::connect::ConnectClient;
+use crate::crd::StatusSource;
 use crate::crd::{ManagedConnector, ManagedConnectorStatus};
 use crate::dataplane::ClientConfig;
 use crate::dataplane::DataplaneClient;
-use crate::dataplane::auth::{AuthDefaults, Credentials};
+use crate::dataplane::auth::AuthDefaults;
 use crate::leader::Fence;
 use crate::metrics::{Metrics, ResourceLabels};
 use crate::policy::UrlPolicy;
 use crate::probe::{Failure, FailureKind, Observation};
+use crate::refs::{RefKind, RefSource};
+use crate::resolve::{self, Lookups, Source, Target};
 use crate::status::{self, Outcome, Settings, Subject};
-use futures::future::BoxFuture;
-use futures::{FutureExt, StreamExt, TryStreamExt};
-use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
@@ -25,7 +25,6 @@ use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, predicates, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
-use std::collections::BTreeMap;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -95,183 +94,6 @@ impl Default for OperatorConfig {
     }
 }
 
-/// Data of a Secret (decoded) or a ConfigMap, by key.
-pub type Data = BTreeMap<String, Vec<u8>>;
-
-/// What looking up a Secret or ConfigMap found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Lookup {
-    /// It exists; its data.
-    Found(Data),
-    /// It does not exist.
-    Missing,
-    /// The operator may not read it (RBAC).
-    Forbidden,
-}
-
-/// Which kind of object a [`Lookup`] is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RefKind {
-    /// A Secret.
-    Secret,
-    /// A ConfigMap.
-    ConfigMap,
-}
-
-impl RefKind {
-    fn word(self) -> &'static str {
-        match self {
-            RefKind::Secret => "Secret",
-            RefKind::ConfigMap => "ConfigMap",
-        }
-    }
-}
-
-/// Reads the Secrets and ConfigMaps resources refer to. A trait so that the probe path can be
-/// exercised without an API server; the operator uses [`RefCache`].
-pub trait RefSource: Send + Sync {
-    /// Looks up `namespace/name`. `Err` only when the Kubernetes API failed (retried).
-    fn lookup<'a>(
-        &'a self,
-        kind: RefKind,
-        namespace: &'a str,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Lookup, kube::Error>>;
-
-    /// Drops what is cached for the object, after what it held was refused.
-    fn forget(&self, kind: RefKind, namespace: &str, name: &str);
-}
-
-/// Secrets and ConfigMaps read with a GET and kept for a short time, instead of a cluster-wide
-/// watch: the operator never holds every Secret of the cluster in memory, and its RBAC can be
-/// limited to `get`. A fixed or newly created object is picked up within [`RefCache::TTL`].
-pub struct RefCache {
-    client: Client,
-    entries: Mutex<HashMap<RefKey, (Instant, Lookup)>>,
-}
-
-/// (kind, namespace, name) of a cached reference.
-type RefKey = (RefKind, String, String);
-
-impl RefCache {
-    /// How long a read object (or its absence) is remembered.
-    pub const TTL: Duration = Duration::from_secs(30);
-    /// Bytes of Secret and ConfigMap data held at most; beyond, the cache starts over (tenants
-    /// choose how many objects their resources name, and how large they are).
-    pub const MAX_BYTES: usize = 64 * 1024 * 1024;
-
-    /// A cache reading through `client`.
-    pub fn new(client: Client) -> Self {
-        RefCache {
-            client,
-            entries: Mutex::default(),
-        }
-    }
-}
-
-fn lookup_result<K>(
-    result: Result<Option<K>, kube::Error>,
-    data: impl FnOnce(K) -> Data,
-) -> Result<Lookup, kube::Error> {
-    match result {
-        Ok(Some(obj)) => Ok(Lookup::Found(data(obj))),
-        Ok(None) => Ok(Lookup::Missing),
-        Err(kube::Error::Api(s)) if s.code == 403 => Ok(Lookup::Forbidden),
-        Err(e) => Err(e),
-    }
-}
-
-impl RefSource for RefCache {
-    fn lookup<'a>(
-        &'a self,
-        kind: RefKind,
-        namespace: &'a str,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<Lookup, kube::Error>> {
-        async move {
-            let key = (kind, namespace.to_string(), name.to_string());
-            {
-                let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some((at, found)) = entries.get(&key)
-                    && at.elapsed() < Self::TTL
-                {
-                    return Ok(found.clone());
-                }
-            }
-            let found = match kind {
-                RefKind::Secret => {
-                    let api: Api<Secret> = Api::namespaced(self.client.clone(), namespace);
-                    lookup_result(api.get_opt(name).await, |s| {
-                        s.data
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(|(k, v)| (k, v.0))
-                            .collect()
-                    })?
-                }
-                RefKind::ConfigMap => {
-                    let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), namespace);
-                    lookup_result(api.get_opt(name).await, |c| {
-                        let mut data: Data = c
-                            .data
-                            .unwrap_or_default()
-                            .into_iter()
-                            .map(|(k, v)| (k, v.into_bytes()))
-                            .collect();
-                        data.extend(
-                            c.binary_data
-                                .unwrap_or_default()
-                                .into_iter()
-                                .map(|(k, v)| (k, v.0)),
-                        );
-                        data
-                    })?
-                }
-            };
-            let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-            // Expired entries go when new ones come: the cache holds what was read in the last
-            // TTL, never everything ever read.
-            entries.retain(|_, (at, _)| at.elapsed() < Self::TTL);
-            let size = |l: &Lookup| match l {
-                Lookup::Found(data) => data.iter().map(|(k, v)| k.len() + v.len()).sum(),
-                _ => 0,
-            };
-            let held: usize = entries.values().map(|(_, l)| size(l)).sum();
-            if held.saturating_add(size(&found)) > Self::MAX_BYTES {
-                entries.clear();
-            }
-            entries.insert(key, (Instant::now(), found.clone()));
-            Ok(found)
-        }
-        .boxed()
-    }
-
-    fn forget(&self, kind: RefKind, namespace: &str, name: &str) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.remove(&(kind, namespace.to_string(), name.to_string()));
-    }
-}
-
-/// A failure for a reference that is missing or unreadable.
-fn unreadable(
-    kind: RefKind,
-    namespace: &str,
-    name: &str,
-    found: &Lookup,
-    what: FailureKind,
-) -> Failure {
-    let word = kind.word();
-    match found {
-        Lookup::Forbidden => Failure::new(
-            what,
-            format!(
-                "the operator may not read {word} {namespace}/{name} (forbidden): grant it get on {word}s in {namespace}"
-            ),
-        ),
-        _ => Failure::new(what, format!("{word} {namespace}/{name} does not exist")),
-    }
-}
-
 /// Resolves where and how to read a resource's status, and reads it.
 pub struct Prober {
     /// The Data Plane client.
@@ -302,227 +124,59 @@ impl Prober {
         }
     }
 
-    /// Probes the resource's connector once. `Err` only when the Kubernetes API failed.
-    pub async fn observe(&self, mc: &ManagedConnector) -> Result<Observation, kube::Error> {
-        match &mc.spec.kafka_connect {
-            Some(source) => self.observe_connect(mc, source).await,
-            None => self.observe_dataplane(mc).await,
-        }
-    }
-
-    async fn secret_data(
+    /// Reads what the spec refers to and resolves the resource's [`Target`] (pure, in
+    /// [`resolve`]). `Err` only when the Kubernetes API failed.
+    pub async fn target(
         &self,
-        namespace: &str,
-        name: &str,
-        missing: FailureKind,
-    ) -> Result<Result<Data, Failure>, kube::Error> {
-        let found = self.refs.lookup(RefKind::Secret, namespace, name).await?;
-        Ok(match found {
-            Lookup::Found(data) => Ok(data),
-            other => Err(unreadable(
-                RefKind::Secret,
-                namespace,
-                name,
-                &other,
-                missing,
-            )),
-        })
+        mc: &ManagedConnector,
+    ) -> Result<Result<Target, Failure>, kube::Error> {
+        let mut lookups = Lookups::new();
+        for reference in resolve::references(mc, &self.config) {
+            let (kind, namespace, name) = &reference;
+            let found = self.refs.lookup(*kind, namespace, name).await?;
+            lookups.insert(reference, found);
+        }
+        Ok(resolve::resolve(mc, &self.config, &lookups))
     }
 
-    async fn observe_dataplane(&self, mc: &ManagedConnector) -> Result<Observation, kube::Error> {
-        let namespace = mc.namespace().unwrap_or_default();
-        let spec_source = mc.spec.dataplane.as_ref();
-        let url = match spec_source.and_then(|d| d.url.as_deref()) {
-            Some(u) => match Url::parse(u) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") => u,
-                _ => {
-                    return Ok(Observation::Failed(Failure::new(
-                        FailureKind::InvalidArgument,
-                        format!("spec.dataplane.url {u:?} is not an http(s) URL"),
-                    )));
-                }
-            },
-            None => match &self.config.default_dataplane_url {
-                Some(u) => u.clone(),
-                None => {
-                    return Ok(Observation::Failed(Failure::new(
-                        FailureKind::DataplaneUrlMissing,
-                        "no Data Plane URL: set spec.dataplane.url or run the operator with --dataplane-url",
-                    )));
-                }
-            },
-        };
-        let policy = &self.config.url_policy;
-        if let Err(f) = policy.check_destination(&url, "the Data Plane URL") {
-            return Ok(Observation::Failed(f));
-        }
-        let (secret_ns, secret_name) = match spec_source
-            .and_then(|d| d.credentials_secret_ref.as_ref())
-        {
-            Some(r) => (namespace.clone(), r.name.clone()),
-            None if !policy.operator_credentials_may_go_to(
-                &url,
-                self.config.default_dataplane_url.as_ref(),
-            ) =>
-            {
-                return Ok(Observation::Failed(UrlPolicy::credentials_required(
-                    &url,
-                    "spec.dataplane.url",
-                )));
+    /// Asks the target's source for its one connector.
+    pub async fn fetch_one(&self, target: &Target) -> Observation {
+        let observation = match &target.source {
+            Source::DataPlane { url, credentials } => {
+                self.dataplane
+                    .probe(url, &target.cluster, &target.connector, credentials)
+                    .await
             }
-            None => match &self.config.default_credentials_secret {
-                Some((ns, name)) => (ns.clone(), name.clone()),
-                None => {
-                    return Ok(Observation::Failed(Failure::new(
-                        FailureKind::CredentialsNotFound,
-                        "no credentials: set spec.dataplane.credentialsSecretRef or run the operator with --credentials-secret",
-                    )));
-                }
-            },
-        };
-        let data = match self
-            .secret_data(&secret_ns, &secret_name, FailureKind::CredentialsNotFound)
-            .await?
-        {
-            Ok(d) => d,
-            Err(f) => return Ok(Observation::Failed(f)),
-        };
-        let creds = match Credentials::from_secret_data(&data, &self.config.auth_defaults) {
-            Ok(c) => c,
-            Err(mut f) => {
-                f.message = format!("Secret {secret_ns}/{secret_name}: {}", f.message);
-                return Ok(Observation::Failed(f));
+            Source::KafkaConnect { url, auth, ca } => {
+                self.connect
+                    .probe(url, &target.connector, auth, ca.as_deref())
+                    .await
             }
         };
-        let transport = policy
-            .check_transport(&url, "the Data Plane API token")
-            .and_then(|()| match &creds {
-                Credentials::ClientCredentials { token_url, .. } => policy
-                    .check_destination(token_url, "the token endpoint (token_url)")
-                    .and_then(|()| policy.check_transport(token_url, "the client secret")),
-                Credentials::StaticToken(_) => Ok(()),
-            });
-        if let Err(f) = transport {
-            return Ok(Observation::Failed(f));
-        }
-        let observation = self
-            .dataplane
-            .probe(&url, &mc.spec.cluster_name, &mc.connector_name(), &creds)
-            .await;
-        if let Observation::Failed(f) = &observation
+        self.refused(target, &observation);
+        observation
+    }
+
+    /// After a source refused the credentials, reads their Secret again next time instead of
+    /// waiting for the cache to expire (a fixed Secret is picked up at once).
+    pub fn refused(&self, target: &Target, observation: &Observation) {
+        if let (Observation::Failed(f), Some((namespace, name))) =
+            (observation, &target.credentials_ref)
             && matches!(
                 f.kind,
                 FailureKind::CredentialsRejected | FailureKind::Unauthenticated
             )
         {
-            self.refs.forget(RefKind::Secret, &secret_ns, &secret_name);
+            self.refs.forget(RefKind::Secret, namespace, name);
         }
-        Ok(observation)
     }
 
-    async fn observe_connect(
-        &self,
-        mc: &ManagedConnector,
-        source: &KafkaConnectSource,
-    ) -> Result<Observation, kube::Error> {
-        let namespace = mc.namespace().unwrap_or_default();
-        let url = match Url::parse(&source.url) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") => u,
-            _ => {
-                return Ok(Observation::Failed(Failure::new(
-                    FailureKind::InvalidArgument,
-                    format!(
-                        "spec.kafkaConnect.url {:?} is not an http(s) URL",
-                        source.url
-                    ),
-                )));
-            }
-        };
-        if let Err(f) = self
-            .config
-            .url_policy
-            .check_destination(&url, "spec.kafkaConnect.url")
-        {
-            return Ok(Observation::Failed(f));
-        }
-        let auth = match &source.credentials_secret_ref {
-            None => ConnectAuth::None,
-            Some(r) => {
-                let data = match self
-                    .secret_data(&namespace, &r.name, FailureKind::CredentialsNotFound)
-                    .await?
-                {
-                    Ok(d) => d,
-                    Err(f) => return Ok(Observation::Failed(f)),
-                };
-                if let Err(f) = self
-                    .config
-                    .url_policy
-                    .check_transport(&url, "the Kafka Connect credentials")
-                {
-                    return Ok(Observation::Failed(f));
-                }
-                match ConnectAuth::from_secret_data(&data) {
-                    Ok(a) => a,
-                    Err(e) => {
-                        return Ok(Observation::Failed(Failure::new(
-                            FailureKind::CredentialsInvalid,
-                            format!("Secret {namespace}/{}: {e}", r.name),
-                        )));
-                    }
-                }
-            }
-        };
-        let ca = match &source.ca {
-            None => None,
-            Some(ca) => {
-                let (kind, key_ref) = match (&ca.secret_key_ref, &ca.config_map_key_ref) {
-                    (Some(k), _) => (RefKind::Secret, k),
-                    (None, Some(k)) => (RefKind::ConfigMap, k),
-                    (None, None) => {
-                        return Ok(Observation::Failed(Failure::new(
-                            FailureKind::InvalidArgument,
-                            "spec.kafkaConnect.ca names neither a Secret nor a ConfigMap key",
-                        )));
-                    }
-                };
-                match self.refs.lookup(kind, &namespace, &key_ref.name).await? {
-                    Lookup::Found(data) => match data.get(&key_ref.key) {
-                        Some(pem) => Some(pem.clone()),
-                        None => {
-                            return Ok(Observation::Failed(Failure::new(
-                                FailureKind::ReferenceNotFound,
-                                format!(
-                                    "{} {namespace}/{} has no key {:?}",
-                                    kind.word(),
-                                    key_ref.name,
-                                    key_ref.key
-                                ),
-                            )));
-                        }
-                    },
-                    other => {
-                        return Ok(Observation::Failed(unreadable(
-                            kind,
-                            &namespace,
-                            &key_ref.name,
-                            &other,
-                            FailureKind::ReferenceNotFound,
-                        )));
-                    }
-                }
-            }
-        };
-        let observation = self
-            .connect
-            .probe(&url, &mc.connector_name(), &auth, ca.as_deref())
-            .await;
-        if let (Observation::Failed(f), Some(r)) = (&observation, &source.credentials_secret_ref)
-            && f.kind == FailureKind::Unauthenticated
-        {
-            self.refs.forget(RefKind::Secret, &namespace, &r.name);
-        }
-        Ok(observation)
+    /// Probes the resource's connector once. `Err` only when the Kubernetes API failed.
+    pub async fn observe(&self, mc: &ManagedConnector) -> Result<Observation, kube::Error> {
+        Ok(match self.target(mc).await? {
+            Ok(target) => self.fetch_one(&target).await,
+            Err(failure) => Observation::Failed(failure),
+        })
     }
 }
 

@@ -16,6 +16,8 @@ pub mod leader;
 pub mod metrics;
 pub mod policy;
 pub mod probe;
+pub mod refs;
+pub mod resolve;
 pub mod server;
 pub mod status;
 pub mod telemetry;

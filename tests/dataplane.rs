@@ -10,9 +10,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::ObjectMeta;
-use managed_connector_operator::controller::{
-    Data, Lookup, OperatorConfig, Prober, RefKind, RefSource,
-};
+use managed_connector_operator::controller::{OperatorConfig, Prober};
 use managed_connector_operator::crd::{
     DataplaneSource, HolisticState, ManagedConnector, ManagedConnectorSpec, ManagedConnectorStatus,
     SecretReference, StatusSource,
@@ -21,6 +19,7 @@ use managed_connector_operator::dataplane::auth::AuthDefaults;
 use managed_connector_operator::dataplane::{ClientConfig, DataplaneClient};
 use managed_connector_operator::metrics::Metrics;
 use managed_connector_operator::probe::{Failure, FailureKind, Observation};
+use managed_connector_operator::refs::{Data, Lookup, RefKind, RefSource};
 use managed_connector_operator::status::{self, Outcome, Settings, Subject};
 use prometheus_client::registry::Registry;
 use std::collections::HashMap;

@@ -1,6 +1,7 @@
 //! Command line: `run` starts the operator, `crd` prints the CustomResourceDefinition.
 //! Every flag of `run` can also be set by an environment variable (shown in `--help`).
 
+use crate::batch::BatchMode;
 use crate::controller::{self, Context, OperatorConfig, Prober};
 use crate::crd::parse_go_duration;
 use crate::dataplane::auth::{AuthDefaults, DEFAULT_AUDIENCE, DEFAULT_TOKEN_URL};
@@ -139,9 +140,27 @@ pub struct RunArgs {
     #[arg(long, env = "MCO_MAX_RESPONSE_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_response_bytes: usize,
 
+    /// When to read a whole Connect cluster in one listing (paged on the Data Plane,
+    /// `?expand=status` on Kafka Connect) instead of one request per connector: `auto` lists
+    /// clusters two or more resources point at with the same credentials, `always` every one,
+    /// `never` none. A source whose list endpoint is unusable is read per connector.
+    #[arg(long, env = "MCO_BATCH", value_enum, default_value = "auto")]
+    pub batch: BatchMode,
+
+    /// Connectors per page of a Data Plane listing (the API's default is 100).
+    #[arg(long, env = "MCO_LIST_PAGE_SIZE", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub list_page_size: u32,
+
     /// Watch only this namespace (default: all namespaces).
     #[arg(long, env = "MCO_NAMESPACE")]
     pub namespace: Option<String>,
+
+    /// Watch only resources matching this label selector (e.g. `shard=a`, `team in (x,y)`), so
+    /// several Deployments can each own a shard of the resources. Each shard needs its own
+    /// --leader-election-lease-name. Keep the resources of one Connect cluster in one shard
+    /// (label them by cluster) so each cluster is listed once.
+    #[arg(long, env = "MCO_SELECTOR")]
+    pub selector: Option<String>,
 
     /// Address of /metrics, /healthz and /readyz.
     #[arg(long, env = "MCO_METRICS_ADDR", default_value = "0.0.0.0:8080")]
@@ -238,6 +257,7 @@ impl RunArgs {
             },
             default_poll_interval: self.poll_interval,
             namespace: self.namespace.clone(),
+            selector: self.selector.clone().filter(|s| !s.trim().is_empty()),
             url_policy: UrlPolicy::new(&self.trusted_hosts, self.allow_insecure_http)
                 .with_allowed_hosts(&self.allowed_hosts)
                 .with_link_local(self.allow_link_local),
@@ -348,6 +368,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         metrics,
         prober,
         fence.clone(),
+        args.batch,
+        args.list_page_size,
     ));
     let ready = Arc::new(AtomicBool::new(false));
 

@@ -6,9 +6,11 @@
 use crate::health::{self, ConnectStatus};
 use crate::http::{self, FetchError, Gate};
 use crate::metrics::Metrics;
-use crate::probe::{Failure, FailureKind, Observation};
+use crate::probe::{Failure, FailureKind, ListFailure, Observation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use serde::Deserializer as _;
+use serde::de::{IgnoredAny, MapAccess, Visitor};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex};
@@ -203,26 +205,83 @@ impl ConnectClient {
         auth: &ConnectAuth,
         ca_pem: Option<&[u8]>,
     ) -> Observation {
-        let client = match self.client(ca_pem) {
-            Ok(c) => c,
+        let url = match endpoint_url(base, &["connectors", connector, "status"], None) {
+            Ok(u) => u,
             Err(f) => return Observation::Failed(f),
         };
-        let mut url = base.clone();
-        url.set_query(None);
-        url.set_fragment(None);
-        match url.path_segments_mut() {
-            Ok(mut segments) => {
-                segments
-                    .pop_if_empty()
-                    .extend(["connectors", connector, "status"]);
+        let parsed = self
+            .get(&url, auth, ca_pem, "status", |body| {
+                serde_json::from_slice::<ConnectStatus>(body)
+                    .map_err(|e| format!("not a connector status: {e}"))
+            })
+            .await;
+        match parsed {
+            Ok(status) => {
+                let assessment = health::assess(&status, None, None);
+                Observation::Found { status, assessment }
             }
-            Err(()) => {
-                return Observation::Failed(Failure::new(
-                    FailureKind::InvalidArgument,
-                    format!("{base} cannot be a base URL"),
-                ));
+            Err(Got::Deferred(left)) => Observation::Deferred(left),
+            Err(Got::Failed(f)) => Observation::Failed(f),
+            Err(Got::Answered {
+                status,
+                body,
+                retry_after,
+            }) => {
+                let mut failure = failure_for(status, &body, connector);
+                failure.retry_after = retry_after;
+                Observation::Failed(failure)
             }
         }
+    }
+
+    /// Every connector's status in one request (`GET /connectors?expand=status`), keeping those
+    /// `wanted` accepts.
+    pub async fn list(
+        &self,
+        base: &Url,
+        auth: &ConnectAuth,
+        ca_pem: Option<&[u8]>,
+        wanted: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<Vec<(String, ConnectStatus)>, ListFailure> {
+        let url = endpoint_url(base, &["connectors"], Some(("expand", "status")))
+            .map_err(ListFailure::Failed)?;
+        match self
+            .get(&url, auth, ca_pem, "list", |body| {
+                parse_expanded_list(body, wanted)
+            })
+            .await
+        {
+            Ok(entries) => Ok(entries),
+            Err(Got::Deferred(left)) => Err(ListFailure::Deferred(left)),
+            Err(Got::Failed(f)) => Err(ListFailure::Failed(f)),
+            Err(Got::Answered { status, body, .. }) if matches!(status, 403..=405 | 501) => {
+                Err(ListFailure::Unsupported(format!(
+                    "Kafka Connect answered the connector list with HTTP {status}: {}",
+                    http::unquoted(&body)
+                )))
+            }
+            Err(Got::Answered {
+                status,
+                body,
+                retry_after,
+            }) => {
+                let mut failure = failure_for(status, &body, "");
+                failure.retry_after = retry_after;
+                Err(ListFailure::Failed(failure))
+            }
+        }
+    }
+
+    /// One GET through the gate; a 200 body is read by `parse`, anything else is handed back.
+    async fn get<T>(
+        &self,
+        url: &Url,
+        auth: &ConnectAuth,
+        ca_pem: Option<&[u8]>,
+        endpoint: &'static str,
+        parse: impl FnOnce(&[u8]) -> Result<T, String>,
+    ) -> Result<T, Got> {
+        let client = self.client(ca_pem).map_err(Got::Failed)?;
         let mut request = client
             .get(url.clone())
             .header(reqwest::header::ACCEPT, "application/json");
@@ -234,68 +293,154 @@ impl ConnectClient {
             ConnectAuth::Bearer(token) => request.bearer_auth(token.expose_secret()),
         };
         let started = Instant::now();
-        let (outcome, observation) = match self
+        let (outcome, result) = match self
             .gate
-            .fetch(request, &url, self.max_response_bytes, self.timeout)
+            .fetch(request, url, self.max_response_bytes, self.timeout)
             .await
         {
-            Ok(fetched) if fetched.status.as_u16() == 200 => match serde_json::from_slice::<
-                ConnectStatus,
-            >(&fetched.body)
-            {
-                Ok(status) => {
-                    let assessment = health::assess(&status, None, None);
-                    ("ok", Observation::Found { status, assessment })
-                }
+            Ok(fetched) if fetched.status.as_u16() == 200 => match parse(&fetched.body) {
+                Ok(t) => ("ok", Ok(t)),
                 Err(e) => (
                     "invalid_body",
-                    Observation::Failed(Failure::new(
+                    Err(Got::Failed(Failure::new(
                         FailureKind::InvalidResponse,
-                        format!("Kafka Connect answered unreadably: not a connector status: {e}"),
-                    )),
+                        format!("Kafka Connect answered unreadably: {e}"),
+                    ))),
                 ),
             },
-            Ok(fetched) => {
-                let mut failure = failure_for(fetched.status.as_u16(), &fetched.body, connector);
-                failure.retry_after = http::retry_after(&fetched.headers);
-                (
-                    http::status_outcome(fetched.status.as_u16()),
-                    Observation::Failed(failure),
-                )
-            }
+            Ok(fetched) => (
+                http::status_outcome(fetched.status.as_u16()),
+                Err(Got::Answered {
+                    status: fetched.status.as_u16(),
+                    retry_after: http::retry_after(&fetched.headers),
+                    body: fetched.body,
+                }),
+            ),
             Err(FetchError::BodyTooLarge { limit }) => (
                 "too_large",
-                Observation::Failed(Failure::new(
+                Err(Got::Failed(Failure::new(
                     FailureKind::InvalidResponse,
                     format!("Kafka Connect answered unreadably: the answer exceeded {limit} bytes"),
-                )),
+                ))),
             ),
             Err(FetchError::Timeout(d)) => (
                 "timeout",
-                Observation::Failed(Failure::new(
+                Err(Got::Failed(Failure::new(
                     FailureKind::ConnectUnavailable,
                     format!(
                         "Kafka Connect unavailable: no answer within {}s",
                         d.as_secs()
                     ),
-                )),
+                ))),
             ),
-            Err(FetchError::Paused(left)) => ("paused", Observation::Deferred(left)),
+            Err(FetchError::Paused(left)) => ("paused", Err(Got::Deferred(left))),
             Err(FetchError::Refused(message)) => (
                 "refused",
-                Observation::Failed(Failure::new(FailureKind::UrlNotAllowed, message)),
+                Err(Got::Failed(Failure::new(
+                    FailureKind::UrlNotAllowed,
+                    message,
+                ))),
             ),
             Err(FetchError::Transport(t)) => (
                 "transport_error",
-                Observation::Failed(Failure::new(
+                Err(Got::Failed(Failure::new(
                     FailureKind::ConnectUnavailable,
                     format!("Kafka Connect unavailable: {t}"),
-                )),
+                ))),
             ),
         };
-        self.metrics.connect_request(outcome, started.elapsed());
-        observation
+        self.metrics
+            .request("kafka_connect", endpoint, outcome, started.elapsed());
+        result
     }
+}
+
+/// What a GET gave other than a readable 200.
+enum Got {
+    /// Nothing was sent: the origin is paused for this much longer.
+    Deferred(Duration),
+    /// No usable answer: already a failure.
+    Failed(Failure),
+    /// An answer other than 200.
+    Answered {
+        status: u16,
+        body: Vec<u8>,
+        retry_after: Option<Duration>,
+    },
+}
+
+/// `base` + path segments (percent-encoded) + an optional query pair.
+fn endpoint_url(
+    base: &Url,
+    segments: &[&str],
+    query: Option<(&str, &str)>,
+) -> Result<Url, Failure> {
+    let mut url = base.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    url.path_segments_mut()
+        .map_err(|()| {
+            Failure::new(
+                FailureKind::InvalidArgument,
+                format!("{base} cannot be a base URL"),
+            )
+        })?
+        .pop_if_empty()
+        .extend(segments);
+    if let Some((k, v)) = query {
+        url.query_pairs_mut().append_pair(k, v);
+    }
+    Ok(url)
+}
+
+/// Most connectors one Kafka Connect listing may name (it has no paging).
+pub const MAX_LISTED_CONNECTORS: usize = 100_000;
+
+/// Parses `GET /connectors?expand=status`: `{"<name>": {"status": {...}, "info"?: {...}}}`.
+/// Entries not wanted are skipped unread.
+pub fn parse_expanded_list(
+    body: &[u8],
+    wanted: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<Vec<(String, ConnectStatus)>, String> {
+    struct ListVisitor<'w>(&'w (dyn Fn(&str) -> bool + Sync));
+    impl<'de> Visitor<'de> for ListVisitor<'_> {
+        type Value = Vec<(String, ConnectStatus)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a map of connector names to their status")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut kept = Vec::new();
+            let mut seen = 0usize;
+            while let Some(name) = map.next_key::<String>()? {
+                seen += 1;
+                if seen > MAX_LISTED_CONNECTORS {
+                    return Err(serde::de::Error::custom(format!(
+                        "the list names more than {MAX_LISTED_CONNECTORS} connectors"
+                    )));
+                }
+                if (self.0)(&name) {
+                    let expanded = map.next_value::<Expanded>()?;
+                    if let Some(status) = expanded.status {
+                        kept.push((name, status));
+                    }
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(kept)
+        }
+    }
+    #[derive(Deserialize)]
+    struct Expanded {
+        #[serde(default)]
+        status: Option<ConnectStatus>,
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let list = de
+        .deserialize_map(ListVisitor(wanted))
+        .map_err(|e| format!("not a connector list: {e}"))?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(list)
 }
 
 #[cfg(test)]

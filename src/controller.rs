@@ -4,6 +4,7 @@
 //! Reconciles are triggered by spec changes (generation) and by their own requeue timers; the
 //! operator's own status writes do not trigger a new probe.
 
+use crate::batch::{self, BatchMode, Batcher, Serve};
 use crate::connect::ConnectClient;
 use crate::crd::StatusSource;
 use crate::crd::{ManagedConnector, ManagedConnectorStatus};
@@ -22,7 +23,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
-use kube::runtime::reflector::{self, Store};
+use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, predicates, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
 use std::collections::{HashMap, HashSet};
@@ -76,6 +77,8 @@ pub struct OperatorConfig {
     pub default_poll_interval: Duration,
     /// Watch only this namespace.
     pub namespace: Option<String>,
+    /// Watch only resources matching this label selector (a shard).
+    pub selector: Option<String>,
     /// Where credentials may be sent.
     pub url_policy: UrlPolicy,
 }
@@ -89,6 +92,7 @@ impl Default for OperatorConfig {
             settings: Settings::default(),
             default_poll_interval: crate::crd::DEFAULT_POLL_INTERVAL,
             namespace: None,
+            selector: None,
             url_policy: UrlPolicy::default(),
         }
     }
@@ -189,9 +193,14 @@ pub struct Context {
     /// Metrics.
     pub metrics: Metrics,
     /// Reads connector status.
-    pub prober: Prober,
+    pub prober: Arc<Prober>,
     /// Whether this replica may write (leader election).
     pub fence: Fence,
+    /// Batch groups and their pollers.
+    pub batcher: Arc<Batcher>,
+    /// Reconciles the batch pollers ask for (taken by [`run`]).
+    triggered:
+        Mutex<Option<futures::channel::mpsc::UnboundedReceiver<ObjectRef<ManagedConnector>>>>,
     /// Consecutive failed probes per object uid, for backoff.
     failures: Mutex<HashMap<String, u32>>,
     /// Resources that have per-resource metric series, to drop them when the resource goes.
@@ -218,12 +227,17 @@ impl Context {
         metrics: Metrics,
         prober: Prober,
         fence: Fence,
+        batch: BatchMode,
+        page_size: u32,
     ) -> Self {
+        let (batcher, triggered) = Batcher::new(batch, page_size);
         Context {
+            batcher: Arc::new(batcher),
+            triggered: Mutex::new(Some(triggered)),
             recorder: Recorder::new(client.clone(), reporter),
             client,
             metrics,
-            prober,
+            prober: Arc::new(prober),
             fence,
             failures: Mutex::default(),
             kube_failures: Mutex::default(),
@@ -236,7 +250,8 @@ impl Context {
     /// rate, with a quarter of headroom for retries. Polling any faster would only queue reconciles
     /// behind the rate limiter, and the ones queued last would starve.
     pub fn min_cycle(&self) -> Duration {
-        let watched = self.watched.load(Ordering::Relaxed) as f64;
+        let watched = self.watched.load(Ordering::Relaxed);
+        let watched = self.batcher.requests_per_cycle(watched) as f64;
         let rps = f64::from(self.prober.dataplane.max_requests_per_second().max(1));
         Duration::from_secs_f64(watched / rps * 1.25)
     }
@@ -264,6 +279,7 @@ impl Context {
             .map(|o| (o.namespace().unwrap_or_default(), o.name_any()))
             .collect();
         let live_uids: HashSet<String> = objects.iter().filter_map(|o| o.uid()).collect();
+        self.batcher.retain(&batch::live_refs(&objects));
         let mut tracked = self.tracked.lock().unwrap_or_else(|e| e.into_inner());
         tracked.retain(|(namespace, name)| {
             let keep = live.contains(&(namespace.clone(), name.clone()));
@@ -361,6 +377,7 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
             .unwrap_or_else(|e| e.into_inner())
             .remove(&(namespace.clone(), name.clone()));
         ctx.note_result(&uid, false);
+        ctx.batcher.leave(&ObjectRef::from_obj(&*mc));
         return Ok(Action::await_change());
     }
 
@@ -379,9 +396,29 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
 
     // A status the API server did not take last time is written now, without asking the source
     // again: an API server outage must not turn into a Data Plane request storm.
+    let mut batched = false;
     let observation = match ctx.take_unwritten(&uid, poll) {
         Some(o) => o,
-        None => ctx.prober.observe(&mc).await?,
+        None => match ctx.prober.target(&mc).await? {
+            Err(failure) => {
+                ctx.batcher.leave(&ObjectRef::from_obj(&*mc));
+                Observation::Failed(failure)
+            }
+            Ok(target) => {
+                match ctx
+                    .batcher
+                    .serve(&ctx.prober, ObjectRef::from_obj(&*mc), &target, poll)
+                {
+                    Serve::Single => ctx.prober.fetch_one(&target).await,
+                    Serve::Observed(o) => {
+                        batched = true;
+                        *o
+                    }
+                    // The group's first listing ends by triggering this reconcile.
+                    Serve::Pending => return Ok(Action::requeue(backstop(poll))),
+                }
+            }
+        },
     };
     let failure = match &observation {
         Observation::Found { .. } => None,
@@ -397,7 +434,7 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
     };
     ctx.metrics
         .probe(failure.as_ref().map(|f| f.kind.reason()).unwrap_or("ok"));
-    if let Some(f) = &failure {
+    if let Some(f) = failure.as_ref().filter(|_| !batched) {
         tracing::warn!(
             namespace,
             name,
@@ -437,6 +474,11 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
     }
     ctx.kube_recovered(&uid);
 
+    if batched {
+        // The group's poller comes back with the next listing; this is only a safety net.
+        ctx.note_result(&uid, false);
+        return Ok(Action::requeue(backstop(poll)));
+    }
     let counts_as_failure = failure
         .as_ref()
         .is_some_and(|f| f.kind != FailureKind::ConnectorNotFound);
@@ -598,6 +640,14 @@ pub fn next_poll(
     next.min(MAX_REQUEUE)
 }
 
+/// When a batched member reconciles anyway if no listing triggers it first: two intervals and a
+/// bit, so a member of a poller that stopped re-registers and restarts it.
+fn backstop(poll: Duration) -> Duration {
+    poll.saturating_mul(2)
+        .saturating_add(Duration::from_millis(rand::random::<u64>() % 5000))
+        .min(MAX_REQUEUE)
+}
+
 /// The longest a resource waits for its next probe, whatever its poll interval or a server says:
 /// a day keeps every deadline far from the clock's and the scheduler's limits.
 pub const MAX_REQUEUE: Duration = Duration::from_secs(86_400);
@@ -639,17 +689,35 @@ pub async fn run(
         None => Api::all(client),
     };
     let (reader, writer) = reflector::store();
+    ctx.batcher.set_store(reader.clone());
+    let triggered = ctx
+        .triggered
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
     // Readiness is taken from the watch stream itself (the initial list is complete) rather than
     // from `Store::wait_until_ready`, whose signal wakes only one of several concurrent waiters.
     let listed = Arc::new(tokio::sync::Notify::new());
     let ready_flag = ready.clone();
     let listed_tx = listed.clone();
-    let stream = watcher(api, watcher::Config::default().any_semantic())
+    let mut config = watcher::Config::default().any_semantic();
+    if let Some(selector) = &ctx.prober.config.selector {
+        config = config.labels(selector);
+    }
+    let stream = watcher(api, config)
         .default_backoff()
         .inspect_ok(move |event| {
             if matches!(event, watcher::Event::InitDone) {
                 ready_flag.store(true, Ordering::SeqCst);
                 listed_tx.notify_one();
+            }
+        })
+        // The cache keeps what reconcile reads: managedFields and the last-applied annotation
+        // are often larger than the spec, and fleets are large.
+        .modify(|mc: &mut ManagedConnector| {
+            mc.metadata.managed_fields = None;
+            if let Some(a) = mc.metadata.annotations.as_mut() {
+                a.remove("kubectl.kubernetes.io/last-applied-configuration");
             }
         })
         .reflect(writer)
@@ -677,8 +745,12 @@ pub async fn run(
         }
     });
 
-    Controller::for_stream(stream, reader)
-        .with_config(kube::runtime::controller::Config::default().concurrency(concurrency))
+    let mut controller = Controller::for_stream(stream, reader)
+        .with_config(kube::runtime::controller::Config::default().concurrency(concurrency));
+    if let Some(triggered) = triggered {
+        controller = controller.reconcile_on(triggered);
+    }
+    controller
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)
         .for_each(|result| async move {

@@ -37,6 +37,19 @@ struct OutcomeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    source: &'static str,
+    endpoint: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EndpointLabels {
+    source: &'static str,
+    endpoint: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReasonLabels {
     reason: String,
 }
@@ -62,10 +75,8 @@ pub struct Metrics {
     holistic_state: Family<StateLabels, Gauge>,
     ready: Family<ResourceLabels, Gauge>,
     tasks: Family<StateLabels, Gauge>,
-    dataplane_requests: Family<OutcomeLabels, Counter>,
-    dataplane_latency: Histogram,
-    connect_requests: Family<OutcomeLabels, Counter>,
-    connect_latency: Histogram,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<EndpointLabels, Histogram>,
     probes: Family<ResultLabels, Counter>,
     reconciles: Counter,
     reconcile_errors: Family<ResultLabels, Counter>,
@@ -83,14 +94,12 @@ impl Metrics {
             holistic_state: Family::default(),
             ready: Family::default(),
             tasks: Family::default(),
-            dataplane_requests: Family::default(),
-            dataplane_latency: Histogram::new([
-                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
-            ]),
-            connect_requests: Family::default(),
-            connect_latency: Histogram::new([
-                0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
-            ]),
+            requests: Family::default(),
+            latency: Family::new_with_constructor(|| {
+                Histogram::new([
+                    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+                ])
+            }),
             probes: Family::default(),
             reconciles: Counter::default(),
             reconcile_errors: Family::default(),
@@ -117,24 +126,14 @@ impl Metrics {
             m.tasks.clone(),
         );
         r.register(
-            "dataplane_requests",
-            "Data Plane API status requests by outcome",
-            m.dataplane_requests.clone(),
+            "requests",
+            "Requests to the status sources by source (dataplane, kafka_connect), endpoint (status: one connector, list: a page of a cluster's connectors) and outcome",
+            m.requests.clone(),
         );
         r.register(
-            "dataplane_request_duration_seconds",
-            "Latency of Data Plane API status requests",
-            m.dataplane_latency.clone(),
-        );
-        r.register(
-            "connect_requests",
-            "Kafka Connect REST status requests by outcome",
-            m.connect_requests.clone(),
-        );
-        r.register(
-            "connect_request_duration_seconds",
-            "Latency of Kafka Connect REST status requests",
-            m.connect_latency.clone(),
+            "request_duration_seconds",
+            "Latency of requests to the status sources by source and endpoint",
+            m.latency.clone(),
         );
         r.register(
             "probes",
@@ -227,20 +226,24 @@ impl Metrics {
         }
     }
 
-    /// Counts one Data Plane request and its latency.
-    pub fn dataplane_request(&self, outcome: &'static str, elapsed: Duration) {
-        self.dataplane_requests
-            .get_or_create(&OutcomeLabels { outcome })
+    /// Counts one request to a status source and its latency.
+    pub fn request(
+        &self,
+        source: &'static str,
+        endpoint: &'static str,
+        outcome: &'static str,
+        elapsed: Duration,
+    ) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                source,
+                endpoint,
+                outcome,
+            })
             .inc();
-        self.dataplane_latency.observe(elapsed.as_secs_f64());
-    }
-
-    /// Counts one Kafka Connect REST request and its latency.
-    pub fn connect_request(&self, outcome: &'static str, elapsed: Duration) {
-        self.connect_requests
-            .get_or_create(&OutcomeLabels { outcome })
-            .inc();
-        self.connect_latency.observe(elapsed.as_secs_f64());
+        self.latency
+            .get_or_create(&EndpointLabels { source, endpoint })
+            .observe(elapsed.as_secs_f64());
     }
 
     /// Counts one probe by result (`ok` or a failure reason).

@@ -22,6 +22,18 @@ pub enum Observation {
     Deferred(Duration),
 }
 
+/// Why a cluster-wide listing gave no statuses.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListFailure {
+    /// The source has no usable list endpoint (or these credentials may not use it): read each
+    /// connector on its own instead.
+    Unsupported(String),
+    /// The listing failed; the members keep their last known state.
+    Failed(Failure),
+    /// Nothing was asked: the origin is paused for this much longer.
+    Deferred(Duration),
+}
+
 /// Why a probe did not yield a status, classified by what should happen next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {

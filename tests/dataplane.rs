@@ -7,9 +7,12 @@ mod common;
 use dataplane_sim::Sim;
 use dataplane_sim::scenario::{BodyShape, ConnectorScenario, Faults, Scenario};
 use futures::FutureExt;
+use futures::StreamExt;
 use futures::future::BoxFuture;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::ObjectMeta;
+use kube::runtime::reflector::ObjectRef;
+use managed_connector_operator::batch::{BatchMode, Batcher, Serve};
 use managed_connector_operator::controller::{OperatorConfig, Prober};
 use managed_connector_operator::crd::{
     DataplaneSource, HolisticState, ManagedConnector, ManagedConnectorSpec, ManagedConnectorStatus,
@@ -20,6 +23,7 @@ use managed_connector_operator::dataplane::{ClientConfig, DataplaneClient};
 use managed_connector_operator::metrics::Metrics;
 use managed_connector_operator::probe::{Failure, FailureKind, Observation};
 use managed_connector_operator::refs::{Data, Lookup, RefKind, RefSource};
+use managed_connector_operator::resolve::Target;
 use managed_connector_operator::status::{self, Outcome, Settings, Subject};
 use prometheus_client::registry::Registry;
 use std::collections::HashMap;
@@ -86,7 +90,7 @@ impl RefSource for Secrets {
 struct Harness {
     sim: Sim,
     url: Url,
-    prober: Prober,
+    prober: Arc<Prober>,
     secrets: Arc<Secrets>,
     registry: Registry,
 }
@@ -115,13 +119,13 @@ async fn harness_with(scenario: &str, client: ClientConfig) -> Harness {
         },
         ..OperatorConfig::default()
     };
-    let prober = Prober::new(
+    let prober = Arc::new(Prober::new(
         DataplaneClient::new(client.clone(), metrics.clone()).expect("client"),
         &client,
         metrics,
         secrets.clone(),
         config,
-    );
+    ));
     Harness {
         sim,
         url,
@@ -906,4 +910,308 @@ async fn a_token_endpoint_that_is_down_is_reported_and_not_hammered() {
         0,
         "nothing sent without a token"
     );
+}
+
+// Batch polling: one listing per cluster, fanned out to the members' reconciles.
+
+const BATCH_SCENARIO: &str = r#"
+auth:
+  clients: [{clientId: operator, clientSecret: s3cret}]
+  staticTokens: [static-token]
+clusters:
+  redpanda:
+    synthetic: {count: 250, prefix: "c-", tasks: 2}
+    connectors:
+      - {name: broken, state: FAILED, trace: "java.lang.RuntimeException: boom"}
+  small:
+    connectors:
+      - {name: a, tasks: [{state: RUNNING}]}
+      - {name: b, tasks: [{state: RUNNING}]}
+      - {name: c, tasks: [{state: RUNNING}]}
+      - {name: d, tasks: [{state: RUNNING}]}
+      - {name: e, tasks: [{state: RUNNING}]}
+      - {name: f, tasks: [{state: RUNNING}]}
+"#;
+
+type Triggers = futures::channel::mpsc::UnboundedReceiver<ObjectRef<ManagedConnector>>;
+
+struct Batch {
+    h: Harness,
+    batcher: Arc<Batcher>,
+    triggers: Triggers,
+}
+
+async fn batch(mode: BatchMode, page_size: u32) -> Batch {
+    let h = harness_with(
+        BATCH_SCENARIO,
+        ClientConfig {
+            max_requests_per_second: 1000,
+            ..ClientConfig::default()
+        },
+    )
+    .await;
+    let (batcher, triggers) = Batcher::new(mode, page_size);
+    Batch {
+        h,
+        batcher: Arc::new(batcher),
+        triggers,
+    }
+}
+
+fn member(name: &str) -> ObjectRef<ManagedConnector> {
+    ObjectRef::new(name).within("team")
+}
+
+impl Batch {
+    async fn target(&self, cluster: &str, connector: &str, secret: &str) -> Target {
+        let mut mc = resource(connector, secret);
+        mc.spec.cluster_name = cluster.into();
+        self.h.prober.target(&mc).await.unwrap().expect("resolves")
+    }
+
+    fn serve(&self, name: &str, target: &Target) -> Serve {
+        self.batcher
+            .serve(&self.h.prober, member(name), target, Duration::from_secs(1))
+    }
+
+    /// Waits until each of `names` was triggered at least once.
+    async fn triggered(&mut self, names: &[&str]) {
+        let mut waiting: std::collections::HashSet<ObjectRef<ManagedConnector>> =
+            names.iter().map(|n| member(n)).collect();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !waiting.is_empty() {
+            let next = tokio::time::timeout_at(deadline, self.triggers.next())
+                .await
+                .expect("members triggered in time")
+                .expect("channel open");
+            waiting.remove(&next);
+        }
+    }
+}
+
+fn observed(serve: Serve) -> Observation {
+    match serve {
+        Serve::Observed(o) => *o,
+        other => panic!("expected an observation from the snapshot, got {other:?}"),
+    }
+}
+
+fn state_of(o: &Observation) -> Result<HolisticState, FailureKind> {
+    match o {
+        Observation::Found { assessment, .. } => Ok(assessment.state),
+        Observation::Failed(f) => Err(f.kind),
+        Observation::Deferred(_) => panic!("deferred"),
+    }
+}
+
+#[tokio::test]
+async fn a_cluster_is_listed_in_pages_and_every_member_served_from_it() {
+    let mut b = batch(BatchMode::Auto, 100).await;
+    let mut members = Vec::new();
+    for i in 1..=250 {
+        members.push((format!("m{i}"), format!("c-{i:05}")));
+    }
+    members.push(("m-broken".into(), "broken".into()));
+    members.push(("m-nope".into(), "nope".into()));
+    let mut targets = Vec::new();
+    for (name, connector) in &members {
+        targets.push(b.target("redpanda", connector, "creds").await);
+        let serve = b.serve(name, targets.last().unwrap());
+        if name == "m1" {
+            assert!(
+                matches!(serve, Serve::Single),
+                "a group of one is read alone"
+            );
+        } else {
+            assert!(matches!(serve, Serve::Pending), "{name}: {serve:?}");
+        }
+    }
+    let names: Vec<&str> = members.iter().map(|(n, _)| n.as_str()).collect();
+    b.triggered(&names).await;
+    for ((name, connector), target) in members.iter().zip(&targets) {
+        let o = observed(b.serve(name, target));
+        let want = match connector.as_str() {
+            "broken" => Ok(HolisticState::Unhealthy),
+            "nope" => Err(FailureKind::ConnectorNotFound),
+            _ => Ok(HolisticState::Healthy),
+        };
+        assert_eq!(state_of(&o), want, "{connector}");
+    }
+    let counts = b.h.sim.counts();
+    assert_eq!(
+        counts.endpoint("list"),
+        3,
+        "251 connectors in pages of 100: {counts:?}"
+    );
+    assert_eq!(counts.endpoint("status"), 0, "no connector read alone");
+    assert_eq!(b.batcher.batched_groups(), (1, 252));
+    assert_eq!(
+        b.batcher.requests_per_cycle(252),
+        3,
+        "what pacing counts for a cycle"
+    );
+    let metrics = managed_connector_operator::metrics::render(&b.h.registry);
+    assert!(
+        metrics.contains(
+            r#"managed_connector_requests_total{source="dataplane",endpoint="list",outcome="ok"} 3"#
+        ),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_page_keeps_members_from_looking_gone() {
+    let mut b = batch(BatchMode::Always, 2).await;
+    let names = ["a", "b", "c", "d", "e", "f"];
+    let mut targets = Vec::new();
+    for n in names {
+        targets.push(b.target("small", n, "creds").await);
+        b.serve(n, targets.last().unwrap());
+    }
+    b.triggered(&names).await;
+    assert_eq!(
+        state_of(&observed(b.serve("f", &targets[5]))),
+        Ok(HolisticState::Healthy)
+    );
+    let faults = Faults {
+        status: Some(503),
+        ..Faults::default()
+    };
+    assert!(b.h.sim.set_list_faults("small", faults, &[2]));
+    b.triggered(&names).await;
+    for (n, t) in names.iter().zip(&targets) {
+        assert_eq!(
+            state_of(&observed(b.serve(n, t))),
+            Err(FailureKind::DataPlaneUnavailable),
+            "{n}: the listing failed on page 2, so nobody is called gone"
+        );
+    }
+    assert!(b.h.sim.set_list_faults("small", Faults::default(), &[]));
+    b.triggered(&names).await;
+    for (n, t) in names.iter().zip(&targets) {
+        assert_eq!(
+            state_of(&observed(b.serve(n, t))),
+            Ok(HolisticState::Healthy),
+            "{n}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_connector_that_shifts_between_pages_is_not_lost_and_a_deleted_one_is_gone() {
+    let mut b = batch(BatchMode::Always, 2).await;
+    let names = ["a", "b", "c", "d", "e", "f"];
+    let mut targets = Vec::new();
+    for n in names {
+        targets.push(b.target("small", n, "creds").await);
+        b.serve(n, targets.last().unwrap());
+    }
+    b.triggered(&names).await;
+    // Slow pages, then delete `a` while the next listing is between its first and second page:
+    // the offsets shift and `c` is on no page.
+    b.h.sim.set_list_faults(
+        "small",
+        Faults {
+            latency: Some("300ms".into()),
+            ..Faults::default()
+        },
+        &[],
+    );
+    let lists = b.h.sim.counts().endpoint("list");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while b.h.sim.counts().endpoint("list") < lists + 2 {
+        assert!(std::time::Instant::now() < deadline, "listing in time");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(b.h.sim.delete("small", "a"));
+    let statuses = b.h.sim.counts().endpoint("status");
+    b.triggered(&names).await;
+    b.triggered(&names).await;
+    assert_eq!(
+        state_of(&observed(b.serve("c", &targets[2]))),
+        Ok(HolisticState::Healthy),
+        "c was on no page of that listing, and was asked for on its own"
+    );
+    assert_eq!(
+        state_of(&observed(b.serve("a", &targets[0]))),
+        Err(FailureKind::ConnectorNotFound),
+        "a was deleted"
+    );
+    assert_eq!(
+        b.h.sim.counts().endpoint("status"),
+        statuses + 2,
+        "a and c vanished from that listing and were each confirmed with a single read"
+    );
+    // A connector created later shows in the next listing.
+    b.h.sim
+        .upsert("small", ConnectorScenario::new("a", "PAUSED", &["PAUSED"]));
+    b.triggered(&names).await;
+    b.triggered(&names).await;
+    assert_eq!(
+        state_of(&observed(b.serve("a", &targets[0]))),
+        Ok(HolisticState::Paused)
+    );
+}
+
+#[tokio::test]
+async fn a_source_without_a_usable_list_is_read_per_connector() {
+    let mut b = batch(BatchMode::Always, 100).await;
+    b.h.sim.set_list_faults(
+        "small",
+        Faults {
+            status: Some(501),
+            ..Faults::default()
+        },
+        &[],
+    );
+    let ta = b.target("small", "a", "creds").await;
+    let tb = b.target("small", "b", "creds").await;
+    assert!(matches!(b.serve("a", &ta), Serve::Pending));
+    assert!(matches!(b.serve("b", &tb), Serve::Pending));
+    b.triggered(&["a", "b"]).await;
+    assert!(matches!(b.serve("a", &ta), Serve::Single), "fallback");
+    assert!(matches!(b.serve("b", &tb), Serve::Single), "fallback");
+    assert_eq!(
+        b.h.sim.counts().endpoint("list"),
+        1,
+        "tried once, not again for an hour"
+    );
+    assert_eq!(b.batcher.batched_groups().0, 0);
+}
+
+#[tokio::test]
+async fn groups_follow_credentials_and_membership() {
+    let mut b = batch(BatchMode::Auto, 100).await;
+    b.h.secrets
+        .put("team", "token", &[("token", "static-token")]);
+    let ta = b.target("small", "a", "creds").await;
+    let tb = b.target("small", "b", "creds").await;
+    let other = b.target("small", "c", "token").await;
+    assert!(matches!(b.serve("a", &ta), Serve::Single), "alone");
+    assert!(
+        matches!(b.serve("c", &other), Serve::Single),
+        "other credentials: another group, alone"
+    );
+    assert!(
+        matches!(b.serve("b", &tb), Serve::Pending),
+        "a and b: a group"
+    );
+    b.triggered(&["a", "b"]).await;
+    assert_eq!(
+        state_of(&observed(b.serve("a", &ta))),
+        Ok(HolisticState::Healthy)
+    );
+    // b moves to the other credentials: a is alone again, b and c form a group.
+    let tb2 = b.target("small", "b", "token").await;
+    assert!(matches!(b.serve("b", &tb2), Serve::Pending));
+    assert!(matches!(b.serve("a", &ta), Serve::Single), "alone again");
+    b.triggered(&["b", "c"]).await;
+    assert_eq!(
+        state_of(&observed(b.serve("c", &other))),
+        Ok(HolisticState::Healthy)
+    );
+    // Deleted resources leave their group.
+    b.batcher
+        .retain(&[member("a"), member("c")].into_iter().collect());
+    assert!(matches!(b.serve("c", &other), Serve::Single), "c alone now");
 }

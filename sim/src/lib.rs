@@ -215,6 +215,20 @@ impl Sim {
         self.lock().scenario.faults = faults;
     }
 
+    /// Sets the faults of a cluster's list endpoint, for these pages (1 = first; empty: all);
+    /// `false` when the cluster does not exist.
+    pub fn set_list_faults(&self, cluster: &str, faults: Faults, pages: &[usize]) -> bool {
+        let mut s = self.lock();
+        match s.scenario.clusters.get_mut(cluster) {
+            Some(c) => {
+                c.list_faults = faults;
+                c.list_fault_pages = pages.to_vec();
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Sets faults for one connector; `false` if it does not exist.
     pub fn set_faults(&self, cluster: &str, name: &str, faults: Faults) -> bool {
         let mut s = self.lock();
@@ -630,7 +644,7 @@ async fn list_response(
     if !valid_cluster_name(cluster) {
         return invalid_params();
     }
-    let (global, computed, names) = {
+    let global = {
         let s = sim.lock();
         if !s.scenario.clusters.contains_key(cluster) {
             return rpc_error(
@@ -640,13 +654,7 @@ async fn list_response(
                 None,
             );
         }
-        let names: Vec<String> = s
-            .connectors
-            .keys()
-            .filter(|(c, _)| c == cluster)
-            .map(|(_, n)| n.clone())
-            .collect();
-        (s.scenario.faults.clone(), s.scenario.holistic_state, names)
+        s.scenario.faults.clone()
     };
     if let Some(r) = apply_faults(&global).await {
         return r;
@@ -659,6 +667,36 @@ async fn list_response(
         .get("page_token")
         .and_then(|p| p.parse().ok())
         .unwrap_or(0);
+    let page = if page_size <= 0 {
+        1
+    } else {
+        start / page_size as usize + 1
+    };
+    let (list_faults, pages) = {
+        let s = sim.lock();
+        let c = s.scenario.clusters.get(cluster);
+        (
+            c.map(|c| c.list_faults.clone()).unwrap_or_default(),
+            c.map(|c| c.list_fault_pages.clone()).unwrap_or_default(),
+        )
+    };
+    if (pages.is_empty() || pages.contains(&page))
+        && let Some(r) = apply_faults(&list_faults).await
+    {
+        return r;
+    }
+    // Read after the faults' latency: a connector created or deleted meanwhile shifts the
+    // pages, as on a server whose page token is an offset.
+    let (computed, names) = {
+        let s = sim.lock();
+        let names: Vec<String> = s
+            .connectors
+            .keys()
+            .filter(|(c, _)| c == cluster)
+            .map(|(_, n)| n.clone())
+            .collect();
+        (s.scenario.holistic_state, names)
+    };
     let end = if page_size <= 0 {
         names.len()
     } else {

@@ -111,6 +111,12 @@ pub struct ClusterScenario {
     /// Adds `count` identical healthy connectors `<prefix>00001`, ... (benchmarks).
     #[serde(default)]
     pub synthetic: Option<Synthetic>,
+    /// Faults of this cluster's list endpoint (`GET .../connectors`).
+    #[serde(default)]
+    pub list_faults: Faults,
+    /// The pages (1 = first) `listFaults` applies to; empty: every page.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub list_fault_pages: Vec<usize>,
 }
 
 /// Many generated connectors.

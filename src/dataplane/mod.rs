@@ -8,6 +8,7 @@
 //! reconciles, so a cold start with thousands of resources does not stampede the API.
 
 pub mod auth;
+pub mod list;
 
 use crate::health::{self, ConnectStatus, ServerError};
 use crate::http::{self, FetchError, Fetched, Gate};
@@ -80,7 +81,7 @@ pub fn parse_status_body(body: &[u8]) -> Result<StatusResponse, String> {
 
 /// One level of a status answer; `wrapped` is what its `status` key held, when an object.
 #[derive(Default)]
-struct Answer {
+pub(crate) struct Answer {
     fields: health::StatusFields,
     holistic_state: Option<String>,
     errors: Option<Vec<ServerError>>,
@@ -88,7 +89,7 @@ struct Answer {
 }
 
 impl Answer {
-    fn into_response(self) -> StatusResponse {
+    pub(crate) fn into_response(self) -> StatusResponse {
         match self.wrapped {
             Some(inner) => inner.into_response(),
             None => StatusResponse {
@@ -139,7 +140,7 @@ impl<'de> Visitor<'de> for AnswerVisitor {
 }
 
 /// The value of `status`: an answer when it is an object, nothing otherwise.
-struct ObjectOrNot(Option<Answer>);
+pub(crate) struct ObjectOrNot(pub(crate) Option<Answer>);
 
 impl<'de> Deserialize<'de> for ObjectOrNot {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -321,7 +322,7 @@ pub enum DataplaneError {
 }
 
 impl DataplaneError {
-    /// Label for `managed_connector_dataplane_requests_total{outcome}`.
+    /// Label for `managed_connector_requests_total{outcome}`.
     pub fn outcome(&self) -> &'static str {
         match self {
             DataplaneError::Api { status, .. } => http::status_outcome(*status),
@@ -507,13 +508,64 @@ impl DataplaneClient {
                 return Observation::Failed(Failure::new(FailureKind::DataplaneUrlMissing, e));
             }
         };
+        match self
+            .authorized(creds, &url, |token| {
+                self.get(&url, token, "status", parse_status_body)
+            })
+            .await
+        {
+            Ok(r) => {
+                let assessment =
+                    health::assess(&r.status, r.holistic_state.as_deref(), r.errors.as_deref());
+                Observation::Found {
+                    status: r.status,
+                    assessment,
+                }
+            }
+            Err(Refusal::Token(f)) => Observation::Failed(f),
+            Err(Refusal::Api(DataplaneError::Paused(left))) => Observation::Deferred(left),
+            Err(Refusal::Api(e)) => Observation::Failed(e.to_failure(cluster, connector)),
+        }
+    }
+
+    /// Reads one page of the cluster's connector list (`page_token` from the previous page),
+    /// keeping the entries `wanted` accepts.
+    pub async fn list_page(
+        &self,
+        base: &Url,
+        cluster: &str,
+        creds: &Credentials,
+        page_size: u32,
+        page_token: Option<&str>,
+        wanted: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<list::ListPage, Refusal> {
+        let url = list::list_url(base, cluster, page_size, page_token)
+            .map_err(|e| Refusal::Token(Failure::new(FailureKind::DataplaneUrlMissing, e)))?;
+        self.authorized(creds, &url, |token| {
+            self.get(&url, token, "list", |body| {
+                list::parse_list_page(body, wanted)
+            })
+        })
+        .await
+    }
+
+    /// Runs `call` with the credential set's token; a 401 invalidates the token and, for client
+    /// credentials, retries once with a fresh one (the token cache decides whether one may be
+    /// fetched yet).
+    async fn authorized<'a, T, F, Fut>(
+        &'a self,
+        creds: &'a Credentials,
+        url: &Url,
+        call: F,
+    ) -> Result<T, Refusal>
+    where
+        F: Fn(auth::BearerToken) -> Fut,
+        Fut: std::future::Future<Output = Result<T, DataplaneError>>,
+    {
         let mut retried = false;
         loop {
-            let token = match self.tokens.token(creds).await {
-                Ok(t) => t,
-                Err(f) => return Observation::Failed(f),
-            };
-            let answer = self.get_status(&url, &token).await;
+            let token = self.tokens.token(creds).await.map_err(Refusal::Token)?;
+            let answer = call(token.clone()).await;
             let token_accepted = match &answer {
                 Ok(_) => true,
                 Err(DataplaneError::Api { status, .. }) => *status != 401,
@@ -523,19 +575,11 @@ impl DataplaneClient {
                 self.tokens.accepted(creds).await;
             }
             match answer {
-                Err(DataplaneError::Paused(left)) => return Observation::Deferred(left),
-                Ok(r) => {
-                    let assessment =
-                        health::assess(&r.status, r.holistic_state.as_deref(), r.errors.as_deref());
-                    return Observation::Found {
-                        status: r.status,
-                        assessment,
-                    };
-                }
+                Ok(t) => return Ok(t),
                 Err(DataplaneError::Api { status: 401, .. })
                     if !retried && matches!(creds, Credentials::ClientCredentials { .. }) =>
                 {
-                    tracing::info!(url = %display_url(&url), "Data Plane API answered 401; refreshing the token once");
+                    tracing::info!(url = %display_url(url), "Data Plane API answered 401; refreshing the token once");
                     self.tokens.invalidate(creds, &token).await;
                     retried = true;
                 }
@@ -544,18 +588,20 @@ impl DataplaneClient {
                         // A fresh token refused too: count it, so the next one waits longer.
                         self.tokens.invalidate(creds, &token).await;
                     }
-                    return Observation::Failed(e.to_failure(cluster, connector));
+                    return Err(Refusal::Api(e));
                 }
             }
         }
     }
 
-    /// One GET of the status endpoint, through the gate.
-    pub async fn get_status(
+    /// One GET through the gate; a 200 body is read by `parse`.
+    async fn get<T>(
         &self,
         url: &Url,
-        token: &auth::BearerToken,
-    ) -> Result<StatusResponse, DataplaneError> {
+        token: auth::BearerToken,
+        endpoint: &'static str,
+        parse: impl FnOnce(&[u8]) -> Result<T, String>,
+    ) -> Result<T, DataplaneError> {
         let started = Instant::now();
         let request = self
             .http
@@ -572,29 +618,39 @@ impl DataplaneClient {
             )
             .await
         {
-            Ok(fetched) => interpret(fetched),
+            Ok(fetched) if fetched.status == StatusCode::OK => {
+                parse(&fetched.body).map_err(DataplaneError::InvalidBody)
+            }
+            Ok(fetched) => Err(interpret_error(fetched)),
             Err(e) => Err(e.into()),
         };
         let outcome = match &result {
             Ok(_) => "ok",
             Err(e) => e.outcome(),
         };
-        self.metrics.dataplane_request(outcome, started.elapsed());
+        self.metrics
+            .request("dataplane", endpoint, outcome, started.elapsed());
         result
     }
 }
 
-fn interpret(fetched: Fetched) -> Result<StatusResponse, DataplaneError> {
-    if fetched.status == StatusCode::OK {
-        return parse_status_body(&fetched.body).map_err(DataplaneError::InvalidBody);
-    }
+/// Why an authorized call gave no answer.
+#[derive(Debug)]
+pub enum Refusal {
+    /// No token (or no request could be built): already a failure.
+    Token(Failure),
+    /// The API's answer, or no answer.
+    Api(DataplaneError),
+}
+
+fn interpret_error(fetched: Fetched) -> DataplaneError {
     let rpc = parse_rpc_error(&fetched.body);
     let message = match &rpc {
         Some(r) => r.message.clone(),
         None => http::unquoted(&fetched.body),
     };
     let status = fetched.status.as_u16();
-    Err(DataplaneError::Api {
+    DataplaneError::Api {
         status,
         code: rpc.as_ref().and_then(|r| r.code.clone()),
         message,
@@ -604,7 +660,7 @@ fn interpret(fetched: Fetched) -> Result<StatusResponse, DataplaneError> {
             None
         },
         rpc_body: rpc.is_some(),
-    })
+    }
 }
 
 impl From<FetchError> for DataplaneError {

@@ -1,0 +1,788 @@
+//! Batch polling: one listing per Connect cluster instead of one request per connector.
+//!
+//! Resources whose [`Target`]s share a [`GroupKey`] (source, origin, cluster, credentials) form a
+//! group. While a group is batched, one poller task lists the cluster's connectors once per
+//! interval (the shortest `pollInterval` of its members), page by page, keeps the statuses of the
+//! connectors its possible members name, and triggers every member's reconcile; a member's
+//! reconcile reads its connector from that snapshot and does no I/O towards Connect.
+//!
+//! Per connector instead: with `--batch never`; with `auto` (the default) for a group of one; for
+//! a source without a usable list endpoint (403, 404, 405, 501 on the list: retried after an
+//! hour); and for a member the current snapshot did not consider (a resource created since: one
+//! GET gives it a status at once rather than at the next listing).
+//!
+//! A failed listing leaves members with their last known state (the failure goes into their
+//! conditions as Synced=False), never with a false `ConnectorNotFound`; a connector missing from a
+//! complete listing after having been in the previous one is asked for on its own before it is
+//! called gone, so one moving between pages while they are read is not lost.
+
+use crate::controller::{Prober, next_poll};
+use crate::crd::HolisticState;
+use crate::crd::ManagedConnector;
+use crate::dataplane::{DataplaneError, Refusal};
+use crate::health::{self, ConnectStatus};
+use crate::probe::{Failure, FailureKind, ListFailure, Observation};
+use crate::resolve::{GroupKey, Source, SourceKind, Target};
+use futures::channel::mpsc;
+use kube::runtime::reflector::{ObjectRef, Store};
+use std::collections::{HashMap, HashSet};
+use std::hash::RandomState;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+use tokio::time::Instant;
+use url::Url;
+
+/// When to list a cluster's connectors instead of reading each connector on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum BatchMode {
+    /// Groups of two or more resources are listed; a lone resource is read on its own.
+    #[default]
+    Auto,
+    /// Every group is listed, even a group of one.
+    Always,
+    /// Every connector is read on its own.
+    Never,
+}
+
+/// How long a source whose list endpoint is unusable is read per connector before the list is
+/// tried again.
+pub const UNSUPPORTED_RETRY: Duration = Duration::from_secs(3600);
+/// Most pages one listing follows (a server whose tokens never end must not keep a poller busy).
+pub const MAX_PAGES: usize = 1000;
+
+/// How a member's reconcile gets its observation.
+#[derive(Debug)]
+pub enum Serve {
+    /// Read the connector on its own.
+    Single,
+    /// From the group's snapshot.
+    Observed(Box<Observation>),
+    /// The group's first listing is under way; its end triggers this reconcile.
+    Pending,
+}
+
+/// A member of a group.
+#[derive(Debug, Clone)]
+struct Member {
+    connector: String,
+    poll: Duration,
+}
+
+/// What one listing found, for the connectors it considered.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Connector names the listing looked for.
+    pub considered: HashSet<String>,
+    /// What it found for them: their status, or the listing's failure for all of them.
+    pub result: Result<HashMap<String, Observation>, Failure>,
+}
+
+impl Snapshot {
+    /// The observation of `connector`; `None` when the listing did not consider it.
+    pub fn observe(&self, connector: &str) -> Option<Observation> {
+        if !self.considered.contains(connector) {
+            return None;
+        }
+        Some(match &self.result {
+            Err(f) => Observation::Failed(f.clone()),
+            Ok(found) => found.get(connector).cloned().unwrap_or_else(|| {
+                Observation::Failed(Failure::new(
+                    FailureKind::ConnectorNotFound,
+                    format!("connector {connector:?} is not in the cluster's connector list"),
+                ))
+            }),
+        })
+    }
+}
+
+#[derive(Default)]
+struct GroupState {
+    members: HashMap<ObjectRef<ManagedConnector>, Member>,
+    /// A member's target: all members share the group key, so any one speaks for all.
+    target: Option<Target>,
+    snapshot: Option<Arc<Snapshot>>,
+    unsupported_until: Option<Instant>,
+    poller: bool,
+    /// Pages the last complete listing took.
+    pages: usize,
+}
+
+/// One group of resources answered by one listing.
+struct Group {
+    key: GroupKey,
+    state: Mutex<GroupState>,
+}
+
+impl Group {
+    fn lock(&self) -> std::sync::MutexGuard<'_, GroupState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The groups, their pollers and the channel that triggers members' reconciles.
+pub struct Batcher {
+    mode: BatchMode,
+    page_size: u32,
+    hasher: RandomState,
+    groups: Mutex<HashMap<GroupKey, Arc<Group>>>,
+    membership: Mutex<HashMap<ObjectRef<ManagedConnector>, GroupKey>>,
+    trigger: mpsc::UnboundedSender<ObjectRef<ManagedConnector>>,
+    store: OnceLock<Store<ManagedConnector>>,
+}
+
+impl Batcher {
+    /// A batcher; the receiver yields the resources whose snapshot changed (for the controller's
+    /// `reconcile_on`).
+    pub fn new(
+        mode: BatchMode,
+        page_size: u32,
+    ) -> (Self, mpsc::UnboundedReceiver<ObjectRef<ManagedConnector>>) {
+        let (trigger, triggered) = mpsc::unbounded();
+        (
+            Batcher {
+                mode,
+                page_size: page_size.clamp(1, crate::dataplane::list::MAX_PAGE_ENTRIES as u32),
+                hasher: RandomState::new(),
+                groups: Mutex::default(),
+                membership: Mutex::default(),
+                trigger,
+                store: OnceLock::new(),
+            },
+            triggered,
+        )
+    }
+
+    /// The watch cache, whose resources tell a listing which connectors to keep.
+    pub fn set_store(&self, store: Store<ManagedConnector>) {
+        let _ = self.store.set(store);
+    }
+
+    /// The mode.
+    pub fn mode(&self) -> BatchMode {
+        self.mode
+    }
+
+    /// Registers `member` (whose target is `target`) and says how its reconcile gets its
+    /// observation. Starts the group's poller when the group turns batched.
+    pub fn serve(
+        self: &Arc<Self>,
+        prober: &Arc<Prober>,
+        member: ObjectRef<ManagedConnector>,
+        target: &Target,
+        poll: Duration,
+    ) -> Serve {
+        if self.mode == BatchMode::Never {
+            return Serve::Single;
+        }
+        let key = target.group_key(&self.hasher);
+        let group = self.join(member.clone(), &key);
+        let mut state = group.lock();
+        state.members.insert(
+            member,
+            Member {
+                connector: target.connector.clone(),
+                poll,
+            },
+        );
+        state.target = Some(target.clone());
+        let now = Instant::now();
+        if state.unsupported_until.is_some_and(|t| t > now) {
+            return Serve::Single;
+        }
+        if !batched(self.mode, state.members.len()) {
+            return Serve::Single;
+        }
+        if !state.poller {
+            state.poller = true;
+            tokio::spawn(poll_group(self.clone(), prober.clone(), group.clone()));
+        }
+        match &state.snapshot {
+            None => Serve::Pending,
+            Some(snapshot) => match snapshot.observe(&target.connector) {
+                Some(o) => Serve::Observed(Box::new(o)),
+                None => Serve::Single,
+            },
+        }
+    }
+
+    /// Removes `member` from its group, if any (suspended, deleted).
+    pub fn leave(&self, member: &ObjectRef<ManagedConnector>) {
+        let key = self
+            .membership
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(member);
+        if let Some(key) = key {
+            self.remove_from(&key, member);
+        }
+    }
+
+    /// Keeps only the members still in the watch cache.
+    pub fn retain(&self, live: &HashSet<ObjectRef<ManagedConnector>>) {
+        let gone: Vec<(ObjectRef<ManagedConnector>, GroupKey)> = {
+            let mut membership = self.membership.lock().unwrap_or_else(|e| e.into_inner());
+            let gone = membership
+                .iter()
+                .filter(|(m, _)| !live.contains(*m))
+                .map(|(m, k)| (m.clone(), k.clone()))
+                .collect();
+            membership.retain(|m, _| live.contains(m));
+            gone
+        };
+        for (member, key) in gone {
+            self.remove_from(&key, &member);
+        }
+    }
+
+    /// Requests one cycle costs: a request per member read on its own, the last listing's pages
+    /// per batched group. `watched` counts every resource.
+    pub fn requests_per_cycle(&self, watched: usize) -> usize {
+        let groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
+        let mut batched_members = 0usize;
+        let mut pages = 0usize;
+        for group in groups.values() {
+            let state = group.lock();
+            if state.poller {
+                batched_members = batched_members.saturating_add(state.members.len());
+                pages = pages.saturating_add(state.pages.max(1));
+            }
+        }
+        watched
+            .saturating_sub(batched_members)
+            .saturating_add(pages)
+    }
+
+    /// Groups that are batched now, and their members.
+    pub fn batched_groups(&self) -> (usize, usize) {
+        let groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
+        groups
+            .values()
+            .map(|g| g.lock())
+            .filter(|s| s.poller)
+            .fold((0, 0), |(g, m), s| (g + 1, m + s.members.len()))
+    }
+
+    fn join(&self, member: ObjectRef<ManagedConnector>, key: &GroupKey) -> Arc<Group> {
+        let previous = self
+            .membership
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(member.clone(), key.clone());
+        if let Some(previous) = previous.filter(|p| p != key) {
+            self.remove_from(&previous, &member);
+        }
+        let mut groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
+        groups
+            .entry(key.clone())
+            .or_insert_with(|| {
+                Arc::new(Group {
+                    key: key.clone(),
+                    state: Mutex::default(),
+                })
+            })
+            .clone()
+    }
+
+    fn remove_from(&self, key: &GroupKey, member: &ObjectRef<ManagedConnector>) {
+        let mut groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(group) = groups.get(key) {
+            let empty = {
+                let mut state = group.lock();
+                state.members.remove(member);
+                state.members.is_empty() && !state.poller
+            };
+            if empty {
+                groups.remove(key);
+            }
+        }
+    }
+
+    /// Connector names of the resources in the watch cache that may belong to `key`'s group
+    /// (same source, URL and cluster by their spec): the listing keeps these and drops the rest.
+    fn candidates(&self, key: &GroupKey, default_url: Option<&Url>) -> HashSet<String> {
+        let Some(store) = self.store.get() else {
+            return HashSet::new();
+        };
+        store
+            .state()
+            .iter()
+            .filter(|mc| {
+                !mc.spec.suspend
+                    && spec_origin(mc, default_url).is_some_and(|(kind, url, cluster)| {
+                        kind == key.kind && url == key.url && cluster == key.cluster
+                    })
+            })
+            .map(|mc| mc.connector_name())
+            .collect()
+    }
+
+    fn trigger(&self, members: impl IntoIterator<Item = ObjectRef<ManagedConnector>>) {
+        for member in members {
+            let _ = self.trigger.unbounded_send(member);
+        }
+    }
+}
+
+/// Whether a group of `members` is listed in `mode`.
+pub fn batched(mode: BatchMode, members: usize) -> bool {
+    match mode {
+        BatchMode::Never => false,
+        BatchMode::Always => members >= 1,
+        BatchMode::Auto => members >= 2,
+    }
+}
+
+/// The (source, URL, cluster) a spec points at: its group key but for the credentials.
+fn spec_origin(
+    mc: &ManagedConnector,
+    default_url: Option<&Url>,
+) -> Option<(SourceKind, String, String)> {
+    let (kind, url, cluster) = match &mc.spec.kafka_connect {
+        Some(k) => (
+            SourceKind::KafkaConnect,
+            Url::parse(&k.url).ok()?,
+            String::new(),
+        ),
+        None => {
+            let url = match mc.spec.dataplane.as_ref().and_then(|d| d.url.as_deref()) {
+                Some(u) => Url::parse(u).ok()?,
+                None => default_url?.clone(),
+            };
+            (SourceKind::DataPlane, url, mc.spec.cluster_name.clone())
+        }
+    };
+    Some((kind, url.to_string(), cluster))
+}
+
+/// Fan-out (pure): the observations a complete listing gives for the connectors it considered,
+/// and the ones to ask for on their own before calling them gone (absent now, present in the
+/// previous listing).
+pub fn fan_out(
+    found: Vec<(String, Observation)>,
+    considered: &HashSet<String>,
+    previous: Option<&Snapshot>,
+) -> (HashMap<String, Observation>, Vec<String>) {
+    let found: HashMap<String, Observation> = found
+        .into_iter()
+        .filter(|(name, _)| considered.contains(name))
+        .collect();
+    let was_there = |name: &str| {
+        previous.is_some_and(|p| match &p.result {
+            Ok(found) => found.contains_key(name),
+            Err(_) => false,
+        })
+    };
+    let mut confirm: Vec<String> = considered
+        .iter()
+        .filter(|name| !found.contains_key(*name) && was_there(name))
+        .cloned()
+        .collect();
+    confirm.sort();
+    (found, confirm)
+}
+
+/// A connector's observation from a list entry: assessed as a single answer would be, with the
+/// traces of a healthy connector dropped (nothing shows them, and fleets are mostly healthy).
+pub fn assessed(
+    mut status: ConnectStatus,
+    holistic_state: Option<&str>,
+    errors: Option<&[health::ServerError]>,
+) -> Observation {
+    let assessment = health::assess(&status, holistic_state, errors);
+    if assessment.state == HolisticState::Healthy {
+        status.connector.trace = String::new();
+        for task in &mut status.tasks {
+            task.trace = String::new();
+        }
+    }
+    Observation::Found { status, assessment }
+}
+
+/// The group's poller: lists, fans out, triggers, sleeps; ends when the group stops being
+/// batched (members left, list unsupported).
+async fn poll_group(batcher: Arc<Batcher>, prober: Arc<Prober>, group: Arc<Group>) {
+    let mut failures = 0u32;
+    loop {
+        let (target, interval, connectors) = {
+            let mut state = group.lock();
+            let unsupported = state.unsupported_until.is_some_and(|t| t > Instant::now());
+            if unsupported || !batched(batcher.mode, state.members.len()) || state.target.is_none()
+            {
+                state.poller = false;
+                state.snapshot = None;
+                let members: Vec<_> = state.members.keys().cloned().collect();
+                drop(state);
+                // They read on their own from now on.
+                batcher.trigger(members);
+                tracing::debug!(cluster = group.key.cluster, "batch group stopped");
+                return;
+            }
+            let interval = state
+                .members
+                .values()
+                .map(|m| m.poll)
+                .min()
+                .unwrap_or(crate::crd::DEFAULT_POLL_INTERVAL);
+            let connectors: Vec<String> = state
+                .members
+                .values()
+                .map(|m| m.connector.clone())
+                .collect();
+            (state.target.clone(), interval, connectors)
+        };
+        let Some(target) = target else { return };
+        let mut considered =
+            batcher.candidates(&group.key, prober.config.default_dataplane_url.as_ref());
+        let members = connectors.len();
+        considered.extend(connectors);
+        let started = Instant::now();
+        let listed = list(&prober, &target, &considered, batcher.page_size).await;
+        let wait = match listed {
+            Ok((found, pages)) => {
+                let previous = group.lock().snapshot.clone();
+                let (mut found, confirm) = fan_out(found, &considered, previous.as_deref());
+                for connector in confirm {
+                    let single = Target {
+                        connector: connector.clone(),
+                        ..target.clone()
+                    };
+                    if let o @ Observation::Found { .. } = prober.fetch_one(&single).await {
+                        found.insert(connector, o);
+                    }
+                }
+                failures = 0;
+                tracing::debug!(
+                    cluster = target.cluster,
+                    members,
+                    found = found.len(),
+                    pages,
+                    took = ?started.elapsed(),
+                    "listed"
+                );
+                let snapshot = Snapshot {
+                    considered,
+                    result: Ok(found),
+                };
+                publish(&batcher, &group, snapshot, Some(pages));
+                interval
+            }
+            Err(ListFailure::Deferred(left)) => left,
+            Err(ListFailure::Unsupported(why)) => {
+                tracing::info!(
+                    cluster = target.cluster,
+                    reason = why,
+                    "the connector list cannot be used; reading each connector on its own for an hour"
+                );
+                group.lock().unsupported_until = Some(Instant::now() + UNSUPPORTED_RETRY);
+                continue;
+            }
+            Err(ListFailure::Failed(f)) => {
+                failures = failures.saturating_add(1);
+                prober.refused(&target, &Observation::Failed(f.clone()));
+                tracing::warn!(
+                    cluster = target.cluster,
+                    reason = f.kind.reason(),
+                    message = f.message,
+                    "listing failed"
+                );
+                let wait = next_poll(Some(&f), failures, interval, rand::random::<f64>());
+                let snapshot = Snapshot {
+                    considered,
+                    result: Err(f),
+                };
+                publish(&batcher, &group, snapshot, None);
+                wait
+            }
+        };
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// Stores the snapshot and triggers every member.
+fn publish(batcher: &Batcher, group: &Group, snapshot: Snapshot, pages: Option<usize>) {
+    let members: Vec<_> = {
+        let mut state = group.lock();
+        state.snapshot = Some(Arc::new(snapshot));
+        if let Some(p) = pages {
+            state.pages = p;
+        }
+        state.members.keys().cloned().collect()
+    };
+    batcher.trigger(members);
+}
+
+/// Lists the target's cluster, keeping the `considered` connectors; the pages it took.
+async fn list(
+    prober: &Prober,
+    target: &Target,
+    considered: &HashSet<String>,
+    page_size: u32,
+) -> Result<(Vec<(String, Observation)>, usize), ListFailure> {
+    let wanted = |name: &str| considered.contains(name);
+    match &target.source {
+        Source::KafkaConnect { url, auth, ca } => {
+            let entries = prober
+                .connect
+                .list(url, auth, ca.as_deref(), &wanted)
+                .await?;
+            let found = entries
+                .into_iter()
+                .map(|(name, status)| (name, assessed(status, None, None)))
+                .collect();
+            Ok((found, 1))
+        }
+        Source::DataPlane { url, credentials } => {
+            let mut found = Vec::new();
+            let mut token: Option<String> = None;
+            let mut pages = 0usize;
+            loop {
+                let page = prober
+                    .dataplane
+                    .list_page(
+                        url,
+                        &target.cluster,
+                        credentials,
+                        page_size,
+                        token.as_deref(),
+                        &wanted,
+                    )
+                    .await
+                    .map_err(|r| list_failure(r, &target.cluster))?;
+                pages += 1;
+                found.extend(page.entries.into_iter().map(|(name, r)| {
+                    let o = assessed(r.status, r.holistic_state.as_deref(), r.errors.as_deref());
+                    (name, o)
+                }));
+                match page.next_page_token {
+                    None => return Ok((found, pages)),
+                    Some(next) if token.as_deref() == Some(next.as_str()) || pages >= MAX_PAGES => {
+                        return Err(ListFailure::Failed(Failure::new(
+                            FailureKind::InvalidResponse,
+                            format!(
+                                "the connector list of cluster {:?} did not end after {pages} pages",
+                                target.cluster
+                            ),
+                        )));
+                    }
+                    Some(next) => token = Some(next),
+                }
+            }
+        }
+    }
+}
+
+/// What a refused Data Plane list request means for the group.
+pub fn list_failure(refusal: Refusal, cluster: &str) -> ListFailure {
+    match refusal {
+        Refusal::Token(f) => ListFailure::Failed(f),
+        Refusal::Api(DataplaneError::Paused(left)) => ListFailure::Deferred(left),
+        Refusal::Api(e) => {
+            let failure = e.to_failure(cluster, "");
+            match &e {
+                DataplaneError::Api { status, .. }
+                    if matches!(status, 403 | 405 | 501)
+                        || (*status == 404 && failure.kind != FailureKind::ClusterNotFound) =>
+                {
+                    ListFailure::Unsupported(e.to_string())
+                }
+                _ => ListFailure::Failed(failure),
+            }
+        }
+    }
+}
+
+/// The reference of a resource, for membership.
+pub fn member_ref(mc: &ManagedConnector) -> ObjectRef<ManagedConnector> {
+    ObjectRef::from_obj(mc)
+}
+
+/// Every resource in the watch cache, by reference.
+pub fn live_refs(objects: &[Arc<ManagedConnector>]) -> HashSet<ObjectRef<ManagedConnector>> {
+    objects.iter().map(|o| ObjectRef::from_obj(&**o)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::{InstanceStatus, TaskStatus};
+
+    fn found(state: &str) -> Observation {
+        let status = ConnectStatus {
+            name: "x".into(),
+            connector: InstanceStatus {
+                state: state.into(),
+                worker_id: "w".into(),
+                trace: String::new(),
+            },
+            tasks: vec![],
+            omitted: Default::default(),
+            type_: "sink".into(),
+        };
+        assessed(status, None, None)
+    }
+
+    fn names(list: &[&str]) -> HashSet<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn modes_decide_by_group_size() {
+        let table = [
+            (BatchMode::Auto, 1, false),
+            (BatchMode::Auto, 2, true),
+            (BatchMode::Always, 1, true),
+            (BatchMode::Always, 0, false),
+            (BatchMode::Never, 100, false),
+        ];
+        for (mode, members, want) in table {
+            assert_eq!(batched(mode, members), want, "{mode:?} with {members}");
+        }
+    }
+
+    #[test]
+    fn fan_out_gives_each_considered_connector_its_entry_or_not_found() {
+        let considered = names(&["a", "b", "c"]);
+        let (map, confirm) = fan_out(
+            vec![
+                ("a".into(), found("RUNNING")),
+                ("b".into(), found("FAILED")),
+                ("zzz".into(), found("RUNNING")),
+            ],
+            &considered,
+            None,
+        );
+        assert_eq!(map.len(), 2, "entries nobody considered are dropped");
+        assert!(confirm.is_empty(), "nothing was there before");
+        let snapshot = Snapshot {
+            considered,
+            result: Ok(map),
+        };
+        assert!(matches!(
+            snapshot.observe("a"),
+            Some(Observation::Found { .. })
+        ));
+        match snapshot.observe("c") {
+            Some(Observation::Failed(f)) => assert_eq!(f.kind, FailureKind::ConnectorNotFound),
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            snapshot.observe("new").is_none(),
+            "not considered: read alone"
+        );
+    }
+
+    #[test]
+    fn a_connector_that_vanishes_between_listings_is_confirmed_first() {
+        let considered = names(&["a", "b"]);
+        let previous = Snapshot {
+            considered: considered.clone(),
+            result: Ok([
+                ("a".to_string(), found("RUNNING")),
+                ("b".to_string(), found("RUNNING")),
+            ]
+            .into_iter()
+            .collect()),
+        };
+        let (_, confirm) = fan_out(
+            vec![("a".into(), found("RUNNING"))],
+            &considered,
+            Some(&previous),
+        );
+        assert_eq!(confirm, ["b"]);
+        let failed_before = Snapshot {
+            considered: considered.clone(),
+            result: Err(Failure::new(FailureKind::DataPlaneUnavailable, "down")),
+        };
+        let (_, confirm) = fan_out(vec![], &considered, Some(&failed_before));
+        assert!(confirm.is_empty());
+    }
+
+    #[test]
+    fn a_failed_listing_fails_every_member_without_not_found() {
+        let snapshot = Snapshot {
+            considered: names(&["a"]),
+            result: Err(Failure::new(FailureKind::DataPlaneUnavailable, "HTTP 503")),
+        };
+        match snapshot.observe("a") {
+            Some(Observation::Failed(f)) => assert_eq!(f.kind, FailureKind::DataPlaneUnavailable),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn healthy_traces_are_dropped_unhealthy_kept() {
+        let status = |state: &str| ConnectStatus {
+            name: "x".into(),
+            connector: InstanceStatus {
+                state: state.into(),
+                worker_id: "w".into(),
+                trace: "old trace".into(),
+            },
+            tasks: vec![TaskStatus {
+                id: 0,
+                state: state.into(),
+                worker_id: "w".into(),
+                trace: "task trace".into(),
+            }],
+            omitted: Default::default(),
+            type_: "sink".into(),
+        };
+        match assessed(status("RUNNING"), None, None) {
+            Observation::Found { status, .. } => {
+                assert!(status.connector.trace.is_empty() && status.tasks[0].trace.is_empty())
+            }
+            other => panic!("{other:?}"),
+        }
+        match assessed(status("FAILED"), None, None) {
+            Observation::Found { status, .. } => assert_eq!(status.tasks[0].trace, "task trace"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn list_refusals_map_to_fallback_or_failure() {
+        let api = |status: u16, message: &str, rpc_body: bool| {
+            Refusal::Api(DataplaneError::Api {
+                status,
+                code: None,
+                message: message.into(),
+                retry_after: None,
+                rpc_body,
+            })
+        };
+        assert!(matches!(
+            list_failure(api(501, "", true), "c"),
+            ListFailure::Unsupported(_)
+        ));
+        assert!(matches!(
+            list_failure(api(403, "", true), "c"),
+            ListFailure::Unsupported(_)
+        ));
+        assert!(matches!(
+            list_failure(api(404, "<html>", false), "c"),
+            ListFailure::Unsupported(_)
+        ));
+        match list_failure(
+            api(
+                404,
+                "a client for the given cluster name does not exist",
+                true,
+            ),
+            "c",
+        ) {
+            ListFailure::Failed(f) => assert_eq!(f.kind, FailureKind::ClusterNotFound),
+            other => panic!("{other:?}"),
+        }
+        match list_failure(api(503, "", false), "c") {
+            ListFailure::Failed(f) => assert_eq!(f.kind, FailureKind::DataPlaneUnavailable),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            list_failure(
+                Refusal::Api(DataplaneError::Paused(Duration::from_secs(3))),
+                "c"
+            ),
+            ListFailure::Deferred(_)
+        ));
+    }
+}

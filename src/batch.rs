@@ -464,7 +464,26 @@ async fn poll_group(batcher: Arc<Batcher>, prober: Arc<Prober>, group: Arc<Group
                     result: Ok(found),
                 };
                 publish(&batcher, &group, snapshot, Some(pages));
-                interval
+                // The next listing is due one interval after this one started; the interval is
+                // read again while waiting, as triggered members register their current one.
+                let due = started + interval;
+                loop {
+                    let current = group
+                        .lock()
+                        .members
+                        .values()
+                        .map(|m| m.poll)
+                        .min()
+                        .unwrap_or(interval);
+                    let left = (started + current)
+                        .min(due)
+                        .saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        break;
+                    }
+                    tokio::time::sleep(left.min(Duration::from_secs(1))).await;
+                }
+                Duration::ZERO
             }
             Err(ListFailure::Deferred(left)) => left,
             Err(ListFailure::Unsupported(why)) => {

@@ -342,6 +342,9 @@ fn bad_values_fail_at_install_time_with_a_clear_message() {
         ("dataplane.url=ftp://x", "/dataplane/url"),
         ("watchNamespace=Not_A_Namespace", "/watchNamespace"),
         ("image.digest=latest", "/image/digest"),
+        ("batch=sometimes", "/batch"),
+        ("listPageSize=5000", "/listPageSize"),
+        ("shards[0].name=a", "missing property 'selector'"),
         (
             "unknownKey=1",
             "additional properties 'unknownKey' not allowed",
@@ -359,6 +362,56 @@ fn bad_values_fail_at_install_time_with_a_clear_message() {
             "{set}: want {message:?} in {stderr}"
         );
     }
+}
+
+#[test]
+#[ignore = "needs helm in .tools/bin: hack/test"]
+fn shards_render_one_deployment_each_with_its_selector_and_lease() {
+    let plain = template(&[]);
+    let args = args_of(&plain);
+    assert!(args.contains(&"--batch=auto".to_string()), "{args:?}");
+    assert!(args.contains(&"--list-page-size=100".to_string()));
+    assert!(!args.iter().any(|a| a.starts_with("--selector")));
+    let docs = template(&[
+        "shards[0].name=a",
+        "shards[0].selector=shard=a",
+        "shards[1].name=b",
+        "shards[1].selector=shard in (b\\,c)",
+        "replicaCount=2",
+    ]);
+    let deployments = find(&docs, "Deployment");
+    assert_eq!(deployments.len(), 2);
+    let mut selectors = Vec::new();
+    for (d, shard) in deployments.iter().zip(["a", "b"]) {
+        assert_eq!(
+            d["metadata"]["name"],
+            format!("mco-managed-connector-operator-{shard}")
+        );
+        let match_labels = &d["spec"]["selector"]["matchLabels"];
+        assert_eq!(match_labels["connectors.dataplane.dev/shard"], shard);
+        assert_eq!(
+            d["spec"]["template"]["metadata"]["labels"]["connectors.dataplane.dev/shard"], shard,
+            "the Pods carry the label their Deployment selects"
+        );
+        selectors.push(match_labels.clone());
+        let args: Vec<String> = d["spec"]["template"]["spec"]["containers"][0]["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_string())
+            .collect();
+        assert!(
+            args.contains(&format!(
+                "--leader-election-lease-name=mco-managed-connector-operator-{shard}"
+            )),
+            "its own Lease: {args:?}"
+        );
+        assert!(
+            args.iter().any(|a| a.starts_with("--selector=shard")),
+            "{args:?}"
+        );
+    }
+    assert_ne!(selectors[0], selectors[1], "Deployments never share Pods");
 }
 
 /// A kubeconfig for ServiceAccount `namespace/name`, with a token from `kubectl create token`.

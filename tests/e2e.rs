@@ -201,7 +201,9 @@ async fn every_holistic_state_in_status_conditions_kubectl_and_metrics() {
         metrics.contains(r#"managed_connector_token_requests_total{outcome="ok"} 1"#),
         "one token for all"
     );
-    assert!(metrics.contains("managed_connector_dataplane_request_duration_seconds_bucket"));
+    assert!(
+        metrics.contains(r#"managed_connector_request_duration_seconds_bucket{source="dataplane""#)
+    );
     assert!(!metrics.contains("e2e-secret"));
     assert_eq!(env.sim.counts().tokens_issued, 1);
 

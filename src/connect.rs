@@ -484,6 +484,27 @@ mod tests {
     }
 
     #[test]
+    fn expanded_lists_keep_wanted_statuses() {
+        let body = br#"{
+            "orders": {"status": {"name": "orders", "connector": {"state": "RUNNING", "worker_id": "w:8083"},
+                        "tasks": [{"id": 0, "state": "FAILED", "worker_id": "w:8083", "trace": "boom"}], "type": "sink"},
+                       "info": {"name": "orders", "config": {"k": "v"}}},
+            "other": {"status": {"name": "other", "connector": {"state": "PAUSED"}, "tasks": []}},
+            "no-status": {"info": {}}
+        }"#;
+        let kept = parse_expanded_list(body, &|n: &str| n != "other").expect("parses");
+        assert_eq!(kept.len(), 1, "other not wanted, no-status has none");
+        assert_eq!(kept[0].0, "orders");
+        assert_eq!(kept[0].1.tasks[0].state, "FAILED");
+        assert_eq!(
+            parse_expanded_list(b"{}", &|_: &str| true).unwrap().len(),
+            0
+        );
+        assert!(parse_expanded_list(b"[]", &|_: &str| true).is_err());
+        assert!(parse_expanded_list(br#"{"a": {"status": 1}}"#, &|_: &str| true).is_err());
+    }
+
+    #[test]
     fn error_bodies_map_to_failures() {
         let nf = br#"{"error_code":404,"message":"No status found for connector nope"}"#;
         assert_eq!(

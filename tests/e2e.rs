@@ -1209,3 +1209,128 @@ async fn the_first_probe_and_a_generation_lag_are_in_progress() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local control plane: hack/test"]
+async fn a_fleet_is_read_by_listing_its_clusters_and_groups_follow_the_resources() {
+    // Pinned to batch mode whatever MCO_BATCH says: this is the test of listing.
+    let env = Env::new("batch", &["--batch", "auto", "--list-page-size", "4"]).await;
+    let names: Vec<String> = (1..=10).map(|i| format!("conn-{i:02}")).collect();
+    for n in &names {
+        env.sim
+            .upsert("redpanda", connector(n, "RUNNING", &["RUNNING"]));
+    }
+    env.sim.upsert(
+        "redpanda",
+        connector("broken", "RUNNING", &["RUNNING", "FAILED"]),
+    );
+    for n in &names {
+        env.watch_connector(n).await;
+    }
+    env.watch_connector("broken").await;
+    for n in &names {
+        env.wait_state(n, HolisticState::Healthy, POLL * 2 + MARGIN)
+            .await;
+    }
+    env.wait_state("broken", HolisticState::Degraded, POLL * 2 + MARGIN)
+        .await;
+    let counts = env.sim.counts();
+    let lists = counts.endpoint("list");
+    assert!(lists >= 3, "11 connectors in pages of 4: {counts:?}");
+    // A resource may be read on its own while its group forms (the first of a group, one
+    // created after a listing began): a few, never one per connector per poll.
+    let singles = counts.endpoint("status");
+    assert!(singles <= 11, "{counts:?}");
+
+    // Steady: pages, not status requests.
+    let before = env.sim.counts();
+    tokio::time::sleep(POLL * 3).await;
+    let after = env.sim.counts();
+    assert_eq!(
+        after.endpoint("status"),
+        before.endpoint("status"),
+        "no connector read on its own while its cluster is listed: {after:?}"
+    );
+    let pages = after.endpoint("list") - before.endpoint("list");
+    assert!(
+        (3..=9).contains(&pages),
+        "3 pages per 5 s interval over 15 s: {pages}"
+    );
+
+    // A change shows within an interval.
+    let changed = Instant::now();
+    env.sim
+        .set_state("redpanda", "conn-03", "PAUSED", &["PAUSED"]);
+    env.wait_state("conn-03", HolisticState::Paused, POLL + MARGIN)
+        .await;
+    eprintln!("  change → status in {:?}", changed.elapsed());
+
+    // A failed page: every member keeps its last known state with Synced=False, nobody is gone.
+    env.sim.set_list_faults(
+        "redpanda",
+        Faults {
+            status: Some(503),
+            ..Default::default()
+        },
+        &[2],
+    );
+    for n in ["conn-01", "conn-10", "broken"] {
+        let mc = env
+            .wait_condition(
+                n,
+                "Synced",
+                "False",
+                "DataPlaneUnavailable",
+                POLL * 2 + MARGIN,
+            )
+            .await;
+        assert_ne!(
+            cond(&mc, "Ready").1,
+            "ConnectorNotFound",
+            "{n}: a failed listing says nothing about existence"
+        );
+    }
+    assert_eq!(
+        env.get("conn-03").await.status.unwrap().holistic_state,
+        Some(HolisticState::Paused),
+        "last known state kept"
+    );
+    env.sim.set_list_faults("redpanda", Faults::default(), &[]);
+    env.wait_condition(
+        "conn-01",
+        "Synced",
+        "True",
+        "Synced",
+        Duration::from_secs(20),
+    )
+    .await;
+
+    // Edited to another cluster: it leaves the group and is read there.
+    env.sim
+        .upsert("other", connector("conn-05", "PAUSED", &["PAUSED"]));
+    env.apply(
+        "conn-05",
+        json!({"pollInterval": "5s", "clusterName": "other",
+               "dataplane": {"credentialsSecretRef": {"name": "creds"}}}),
+    )
+    .await;
+    env.wait_state("conn-05", HolisticState::Paused, POLL * 2 + MARGIN)
+        .await;
+    // Deleted from the cluster: gone after the grace period's start (NotFound reason).
+    env.sim.delete("redpanda", "conn-07");
+    env.wait_for("conn-07", POLL * 3 + MARGIN, "connector not found", |mc| {
+        mc.status.as_ref().is_some_and(|s| {
+            s.conditions
+                .iter()
+                .any(|c| c.type_ == "Ready" && c.reason == "ConnectorNotFound")
+        })
+    })
+    .await;
+    let metrics = env.metrics().await;
+    assert!(
+        metrics.contains(
+            r#"managed_connector_requests_total{source="dataplane",endpoint="list",outcome="ok"}"#
+        ),
+        "{metrics}"
+    );
+}

@@ -62,7 +62,7 @@ pub struct RequestCounts {
     pub total: u64,
     /// By `<endpoint> <HTTP status>`, e.g. `status 200`.
     pub by_endpoint: BTreeMap<String, u64>,
-    /// Status requests by connector name.
+    /// Reads of each connector's status by name: status requests, and list pages it was on.
     pub by_connector: BTreeMap<String, u64>,
     /// Tokens issued so far.
     pub tokens_issued: u32,
@@ -710,6 +710,14 @@ async fn list_response(
                 "info": {"name": name, "config": {}, "tasks": [], "type": spec.type_},
                 "status": status_json(computed, &spec, &state),
             }));
+        }
+    }
+    {
+        let mut s = sim.lock();
+        for c in &connectors {
+            if let Some(name) = c["name"].as_str() {
+                *s.per_connector.entry(name.to_string()).or_insert(0) += 1;
+            }
         }
     }
     let next = if end < names.len() {

@@ -378,7 +378,8 @@ impl Env {
         metrics_at(self.metrics_port).await
     }
 
-    /// Waits until the simulator has answered `n` more status requests for `connector`.
+    /// Waits until the simulator has served `connector`'s status `n` more times (a status
+    /// request, or a list page it was on).
     pub async fn wait_polls(&self, connector: &str, n: u64) {
         let start = self.polls(connector);
         let deadline = Instant::now() + POLL * (n as u32 + 2) + MARGIN;

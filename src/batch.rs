@@ -283,6 +283,17 @@ impl Batcher {
             .clone()
     }
 
+    /// Drops a group nobody belongs to and nothing polls.
+    fn forget_if_empty(&self, key: &GroupKey) {
+        let mut groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
+        if groups.get(key).is_some_and(|g| {
+            let state = g.lock();
+            state.members.is_empty() && !state.poller
+        }) {
+            groups.remove(key);
+        }
+    }
+
     fn remove_from(&self, key: &GroupKey, member: &ObjectRef<ManagedConnector>) {
         let mut groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(group) = groups.get(key) {
@@ -412,6 +423,9 @@ async fn poll_group(batcher: Arc<Batcher>, prober: Arc<Prober>, group: Arc<Group
                 state.snapshot = None;
                 let members: Vec<_> = state.members.keys().cloned().collect();
                 drop(state);
+                if members.is_empty() {
+                    batcher.forget_if_empty(&group.key);
+                }
                 // They read on their own from now on.
                 batcher.trigger(members);
                 tracing::debug!(cluster = group.key.cluster, "batch group stopped");

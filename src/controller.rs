@@ -280,6 +280,8 @@ impl Context {
             .collect();
         let live_uids: HashSet<String> = objects.iter().filter_map(|o| o.uid()).collect();
         self.batcher.retain(&batch::live_refs(&objects));
+        let (groups, batched) = self.batcher.batched_groups();
+        self.metrics.set_batched(groups, batched);
         let mut tracked = self.tracked.lock().unwrap_or_else(|e| e.into_inner());
         tracked.retain(|(namespace, name)| {
             let keep = live.contains(&(namespace.clone(), name.clone()));

@@ -85,6 +85,8 @@ pub struct Metrics {
     status_patches: Counter,
     events: Family<ReasonLabels, Counter>,
     watched: Gauge,
+    batch_groups: Gauge,
+    batched: Gauge,
 }
 
 impl Metrics {
@@ -108,6 +110,8 @@ impl Metrics {
             status_patches: Counter::default(),
             events: Family::default(),
             watched: Gauge::default(),
+            batch_groups: Gauge::default(),
+            batched: Gauge::default(),
         };
         let r = registry.sub_registry_with_prefix("managed_connector");
         r.register(
@@ -165,6 +169,16 @@ impl Metrics {
             "watched_resources",
             "ManagedConnectors in the operator's watch cache",
             m.watched.clone(),
+        );
+        r.register(
+            "batch_groups",
+            "Connect clusters read by listing (one poller each)",
+            m.batch_groups.clone(),
+        );
+        r.register(
+            "batched_resources",
+            "ManagedConnectors served from their cluster's listing",
+            m.batched.clone(),
         );
         r.register(
             "events",
@@ -283,6 +297,12 @@ impl Metrics {
     /// Sets the number of watched resources.
     pub fn set_watched(&self, n: usize) {
         self.watched.set(n as i64);
+    }
+
+    /// Sets the number of batched groups and of the resources in them.
+    pub fn set_batched(&self, groups: usize, resources: usize) {
+        self.batch_groups.set(groups as i64);
+        self.batched.set(resources as i64);
     }
 
     /// Counts one published Event.

@@ -782,15 +782,39 @@ async fn every_data_plane_fault_keeps_the_last_state_and_recovers_without_a_stam
             "InvalidResponse",
         ),
     ];
+    // Listing every cluster (MCO_BATCH=always), a fault hits a cluster's list: each row gets a
+    // cluster of its own. Reading per connector, it hits one connector's status.
+    let batch = batch_mode();
+    let cluster = |name: &str| {
+        if batch {
+            name.to_string()
+        } else {
+            "redpanda".to_string()
+        }
+    };
+    let set_faults = |name: &str, faults: Faults| {
+        if batch {
+            env.sim.set_list_faults(name, faults, &[]);
+        } else {
+            env.sim.set_faults("redpanda", name, faults);
+        }
+    };
     for (name, _, _) in &rows {
-        env.serve_and_watch(name, "RUNNING", &["RUNNING"]).await;
+        env.sim
+            .upsert(&cluster(name), connector(name, "RUNNING", &["RUNNING"]));
+        env.apply(
+            name,
+            json!({"pollInterval": "5s", "clusterName": cluster(name),
+                   "dataplane": {"credentialsSecretRef": {"name": "creds"}}}),
+        )
+        .await;
     }
     for (name, _, _) in &rows {
         env.wait_state(name, HolisticState::Healthy, POLL * 2 + MARGIN)
             .await;
     }
     for (name, faults, _) in &rows {
-        env.sim.set_faults("redpanda", name, faults.clone());
+        set_faults(name, faults.clone());
     }
     for (name, _, reason) in &rows {
         let mc = env
@@ -807,18 +831,22 @@ async fn every_data_plane_fault_keeps_the_last_state_and_recovers_without_a_stam
     // A change during the fault, then the fault ends: the change shows.
     for (name, _, _) in &rows {
         env.sim
-            .set_state("redpanda", name, "RUNNING", &["RUNNING", "FAILED"]);
-        env.sim.set_faults("redpanda", name, Faults::default());
+            .set_state(&cluster(name), name, "RUNNING", &["RUNNING", "FAILED"]);
+        set_faults(name, Faults::default());
     }
+    let requests = || {
+        let c = env.sim.counts();
+        c.endpoint("status") + c.endpoint("list")
+    };
     let recovered = Instant::now();
-    let before = env.sim.counts().endpoint("status");
+    let before = requests();
     for (name, _, _) in &rows {
         // Backoff after a few failures stays under 20 s (5 s doubling, jittered).
         env.wait_state(name, HolisticState::Degraded, Duration::from_secs(25))
             .await;
     }
     let window = recovered.elapsed();
-    let sent = env.sim.counts().endpoint("status") - before;
+    let sent = requests() - before;
     // 4 per second, with a burst of 4: recovery is no stampede.
     let allowed = (window.as_secs_f64() * 4.0).ceil() as u64 + 4;
     assert!(
@@ -1179,6 +1207,16 @@ async fn the_first_probe_and_a_generation_lag_are_in_progress() {
         ..Default::default()
     };
     env.sim.upsert("redpanda", slow);
+    if batch_mode() {
+        env.sim.set_list_faults(
+            "redpanda",
+            Faults {
+                latency: Some("6s".into()),
+                ..Default::default()
+            },
+            &[],
+        );
+    }
     env.watch_connector("orders").await;
     let probing = env
         .wait_condition("orders", "Ready", "Unknown", "Probing", POLL)

@@ -18,6 +18,12 @@ pub const POLL: Duration = Duration::from_secs(5);
 /// A transition must show within one poll interval; this margin covers the API round trips.
 pub const MARGIN: Duration = Duration::from_secs(3);
 
+/// Whether the operators of this run list every cluster (`MCO_BATCH=always`, set by `hack/test`
+/// for one of its two end-to-end passes; the operator reads it from its environment).
+pub fn batch_mode() -> bool {
+    std::env::var("MCO_BATCH").is_ok_and(|m| m == "always")
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

@@ -175,15 +175,15 @@ impl Batcher {
             return Serve::Single;
         }
         let key = target.group_key(&self.hasher);
-        let group = self.join(member.clone(), &key);
-        let mut state = group.lock();
-        state.members.insert(
+        let group = self.join(
             member,
+            &key,
             Member {
                 connector: target.connector.clone(),
                 poll,
             },
         );
+        let mut state = group.lock();
         state.target = Some(target.clone());
         let now = Instant::now();
         if state.unsupported_until.is_some_and(|t| t > now) {
@@ -262,7 +262,9 @@ impl Batcher {
             .fold((0, 0), |(g, m), s| (g + 1, m + s.members.len()))
     }
 
-    fn join(&self, member: ObjectRef<ManagedConnector>, key: &GroupKey) -> Arc<Group> {
+    /// Puts `member` into `key`'s group (out of any other), under the groups' lock so that a
+    /// group emptied at the same moment is not dropped with the member just put into it.
+    fn join(&self, member: ObjectRef<ManagedConnector>, key: &GroupKey, m: Member) -> Arc<Group> {
         let previous = self
             .membership
             .lock()
@@ -272,7 +274,7 @@ impl Batcher {
             self.remove_from(&previous, &member);
         }
         let mut groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
-        groups
+        let group = groups
             .entry(key.clone())
             .or_insert_with(|| {
                 Arc::new(Group {
@@ -280,7 +282,9 @@ impl Batcher {
                     state: Mutex::default(),
                 })
             })
-            .clone()
+            .clone();
+        group.lock().members.insert(member, m);
+        group
     }
 
     /// Drops a group nobody belongs to and nothing polls.

@@ -17,11 +17,9 @@
 //! called gone, so one moving between pages while they are read is not lost.
 
 use crate::controller::{Prober, next_poll};
-use crate::crd::HolisticState;
 use crate::crd::ManagedConnector;
 use crate::dataplane::{DataplaneError, Refusal};
-use crate::health::{self, ConnectStatus};
-use crate::probe::{Failure, FailureKind, ListFailure, Observation};
+use crate::probe::{Failure, FailureKind, ListFailure, Observation, Report};
 use crate::resolve::{GroupKey, Source, SourceKind, Target};
 use futures::channel::mpsc;
 use kube::runtime::reflector::{ObjectRef, Store};
@@ -396,23 +394,6 @@ pub fn fan_out(
     (found, confirm)
 }
 
-/// A connector's observation from a list entry: assessed as a single answer would be, with the
-/// traces of a healthy connector dropped (nothing shows them, and fleets are mostly healthy).
-pub fn assessed(
-    mut status: ConnectStatus,
-    holistic_state: Option<&str>,
-    errors: Option<&[health::ServerError]>,
-) -> Observation {
-    let assessment = health::assess(&status, holistic_state, errors);
-    if assessment.state == HolisticState::Healthy {
-        status.connector.trace = String::new();
-        for task in &mut status.tasks {
-            task.trace = String::new();
-        }
-    }
-    Observation::Found { status, assessment }
-}
-
 /// The group's poller: lists, fans out, triggers, sleeps; ends when the group stops being
 /// batched (members left, list unsupported).
 async fn poll_group(batcher: Arc<Batcher>, prober: Arc<Prober>, group: Arc<Group>) {
@@ -564,7 +545,7 @@ async fn list(
                 .await?;
             let found = entries
                 .into_iter()
-                .map(|(name, status)| (name, assessed(status, None, None)))
+                .map(|(name, status)| (name, Report::from_connect(status).assess()))
                 .collect();
             Ok((found, 1))
         }
@@ -586,10 +567,7 @@ async fn list(
                     .await
                     .map_err(|r| list_failure(r, &target.cluster))?;
                 pages += 1;
-                found.extend(page.entries.into_iter().map(|(name, r)| {
-                    let o = assessed(r.status, r.holistic_state.as_deref(), r.errors.as_deref());
-                    (name, o)
-                }));
+                found.extend(page.entries.into_iter().map(|(name, r)| (name, r.assess())));
                 match page.next_page_token {
                     None => return Ok((found, pages)),
                     Some(next) if token.as_deref() == Some(next.as_str()) || pages >= MAX_PAGES => {
@@ -641,7 +619,7 @@ pub fn live_refs(objects: &[Arc<ManagedConnector>]) -> HashSet<ObjectRef<Managed
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::health::{InstanceStatus, TaskStatus};
+    use crate::health::{ConnectStatus, InstanceStatus, TaskStatus};
 
     fn found(state: &str) -> Observation {
         let status = ConnectStatus {
@@ -655,7 +633,7 @@ mod tests {
             omitted: Default::default(),
             type_: "sink".into(),
         };
-        assessed(status, None, None)
+        Report::from_connect(status).assess()
     }
 
     fn names(list: &[&str]) -> HashSet<String> {
@@ -764,13 +742,13 @@ mod tests {
             omitted: Default::default(),
             type_: "sink".into(),
         };
-        match assessed(status("RUNNING"), None, None) {
+        match Report::from_connect(status("RUNNING")).assess() {
             Observation::Found { status, .. } => {
                 assert!(status.connector.trace.is_empty() && status.tasks[0].trace.is_empty())
             }
             other => panic!("{other:?}"),
         }
-        match assessed(status("FAILED"), None, None) {
+        match Report::from_connect(status("FAILED")).assess() {
             Observation::Found { status, .. } => assert_eq!(status.tasks[0].trace, "task trace"),
             other => panic!("{other:?}"),
         }

@@ -3,10 +3,10 @@
 //! applies exactly the Data Plane's algorithm ([`crate::health::assess`]) and a connector looks the
 //! same through either source. Requests pass the same [`Gate`] as the Data Plane's.
 
-use crate::health::{self, ConnectStatus};
+use crate::health::ConnectStatus;
 use crate::http::{self, FetchError, Gate};
 use crate::metrics::Metrics;
-use crate::probe::{Failure, FailureKind, ListFailure, Observation};
+use crate::probe::{Answer, Failure, FailureKind, ListFailure, Report};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde::Deserializer as _;
@@ -197,17 +197,17 @@ impl ConnectClient {
         Ok(client)
     }
 
-    /// Reads and assesses one connector's status.
+    /// Reads one connector's status.
     pub async fn probe(
         &self,
         base: &Url,
         connector: &str,
         auth: &ConnectAuth,
         ca_pem: Option<&[u8]>,
-    ) -> Observation {
+    ) -> Answer {
         let url = match endpoint_url(base, &["connectors", connector, "status"], None) {
             Ok(u) => u,
-            Err(f) => return Observation::Failed(f),
+            Err(f) => return Answer::Failed(f),
         };
         let parsed = self
             .get(&url, auth, ca_pem, "status", |body| {
@@ -216,12 +216,9 @@ impl ConnectClient {
             })
             .await;
         match parsed {
-            Ok(status) => {
-                let assessment = health::assess(&status, None, None);
-                Observation::Found { status, assessment }
-            }
-            Err(Got::Deferred(left)) => Observation::Deferred(left),
-            Err(Got::Failed(f)) => Observation::Failed(f),
+            Ok(status) => Answer::Reported(Report::from_connect(status)),
+            Err(Got::Deferred(left)) => Answer::Deferred(left),
+            Err(Got::Failed(f)) => Answer::Failed(f),
             Err(Got::Answered {
                 status,
                 body,
@@ -229,7 +226,7 @@ impl ConnectClient {
             }) => {
                 let mut failure = failure_for(status, &body, connector);
                 failure.retry_after = retry_after;
-                Observation::Failed(failure)
+                Answer::Failed(failure)
             }
         }
     }

@@ -143,9 +143,9 @@ impl Prober {
         Ok(resolve::resolve(mc, &self.config, &lookups))
     }
 
-    /// Asks the target's source for its one connector.
+    /// Asks the target's source for its one connector, and assesses the answer.
     pub async fn fetch_one(&self, target: &Target) -> Observation {
-        let observation = match &target.source {
+        let answer = match &target.source {
             Source::DataPlane { url, credentials } => {
                 self.dataplane
                     .probe(url, &target.cluster, &target.connector, credentials)
@@ -157,6 +157,7 @@ impl Prober {
                     .await
             }
         };
+        let observation = answer.observe();
         self.refused(target, &observation);
         observation
     }

@@ -1,8 +1,73 @@
 //! What one attempt to read a connector's status found: the contract between the status sources
 //! (the Data Plane API today) and the pure status builder.
 
-use crate::health::{Assessment, ConnectStatus};
+use crate::crd::HolisticState;
+use crate::health::{self, Assessment, ConnectStatus, ServerError};
 use std::time::Duration;
+
+/// What a source reported for one connector, before assessment: Kafka Connect's status, and what
+/// the Data Plane computed from it when it did (Kafka Connect computes nothing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Kafka Connect's part.
+    pub status: ConnectStatus,
+    /// `holistic_state` as sent (an enum name), if any.
+    pub holistic_state: Option<String>,
+    /// `errors` as sent, if any.
+    pub errors: Option<Vec<ServerError>>,
+}
+
+impl Report {
+    /// Kafka Connect's own status: nothing computed by the server.
+    pub fn from_connect(status: ConnectStatus) -> Self {
+        Report {
+            status,
+            holistic_state: None,
+            errors: None,
+        }
+    }
+
+    /// Assess (pure, the one place every source's report goes through): the server's holistic
+    /// state and errors when it computed them, else computed by Redpanda's algorithm. The traces
+    /// of a healthy connector are dropped: nothing shows them, and fleets are mostly healthy.
+    pub fn assess(self) -> Observation {
+        let mut status = self.status;
+        let assessment = health::assess(
+            &status,
+            self.holistic_state.as_deref(),
+            self.errors.as_deref(),
+        );
+        if assessment.state == HolisticState::Healthy {
+            status.connector.trace = String::new();
+            for task in &mut status.tasks {
+                task.trace = String::new();
+            }
+        }
+        Observation::Found { status, assessment }
+    }
+}
+
+/// What a source answered for one connector.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// Its status, to be assessed.
+    Reported(Report),
+    /// No status: why.
+    Failed(Failure),
+    /// Nothing was asked: the origin is paused for this much longer.
+    Deferred(Duration),
+}
+
+impl Answer {
+    /// The observation: a report assessed, anything else as it is.
+    pub fn observe(self) -> Observation {
+        match self {
+            Answer::Reported(r) => r.assess(),
+            Answer::Failed(f) => Observation::Failed(f),
+            Answer::Deferred(d) => Observation::Deferred(d),
+        }
+    }
+}
 
 /// The outcome of one probe.
 #[derive(Debug, Clone, PartialEq)]

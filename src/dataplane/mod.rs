@@ -10,11 +10,11 @@
 pub mod auth;
 pub mod list;
 
-use crate::health::{self, ConnectStatus, ServerError};
+use crate::health::{self, ServerError};
 use crate::http::{self, FetchError, Fetched, Gate};
 use crate::metrics::Metrics;
 use crate::policy::display_url;
-use crate::probe::{Failure, FailureKind, Observation};
+use crate::probe::{self, Failure, FailureKind, Report};
 use auth::{Credentials, TokenCache};
 use reqwest::StatusCode;
 use serde::Deserialize;
@@ -55,15 +55,7 @@ impl Default for ClientConfig {
 }
 
 /// A connector's status as the Data Plane API answers it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusResponse {
-    /// Kafka Connect's part.
-    pub status: ConnectStatus,
-    /// `holistic_state` as sent (an enum name), if any.
-    pub holistic_state: Option<String>,
-    /// `errors` as sent, if any.
-    pub errors: Option<Vec<ServerError>>,
-}
+pub type StatusResponse = Report;
 
 /// Server-parsed errors kept from one answer; the status lists far fewer.
 const MAX_SERVER_ERRORS: usize = 100;
@@ -494,18 +486,18 @@ impl DataplaneClient {
         self.gate.max_requests_per_second()
     }
 
-    /// Reads one connector's status and assesses it; a 401 gets one fresh token and one retry.
+    /// Reads one connector's status; a 401 gets one fresh token and one retry.
     pub async fn probe(
         &self,
         base: &Url,
         cluster: &str,
         connector: &str,
         creds: &Credentials,
-    ) -> Observation {
+    ) -> probe::Answer {
         let url = match status_url(base, cluster, connector) {
             Ok(u) => u,
             Err(e) => {
-                return Observation::Failed(Failure::new(FailureKind::DataplaneUrlMissing, e));
+                return probe::Answer::Failed(Failure::new(FailureKind::DataplaneUrlMissing, e));
             }
         };
         match self
@@ -514,17 +506,10 @@ impl DataplaneClient {
             })
             .await
         {
-            Ok(r) => {
-                let assessment =
-                    health::assess(&r.status, r.holistic_state.as_deref(), r.errors.as_deref());
-                Observation::Found {
-                    status: r.status,
-                    assessment,
-                }
-            }
-            Err(Refusal::Token(f)) => Observation::Failed(f),
-            Err(Refusal::Api(DataplaneError::Paused(left))) => Observation::Deferred(left),
-            Err(Refusal::Api(e)) => Observation::Failed(e.to_failure(cluster, connector)),
+            Ok(r) => probe::Answer::Reported(r),
+            Err(Refusal::Token(f)) => probe::Answer::Failed(f),
+            Err(Refusal::Api(DataplaneError::Paused(left))) => probe::Answer::Deferred(left),
+            Err(Refusal::Api(e)) => probe::Answer::Failed(e.to_failure(cluster, connector)),
         }
     }
 

@@ -15,14 +15,79 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
 use std::time::Duration;
 
-/// Condition types, in the order they are written.
-pub const READY: &str = "Ready";
-/// The last Data Plane call succeeded.
-pub const SYNCED: &str = "Synced";
-/// A transition is under way (kstatus: InProgress).
-pub const RECONCILING: &str = "Reconciling";
-/// Needs attention (kstatus: Failed).
-pub const STALLED: &str = "Stalled";
+/// The condition types the operator writes, in the order it writes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConditionType {
+    /// The connector is healthy (kstatus: Current; Argo CD: Healthy).
+    Ready,
+    /// The last call to the status source succeeded.
+    Synced,
+    /// A transition is under way (kstatus: InProgress).
+    Reconciling,
+    /// Needs attention (kstatus: Failed).
+    Stalled,
+}
+
+impl ConditionType {
+    /// The type as written in `status.conditions`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ConditionType::Ready => "Ready",
+            ConditionType::Synced => "Synced",
+            ConditionType::Reconciling => "Reconciling",
+            ConditionType::Stalled => "Stalled",
+        }
+    }
+}
+
+/// A condition's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConditionStatus {
+    /// `True`.
+    True,
+    /// `False`.
+    False,
+    /// `Unknown`.
+    Unknown,
+}
+
+impl ConditionStatus {
+    /// As written in `status.conditions`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ConditionStatus::True => "True",
+            ConditionStatus::False => "False",
+            ConditionStatus::Unknown => "Unknown",
+        }
+    }
+
+    /// `True` or `False`.
+    pub const fn from_bool(b: bool) -> Self {
+        if b {
+            ConditionStatus::True
+        } else {
+            ConditionStatus::False
+        }
+    }
+
+    /// Reads a stored status; anything but `True` and `False` is `Unknown`.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "True" => ConditionStatus::True,
+            "False" => ConditionStatus::False,
+            _ => ConditionStatus::Unknown,
+        }
+    }
+}
+
+/// `Ready`, for comparing with stored conditions.
+pub const READY: &str = ConditionType::Ready.as_str();
+/// `Synced`.
+pub const SYNCED: &str = ConditionType::Synced.as_str();
+/// `Reconciling`.
+pub const RECONCILING: &str = ConditionType::Reconciling.as_str();
+/// `Stalled`.
+pub const STALLED: &str = ConditionType::Stalled.as_str();
 
 /// Largest trace kept in status, per connector or task.
 pub const TRACE_LIMIT: usize = 4 * 1024;
@@ -87,13 +152,13 @@ pub enum Outcome {
 }
 
 struct Target {
-    type_: &'static str,
-    status: &'static str,
+    type_: ConditionType,
+    status: ConditionStatus,
     reason: String,
     message: String,
 }
 
-fn target(type_: &'static str, status: &'static str, reason: &str, message: &str) -> Target {
+fn target(type_: ConditionType, status: ConditionStatus, reason: &str, message: &str) -> Target {
     Target {
         type_,
         status,
@@ -136,10 +201,30 @@ pub fn desired_status(
         Outcome::NotProbed | Outcome::Probed(Observation::Deferred(_)) => {
             let msg = format!("waiting for the first status of connector {name}");
             [
-                target(READY, "Unknown", "Probing", &msg),
-                target(SYNCED, "Unknown", "Probing", &msg),
-                target(RECONCILING, "True", "Probing", &msg),
-                target(STALLED, "False", "Probing", &msg),
+                target(
+                    ConditionType::Ready,
+                    ConditionStatus::Unknown,
+                    "Probing",
+                    &msg,
+                ),
+                target(
+                    ConditionType::Synced,
+                    ConditionStatus::Unknown,
+                    "Probing",
+                    &msg,
+                ),
+                target(
+                    ConditionType::Reconciling,
+                    ConditionStatus::True,
+                    "Probing",
+                    &msg,
+                ),
+                target(
+                    ConditionType::Stalled,
+                    ConditionStatus::False,
+                    "Probing",
+                    &msg,
+                ),
             ]
         }
         Outcome::Suspended => {
@@ -149,10 +234,30 @@ pub fn desired_status(
                 .unwrap_or_default();
             let msg = format!("spec.suspend is true: the connector is not polled{known}");
             [
-                target(READY, "False", "Suspended", &msg),
-                target(SYNCED, "Unknown", "Suspended", &msg),
-                target(RECONCILING, "False", "Suspended", &msg),
-                target(STALLED, "False", "Suspended", &msg),
+                target(
+                    ConditionType::Ready,
+                    ConditionStatus::False,
+                    "Suspended",
+                    &msg,
+                ),
+                target(
+                    ConditionType::Synced,
+                    ConditionStatus::Unknown,
+                    "Suspended",
+                    &msg,
+                ),
+                target(
+                    ConditionType::Reconciling,
+                    ConditionStatus::False,
+                    "Suspended",
+                    &msg,
+                ),
+                target(
+                    ConditionType::Stalled,
+                    ConditionStatus::False,
+                    "Suspended",
+                    &msg,
+                ),
             ]
         }
         Outcome::Probed(Observation::Found { status, assessment }) => {
@@ -163,9 +268,9 @@ pub fn desired_status(
             let msg = ready_message(name, state, &next);
             let reason = state.as_str();
             let ready = match state {
-                HolisticState::Healthy => "True",
-                HolisticState::Unknown => "Unknown",
-                _ => "False",
+                HolisticState::Healthy => ConditionStatus::True,
+                HolisticState::Unknown => ConditionStatus::Unknown,
+                _ => ConditionStatus::False,
             };
             let stalled = matches!(
                 state,
@@ -174,15 +279,25 @@ pub fn desired_status(
             let reconciling =
                 matches!(state, HolisticState::Restarting | HolisticState::Unassigned);
             [
-                target(READY, ready, reason, &msg),
+                target(ConditionType::Ready, ready, reason, &msg),
                 target(
-                    SYNCED,
-                    "True",
+                    ConditionType::Synced,
+                    ConditionStatus::True,
                     "Synced",
                     "the Data Plane API answered with the connector's status",
                 ),
-                target(RECONCILING, bool_str(reconciling), reason, &msg),
-                target(STALLED, bool_str(stalled), reason, &msg),
+                target(
+                    ConditionType::Reconciling,
+                    ConditionStatus::from_bool(reconciling),
+                    reason,
+                    &msg,
+                ),
+                target(
+                    ConditionType::Stalled,
+                    ConditionStatus::from_bool(stalled),
+                    reason,
+                    &msg,
+                ),
             ]
         }
         Outcome::Probed(Observation::Failed(failure))
@@ -208,33 +323,63 @@ pub fn desired_status(
             };
             let reason = FailureKind::ConnectorNotFound.reason();
             [
-                target(READY, "False", reason, &msg),
+                target(ConditionType::Ready, ConditionStatus::False, reason, &msg),
                 target(
-                    SYNCED,
-                    "True",
+                    ConditionType::Synced,
+                    ConditionStatus::True,
                     "Synced",
                     "the Data Plane API answered: no such connector",
                 ),
-                target(RECONCILING, bool_str(young), reason, &msg),
-                target(STALLED, bool_str(!young), reason, &msg),
+                target(
+                    ConditionType::Reconciling,
+                    ConditionStatus::from_bool(young),
+                    reason,
+                    &msg,
+                ),
+                target(
+                    ConditionType::Stalled,
+                    ConditionStatus::from_bool(!young),
+                    reason,
+                    &msg,
+                ),
             ]
         }
         Outcome::Probed(Observation::Failed(failure)) if failure.kind.needs_attention() => {
             let reason = failure.kind.reason();
             let ready = match prev_ready {
                 Some(c) => Target {
-                    type_: READY,
-                    status: status_str(&c.status),
+                    type_: ConditionType::Ready,
+                    status: ConditionStatus::parse(&c.status),
                     reason: c.reason.clone(),
                     message: c.message.clone(),
                 },
-                None => target(READY, "Unknown", reason, &failure.message),
+                None => target(
+                    ConditionType::Ready,
+                    ConditionStatus::Unknown,
+                    reason,
+                    &failure.message,
+                ),
             };
             [
                 ready,
-                target(SYNCED, "False", reason, &failure.message),
-                target(RECONCILING, "False", reason, &failure.message),
-                target(STALLED, "True", reason, &failure.message),
+                target(
+                    ConditionType::Synced,
+                    ConditionStatus::False,
+                    reason,
+                    &failure.message,
+                ),
+                target(
+                    ConditionType::Reconciling,
+                    ConditionStatus::False,
+                    reason,
+                    &failure.message,
+                ),
+                target(
+                    ConditionType::Stalled,
+                    ConditionStatus::True,
+                    reason,
+                    &failure.message,
+                ),
             ]
         }
         Outcome::Probed(Observation::Failed(failure)) => {
@@ -243,16 +388,20 @@ pub fn desired_status(
                 .last_sync_time
                 .as_ref()
                 .is_some_and(|t| elapsed(t.0, now) < settings.stale_after);
-            let carried = |type_: &'static str| {
-                find(&last_known.conditions, type_).map(|c| Target {
+            let carried = |type_: ConditionType| {
+                find(&last_known.conditions, type_.as_str()).map(|c| Target {
                     type_,
-                    status: status_str(&c.status),
+                    status: ConditionStatus::parse(&c.status),
                     reason: c.reason.clone(),
                     message: c.message.clone(),
                 })
             };
             let (ready, reconciling, stalled) = match (fresh, prev_ready) {
-                (true, Some(_)) => (carried(READY), carried(RECONCILING), carried(STALLED)),
+                (true, Some(_)) => (
+                    carried(ConditionType::Ready),
+                    carried(ConditionType::Reconciling),
+                    carried(ConditionType::Stalled),
+                ),
                 _ => (None, None, None),
             };
             let (fallback_reason, fallback_msg) = if last_known.last_sync_time.is_some() {
@@ -268,13 +417,36 @@ pub fn desired_status(
                 (reason.to_string(), failure.message.clone())
             };
             [
-                ready.unwrap_or_else(|| target(READY, "Unknown", &fallback_reason, &fallback_msg)),
-                target(SYNCED, "False", reason, &failure.message),
-                reconciling.unwrap_or_else(|| {
-                    target(RECONCILING, "False", &fallback_reason, &fallback_msg)
+                ready.unwrap_or_else(|| {
+                    target(
+                        ConditionType::Ready,
+                        ConditionStatus::Unknown,
+                        &fallback_reason,
+                        &fallback_msg,
+                    )
                 }),
-                stalled
-                    .unwrap_or_else(|| target(STALLED, "False", &fallback_reason, &fallback_msg)),
+                target(
+                    ConditionType::Synced,
+                    ConditionStatus::False,
+                    reason,
+                    &failure.message,
+                ),
+                reconciling.unwrap_or_else(|| {
+                    target(
+                        ConditionType::Reconciling,
+                        ConditionStatus::False,
+                        &fallback_reason,
+                        &fallback_msg,
+                    )
+                }),
+                stalled.unwrap_or_else(|| {
+                    target(
+                        ConditionType::Stalled,
+                        ConditionStatus::False,
+                        &fallback_reason,
+                        &fallback_msg,
+                    )
+                }),
             ]
         }
     };
@@ -286,18 +458,6 @@ pub fn desired_status(
 /// `lastTransitionTime` belongs to the condition, not to the connector.
 fn last_known_or_prev(prev: Option<&ManagedConnectorStatus>) -> Vec<Condition> {
     prev.map(|p| p.conditions.clone()).unwrap_or_default()
-}
-
-fn bool_str(b: bool) -> &'static str {
-    if b { "True" } else { "False" }
-}
-
-fn status_str(s: &str) -> &'static str {
-    match s {
-        "True" => "True",
-        "False" => "False",
-        _ => "Unknown",
-    }
 }
 
 fn find<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a Condition> {
@@ -314,13 +474,13 @@ fn merge_conditions(
     targets
         .into_iter()
         .map(|t| {
-            let last_transition_time = match find(prev, t.type_) {
-                Some(p) if p.status == t.status => p.last_transition_time.clone(),
+            let last_transition_time = match find(prev, t.type_.as_str()) {
+                Some(p) if p.status == t.status.as_str() => p.last_transition_time.clone(),
                 _ => Time(now),
             };
             Condition {
-                type_: t.type_.to_string(),
-                status: t.status.to_string(),
+                type_: t.type_.as_str().to_string(),
+                status: t.status.as_str().to_string(),
                 reason: t.reason,
                 message: t.message,
                 observed_generation: generation,

@@ -28,6 +28,7 @@ use std::hash::RandomState;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::time::Instant;
+use tracing::Instrument;
 use url::Url;
 
 /// When to list a cluster's connectors instead of reading each connector on its own.
@@ -192,7 +193,13 @@ impl Batcher {
         }
         if !state.poller {
             state.poller = true;
-            tokio::spawn(poll_group(self.clone(), prober.clone(), group.clone()));
+            let span = tracing::info_span!(
+                "batch",
+                source = key.kind.label(),
+                url = %crate::policy::display_url(target.source.url()),
+                cluster = key.cluster
+            );
+            tokio::spawn(poll_group(self.clone(), prober.clone(), group.clone()).instrument(span));
         }
         match &state.snapshot {
             None => Serve::Pending,

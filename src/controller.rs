@@ -329,7 +329,9 @@ impl Context {
     }
 }
 
-/// One reconcile of one resource.
+/// One reconcile of one resource, in a span naming it (every log line of the reconcile carries
+/// the resource).
+#[tracing::instrument(name = "reconcile", skip_all, fields(namespace = mc.metadata.namespace.as_deref().unwrap_or_default(), name = mc.metadata.name.as_deref().unwrap_or_default()))]
 pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<Action, Error> {
     ctx.metrics.reconcile();
     let namespace = mc.namespace().ok_or(Error::MissingMetadata("namespace"))?;

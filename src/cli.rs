@@ -4,8 +4,8 @@
 use crate::batch::BatchMode;
 use crate::controller::{self, Context, OperatorConfig, Prober};
 use crate::crd::parse_go_duration;
+use crate::dataplane::ClientConfig;
 use crate::dataplane::auth::{AuthDefaults, DEFAULT_AUDIENCE, DEFAULT_TOKEN_URL};
-use crate::dataplane::{ClientConfig, DataplaneClient};
 use crate::leader::{ElectionConfig, Fence, Leadership};
 use crate::metrics::Metrics;
 use crate::policy::UrlPolicy;
@@ -327,8 +327,6 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let mut registry = Registry::default();
     let metrics = Metrics::new(&mut registry);
     let client_config = args.client_config();
-    let dataplane = DataplaneClient::new(client_config.clone(), metrics.clone())
-        .context("building the Data Plane HTTP client")?;
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         api_server,
@@ -344,12 +342,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         "starting"
     );
     let prober = Prober::new(
-        dataplane,
         &client_config,
         metrics.clone(),
         Arc::new(RefCache::new(client.clone())),
         config,
-    );
+    )
+    .context("building the HTTP client")?;
     let reporter = Reporter {
         controller: "managed-connector-operator".into(),
         instance: std::env::var("POD_NAME")

@@ -11,6 +11,7 @@ use crate::crd::{ManagedConnector, ManagedConnectorStatus};
 use crate::dataplane::ClientConfig;
 use crate::dataplane::DataplaneClient;
 use crate::dataplane::auth::AuthDefaults;
+use crate::http::Gate;
 use crate::leader::Fence;
 use crate::metrics::{Metrics, ResourceLabels};
 use crate::policy::UrlPolicy;
@@ -100,9 +101,12 @@ impl Default for OperatorConfig {
 
 /// Resolves where and how to read a resource's status, and reads it.
 pub struct Prober {
+    /// The one gate (rate limit, concurrency, per-origin shares, pauses) every request to every
+    /// source passes.
+    pub gate: Arc<Gate>,
     /// The Data Plane client.
     pub dataplane: DataplaneClient,
-    /// The Kafka Connect REST client (shares the Data Plane client's gate).
+    /// The Kafka Connect REST client.
     pub connect: ConnectClient,
     /// Where Secrets and ConfigMaps come from.
     pub refs: Arc<dyn RefSource>,
@@ -111,21 +115,27 @@ pub struct Prober {
 }
 
 impl Prober {
-    /// A prober whose Kafka Connect client shares the Data Plane client's gate and limits.
+    /// A prober whose sources share one gate with these limits.
     pub fn new(
-        dataplane: DataplaneClient,
         client_config: &ClientConfig,
         metrics: Metrics,
         refs: Arc<dyn RefSource>,
         config: OperatorConfig,
-    ) -> Self {
-        let connect = ConnectClient::new(dataplane.gate().clone(), client_config, metrics);
-        Prober {
+    ) -> Result<Self, reqwest::Error> {
+        let gate = Arc::new(Gate::new(
+            client_config.max_requests_per_second,
+            client_config.max_concurrent_requests,
+        ));
+        let dataplane =
+            DataplaneClient::with_gate(client_config.clone(), gate.clone(), metrics.clone())?;
+        let connect = ConnectClient::new(gate.clone(), client_config, metrics);
+        Ok(Prober {
+            gate,
             dataplane,
             connect,
             refs,
             config,
-        }
+        })
     }
 
     /// Reads what the spec refers to and resolves the resource's [`Target`] (pure, in
@@ -253,7 +263,7 @@ impl Context {
     pub fn min_cycle(&self) -> Duration {
         let watched = self.watched.load(Ordering::Relaxed);
         let watched = self.batcher.requests_per_cycle(watched) as f64;
-        let rps = f64::from(self.prober.dataplane.max_requests_per_second().max(1));
+        let rps = f64::from(self.prober.gate.max_requests_per_second().max(1));
         Duration::from_secs_f64(watched / rps * 1.25)
     }
 

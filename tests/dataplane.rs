@@ -18,8 +18,8 @@ use managed_connector_operator::crd::{
     DataplaneSource, HolisticState, ManagedConnector, ManagedConnectorSpec, ManagedConnectorStatus,
     SecretReference, StatusSource,
 };
+use managed_connector_operator::dataplane::ClientConfig;
 use managed_connector_operator::dataplane::auth::AuthDefaults;
-use managed_connector_operator::dataplane::{ClientConfig, DataplaneClient};
 use managed_connector_operator::metrics::Metrics;
 use managed_connector_operator::probe::{Failure, FailureKind, Observation};
 use managed_connector_operator::refs::{Data, Lookup, RefKind, RefSource};
@@ -119,13 +119,7 @@ async fn harness_with(scenario: &str, client: ClientConfig) -> Harness {
         },
         ..OperatorConfig::default()
     };
-    let prober = Arc::new(Prober::new(
-        DataplaneClient::new(client.clone(), metrics.clone()).expect("client"),
-        &client,
-        metrics,
-        secrets.clone(),
-        config,
-    ));
+    let prober = Arc::new(Prober::new(&client, metrics, secrets.clone(), config).expect("client"));
     Harness {
         sim,
         url,
@@ -591,12 +585,12 @@ async fn every_error_class_gets_its_failure() {
     no_url.spec.dataplane = None;
     let bare_metrics = Metrics::new(&mut Registry::default());
     let mut bare = Prober::new(
-        DataplaneClient::new(ClientConfig::default(), bare_metrics.clone()).unwrap(),
         &ClientConfig::default(),
         bare_metrics,
         h.secrets.clone(),
         OperatorConfig::default(),
-    );
+    )
+    .unwrap();
     let kind = |o: Observation| match o {
         Observation::Failed(f) => f.kind,
         o => panic!("{o:?}"),

@@ -451,15 +451,6 @@ pub struct DataplaneClient {
 }
 
 impl DataplaneClient {
-    /// A client with these limits, and its own gate.
-    pub fn new(config: ClientConfig, metrics: Metrics) -> Result<Self, reqwest::Error> {
-        let gate = Arc::new(Gate::new(
-            config.max_requests_per_second,
-            config.max_concurrent_requests,
-        ));
-        Self::with_gate(config, gate, metrics)
-    }
-
     /// A client that shares `gate` with other sources.
     pub fn with_gate(
         config: ClientConfig,
@@ -474,16 +465,6 @@ impl DataplaneClient {
             gate,
             metrics,
         })
-    }
-
-    /// The gate every request passes.
-    pub fn gate(&self) -> &Arc<Gate> {
-        &self.gate
-    }
-
-    /// The global request rate limit.
-    pub fn max_requests_per_second(&self) -> u32 {
-        self.gate.max_requests_per_second()
     }
 
     /// Reads one connector's status; a 401 gets one fresh token and one retry.

@@ -6,7 +6,8 @@
 use crate::health::ConnectStatus;
 use crate::http::{self, FetchError, Gate};
 use crate::metrics::Metrics;
-use crate::probe::{Answer, Failure, FailureKind, ListFailure, Report};
+use crate::probe::{self, Answer, ErrorBody, Failure, FailureKind, ListFailure, Report};
+use crate::resolve::SourceKind;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde::Deserializer as _;
@@ -94,35 +95,28 @@ pub fn failure_for(status: u16, body: &[u8], connector: &str) -> Failure {
     } else {
         format!("HTTP {status}: {message}")
     };
-    let (kind, text) = match status {
-        404 if parsed.is_some() => (
-            FailureKind::ConnectorNotFound,
-            format!("connector {connector:?} not found in Kafka Connect ({detail})"),
-        ),
-        404 => (
-            FailureKind::InvalidResponse,
-            format!("{detail} without a Kafka Connect error body: is the Kafka Connect URL right?"),
-        ),
-        401 => (
-            FailureKind::Unauthenticated,
-            format!("Kafka Connect refused the credentials: {detail}"),
-        ),
-        403 => (
-            FailureKind::PermissionDenied,
-            format!("the credentials may not read this connector: {detail}"),
-        ),
-        409 | 429 | 500..=599 => (
-            FailureKind::ConnectUnavailable,
-            format!("Kafka Connect unavailable: {detail}"),
-        ),
-        300..=399 => (
-            FailureKind::InvalidResponse,
-            format!("Kafka Connect redirected ({detail}): set the final URL"),
-        ),
-        _ => (
-            FailureKind::InvalidArgument,
-            format!("Kafka Connect refused the request: {detail}"),
-        ),
+    let body = if parsed.is_some() {
+        ErrorBody::Source
+    } else {
+        ErrorBody::Foreign
+    };
+    let kind = probe::classify(SourceKind::KafkaConnect, status, body);
+    let text = match kind {
+        FailureKind::ConnectorNotFound => {
+            format!("connector {connector:?} not found in Kafka Connect ({detail})")
+        }
+        FailureKind::InvalidResponse if status == 404 => {
+            format!("{detail} without a Kafka Connect error body: is the Kafka Connect URL right?")
+        }
+        FailureKind::InvalidResponse => {
+            format!("Kafka Connect redirected ({detail}): set the final URL")
+        }
+        FailureKind::Unauthenticated => format!("Kafka Connect refused the credentials: {detail}"),
+        FailureKind::PermissionDenied => {
+            format!("the credentials may not read this connector: {detail}")
+        }
+        FailureKind::ConnectUnavailable => format!("Kafka Connect unavailable: {detail}"),
+        _ => format!("Kafka Connect refused the request: {detail}"),
     };
     Failure::new(kind, text)
 }

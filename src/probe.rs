@@ -3,6 +3,7 @@
 
 use crate::crd::HolisticState;
 use crate::health::{self, Assessment, ConnectStatus, ServerError};
+use crate::resolve::SourceKind;
 use std::time::Duration;
 
 /// What a source reported for one connector, before assessment: Kafka Connect's status, and what
@@ -162,6 +163,38 @@ pub enum FailureKind {
     UrlNotAllowed,
 }
 
+/// What came with an error answer, as far as classification cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorBody {
+    /// The source's own error shape (`google.rpc.Status`, Kafka Connect's `{error_code, message}`).
+    Source,
+    /// The Data Plane's error saying the Connect cluster does not exist.
+    ClusterNotFound,
+    /// Anything else (an HTML page from a proxy, nothing): the URL may not be the source at all.
+    Foreign,
+}
+
+/// The one classification table: an HTTP error answer of `source` -> the failure class. Sources
+/// only add their words to the message.
+pub fn classify(source: SourceKind, status: u16, body: ErrorBody) -> FailureKind {
+    let unavailable = match source {
+        SourceKind::DataPlane => FailureKind::DataPlaneUnavailable,
+        SourceKind::KafkaConnect => FailureKind::ConnectUnavailable,
+    };
+    match (status, body) {
+        (404, ErrorBody::ClusterNotFound) => FailureKind::ClusterNotFound,
+        (404, ErrorBody::Source) => FailureKind::ConnectorNotFound,
+        (404, ErrorBody::Foreign) => FailureKind::InvalidResponse,
+        (401, _) => FailureKind::Unauthenticated,
+        (403, _) => FailureKind::PermissionDenied,
+        (501, _) if source == SourceKind::DataPlane => FailureKind::FeatureNotConfigured,
+        (300..=399, _) => FailureKind::InvalidResponse,
+        (408 | 409 | 425 | 429 | 500..=599, _) => unavailable,
+        (400..=499, _) => FailureKind::InvalidArgument,
+        _ => unavailable,
+    }
+}
+
 impl FailureKind {
     /// Condition reason.
     pub fn reason(self) -> &'static str {
@@ -200,5 +233,53 @@ impl FailureKind {
     /// Needs a person to change something (spec, Secret, permissions, cluster).
     pub fn needs_attention(self) -> bool {
         !self.is_transient() && self != FailureKind::ConnectorNotFound
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_table_classifies_both_sources() {
+        use ErrorBody::*;
+        use FailureKind::*;
+        use SourceKind::*;
+        let table = [
+            (DataPlane, 404, Source, ConnectorNotFound),
+            (KafkaConnect, 404, Source, ConnectorNotFound),
+            (
+                DataPlane,
+                404,
+                ErrorBody::ClusterNotFound,
+                FailureKind::ClusterNotFound,
+            ),
+            (DataPlane, 404, Foreign, InvalidResponse),
+            (KafkaConnect, 404, Foreign, InvalidResponse),
+            (DataPlane, 400, Source, InvalidArgument),
+            (KafkaConnect, 400, Source, InvalidArgument),
+            (DataPlane, 401, Source, Unauthenticated),
+            (KafkaConnect, 401, Foreign, Unauthenticated),
+            (DataPlane, 403, Source, PermissionDenied),
+            (DataPlane, 409, Source, DataPlaneUnavailable),
+            (KafkaConnect, 409, Source, ConnectUnavailable),
+            (DataPlane, 429, Foreign, DataPlaneUnavailable),
+            (KafkaConnect, 429, Foreign, ConnectUnavailable),
+            (DataPlane, 501, Source, FeatureNotConfigured),
+            (KafkaConnect, 501, Source, ConnectUnavailable),
+            (DataPlane, 503, Foreign, DataPlaneUnavailable),
+            (DataPlane, 302, Foreign, InvalidResponse),
+            (KafkaConnect, 307, Foreign, InvalidResponse),
+            (DataPlane, 405, Source, InvalidArgument),
+            (KafkaConnect, 418, Foreign, InvalidArgument),
+            (DataPlane, 204, Foreign, DataPlaneUnavailable),
+        ];
+        for (source, status, body, want) in table {
+            assert_eq!(
+                classify(source, status, body),
+                want,
+                "{source:?} {status} {body:?}"
+            );
+        }
     }
 }

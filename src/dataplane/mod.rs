@@ -14,7 +14,8 @@ use crate::health::{self, ServerError};
 use crate::http::{self, FetchError, Fetched, Gate};
 use crate::metrics::Metrics;
 use crate::policy::display_url;
-use crate::probe::{self, Failure, FailureKind, Report};
+use crate::probe::{self, ErrorBody, Failure, FailureKind, Report};
+use crate::resolve::SourceKind;
 use auth::{Credentials, TokenCache};
 use reqwest::StatusCode;
 use serde::Deserialize;
@@ -336,48 +337,42 @@ impl DataplaneError {
                 message,
                 rpc_body,
                 ..
-            } => match *status {
-                404 if *rpc_body && is_cluster_not_found(message) => (
-                    FailureKind::ClusterNotFound,
-                    format!(
+            } => {
+                let body = match (*rpc_body, is_cluster_not_found(message)) {
+                    (true, true) => ErrorBody::ClusterNotFound,
+                    (true, false) => ErrorBody::Source,
+                    (false, _) => ErrorBody::Foreign,
+                };
+                let kind = probe::classify(SourceKind::DataPlane, *status, body);
+                let message = match kind {
+                    FailureKind::ClusterNotFound => format!(
                         "Kafka Connect cluster {cluster:?} does not exist ({detail}); Redpanda Cloud uses \"redpanda\""
                     ),
-                ),
-                404 if *rpc_body => (
-                    FailureKind::ConnectorNotFound,
-                    format!("connector {connector:?} not found in cluster {cluster:?} ({detail})"),
-                ),
-                404 => (
-                    FailureKind::InvalidResponse,
-                    format!(
+                    FailureKind::ConnectorNotFound => format!(
+                        "connector {connector:?} not found in cluster {cluster:?} ({detail})"
+                    ),
+                    FailureKind::InvalidResponse if *status == 404 => format!(
                         "{detail} without a Data Plane error body: is the Data Plane URL right?"
                     ),
-                ),
-                400 => (
-                    FailureKind::InvalidArgument,
-                    format!("the Data Plane API refused the request: {detail}"),
-                ),
-                401 => (
-                    FailureKind::Unauthenticated,
-                    format!("the Data Plane API refused the token: {detail}"),
-                ),
-                403 => (
-                    FailureKind::PermissionDenied,
-                    format!("the credentials may not read connectors of this cluster: {detail}"),
-                ),
-                501 => (
-                    FailureKind::FeatureNotConfigured,
-                    format!("Kafka Connect is not enabled on this cluster: {detail}"),
-                ),
-                300..=399 => (
-                    FailureKind::InvalidResponse,
-                    format!("the Data Plane API redirected ({detail}): set the final URL"),
-                ),
-                _ => (
-                    FailureKind::DataPlaneUnavailable,
-                    format!("Data Plane API unavailable: {detail}"),
-                ),
-            },
+                    FailureKind::InvalidResponse => {
+                        format!("the Data Plane API redirected ({detail}): set the final URL")
+                    }
+                    FailureKind::InvalidArgument => {
+                        format!("the Data Plane API refused the request: {detail}")
+                    }
+                    FailureKind::Unauthenticated => {
+                        format!("the Data Plane API refused the token: {detail}")
+                    }
+                    FailureKind::PermissionDenied => {
+                        format!("the credentials may not read connectors of this cluster: {detail}")
+                    }
+                    FailureKind::FeatureNotConfigured => {
+                        format!("Kafka Connect is not enabled on this cluster: {detail}")
+                    }
+                    _ => format!("Data Plane API unavailable: {detail}"),
+                };
+                (kind, message)
+            }
             DataplaneError::Refused(message) => (FailureKind::UrlNotAllowed, message.clone()),
             DataplaneError::Timeout(_)
             | DataplaneError::Transport(_)

@@ -16,11 +16,12 @@
 //! complete listing after having been in the previous one is asked for on its own before it is
 //! called gone, so one moving between pages while they are read is not lost.
 
-use crate::controller::{Prober, next_poll};
 use crate::crd::ManagedConnector;
 use crate::dataplane::{DataplaneError, Refusal};
+use crate::fetch::Prober;
 use crate::probe::{Failure, FailureKind, ListFailure, Observation, Report};
 use crate::resolve::{GroupKey, Source, SourceKind, Target};
+use crate::schedule::next_poll;
 use futures::channel::mpsc;
 use kube::runtime::reflector::{ObjectRef, Store};
 use std::collections::{HashMap, HashSet};

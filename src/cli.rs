@@ -2,10 +2,11 @@
 //! Every flag of `run` can also be set by an environment variable (shown in `--help`).
 
 use crate::batch::BatchMode;
-use crate::controller::{self, Context, OperatorConfig, Prober};
+use crate::controller::{self, Context, OperatorConfig};
 use crate::crd::parse_go_duration;
 use crate::dataplane::ClientConfig;
 use crate::dataplane::auth::{AuthDefaults, DEFAULT_AUDIENCE, DEFAULT_TOKEN_URL};
+use crate::fetch::Prober;
 use crate::leader::{ElectionConfig, Fence, Leadership};
 use crate::metrics::Metrics;
 use crate::policy::UrlPolicy;

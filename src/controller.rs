@@ -1,32 +1,27 @@
-//! The reconciler: fetch (Secret, Data Plane) → build (pure, [`crate::status`]) → apply (status
-//! patch, Events, metrics) → schedule the next poll.
+//! The reconciler, one pipeline per resource: resolve ([`crate::resolve`], pure) → fetch
+//! ([`crate::fetch`], or the group's snapshot from [`crate::batch`]) → assess
+//! ([`crate::probe::Report::assess`], pure) → build ([`crate::status`], pure) → apply
+//! ([`crate::apply`]: status patch, Events) → schedule ([`crate::schedule`], pure).
 //!
 //! Reconciles are triggered by spec changes (generation) and by their own requeue timers; the
 //! operator's own status writes do not trigger a new probe.
 
 use crate::batch::{self, BatchMode, Batcher, Serve};
-use crate::connect::ConnectClient;
+use crate::crd::ManagedConnector;
 use crate::crd::StatusSource;
-use crate::crd::{ManagedConnector, ManagedConnectorStatus};
-use crate::dataplane::ClientConfig;
-use crate::dataplane::DataplaneClient;
 use crate::dataplane::auth::AuthDefaults;
-use crate::http::Gate;
 use crate::leader::Fence;
 use crate::metrics::{Metrics, ResourceLabels};
 use crate::policy::UrlPolicy;
-use crate::probe::{Failure, FailureKind, Observation};
-use crate::refs::{RefKind, RefSource};
-use crate::resolve::{self, Lookups, Source, Target};
+use crate::probe::{FailureKind, Observation};
 use crate::status::{self, Outcome, Settings, Subject};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, predicates, watcher};
-use kube::{Api, Client, Resource, ResourceExt};
+use kube::{Api, Client, ResourceExt};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -34,8 +29,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 use url::Url;
 
-/// Field manager of every status write (server-side apply).
-pub const FIELD_MANAGER: &str = "managed-connector-operator";
+use crate::apply;
+use crate::fetch::Prober;
+use crate::schedule::{MAX_REQUEUE, backstop, kube_backoff, next_poll};
 
 /// Errors that stop a reconcile: only Kubernetes API trouble. Data Plane failures are not errors
 /// here; they become conditions.
@@ -96,102 +92,6 @@ impl Default for OperatorConfig {
             selector: None,
             url_policy: UrlPolicy::default(),
         }
-    }
-}
-
-/// Resolves where and how to read a resource's status, and reads it.
-pub struct Prober {
-    /// The one gate (rate limit, concurrency, per-origin shares, pauses) every request to every
-    /// source passes.
-    pub gate: Arc<Gate>,
-    /// The Data Plane client.
-    pub dataplane: DataplaneClient,
-    /// The Kafka Connect REST client.
-    pub connect: ConnectClient,
-    /// Where Secrets and ConfigMaps come from.
-    pub refs: Arc<dyn RefSource>,
-    /// Operator-wide defaults.
-    pub config: OperatorConfig,
-}
-
-impl Prober {
-    /// A prober whose sources share one gate with these limits.
-    pub fn new(
-        client_config: &ClientConfig,
-        metrics: Metrics,
-        refs: Arc<dyn RefSource>,
-        config: OperatorConfig,
-    ) -> Result<Self, reqwest::Error> {
-        let gate = Arc::new(Gate::new(
-            client_config.max_requests_per_second,
-            client_config.max_concurrent_requests,
-        ));
-        let dataplane =
-            DataplaneClient::with_gate(client_config.clone(), gate.clone(), metrics.clone())?;
-        let connect = ConnectClient::new(gate.clone(), client_config, metrics);
-        Ok(Prober {
-            gate,
-            dataplane,
-            connect,
-            refs,
-            config,
-        })
-    }
-
-    /// Reads what the spec refers to and resolves the resource's [`Target`] (pure, in
-    /// [`resolve`]). `Err` only when the Kubernetes API failed.
-    pub async fn target(
-        &self,
-        mc: &ManagedConnector,
-    ) -> Result<Result<Target, Failure>, kube::Error> {
-        let mut lookups = Lookups::new();
-        for reference in resolve::references(mc, &self.config) {
-            let (kind, namespace, name) = &reference;
-            let found = self.refs.lookup(*kind, namespace, name).await?;
-            lookups.insert(reference, found);
-        }
-        Ok(resolve::resolve(mc, &self.config, &lookups))
-    }
-
-    /// Asks the target's source for its one connector, and assesses the answer.
-    pub async fn fetch_one(&self, target: &Target) -> Observation {
-        let answer = match &target.source {
-            Source::DataPlane { url, credentials } => {
-                self.dataplane
-                    .probe(url, &target.cluster, &target.connector, credentials)
-                    .await
-            }
-            Source::KafkaConnect { url, auth, ca } => {
-                self.connect
-                    .probe(url, &target.connector, auth, ca.as_deref())
-                    .await
-            }
-        };
-        let observation = answer.observe();
-        self.refused(target, &observation);
-        observation
-    }
-
-    /// After a source refused the credentials, reads their Secret again next time instead of
-    /// waiting for the cache to expire (a fixed Secret is picked up at once).
-    pub fn refused(&self, target: &Target, observation: &Observation) {
-        if let (Observation::Failed(f), Some((namespace, name))) =
-            (observation, &target.credentials_ref)
-            && matches!(
-                f.kind,
-                FailureKind::CredentialsRejected | FailureKind::Unauthenticated
-            )
-        {
-            self.refs.forget(RefKind::Secret, namespace, name);
-        }
-    }
-
-    /// Probes the resource's connector once. `Err` only when the Kubernetes API failed.
-    pub async fn observe(&self, mc: &ManagedConnector) -> Result<Observation, kube::Error> {
-        Ok(match self.target(mc).await? {
-            Ok(target) => self.fetch_one(&target).await,
-            Err(failure) => Observation::Failed(failure),
-        })
     }
 }
 
@@ -383,7 +283,7 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
             Timestamp::now(),
             &settings,
         );
-        apply(&mc, &ctx, stored.as_ref(), next, &settings).await?;
+        apply::apply(&mc, &ctx, stored.as_ref(), next, &settings).await?;
         // Not watched: no series (a ready of 0 would keep an alert firing for a resource nobody
         // asked to watch); they come back with the next probe after resuming.
         ctx.metrics.forget(&who);
@@ -406,7 +306,7 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
             Timestamp::now(),
             &settings,
         );
-        stored = Some(apply(&mc, &ctx, stored.as_ref(), next, &settings).await?);
+        stored = Some(apply::apply(&mc, &ctx, stored.as_ref(), next, &settings).await?);
     }
 
     // A status the API server did not take last time is written now, without asking the source
@@ -430,7 +330,9 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
                         *o
                     }
                     // The group's first listing ends by triggering this reconcile.
-                    Serve::Pending => return Ok(Action::requeue(backstop(poll))),
+                    Serve::Pending => {
+                        return Ok(Action::requeue(backstop(poll, rand::random::<f64>())));
+                    }
                 }
             }
         },
@@ -483,7 +385,7 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .insert((namespace.clone(), name.clone()));
-    if let Err(e) = apply(&mc, &ctx, stored.as_ref(), next, &settings).await {
+    if let Err(e) = apply::apply(&mc, &ctx, stored.as_ref(), next, &settings).await {
         ctx.keep_unwritten(&uid, observation);
         return Err(e);
     }
@@ -492,7 +394,7 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
     if batched {
         // The group's poller comes back with the next listing; this is only a safety net.
         ctx.note_result(&uid, false);
-        return Ok(Action::requeue(backstop(poll)));
+        return Ok(Action::requeue(backstop(poll, rand::random::<f64>())));
     }
     let counts_as_failure = failure
         .as_ref()
@@ -503,170 +405,6 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
     Ok(Action::requeue(next))
 }
 
-/// Writes `next` when it differs from `stored` (ignoring timestamps within the heartbeat) and
-/// publishes the Events the change deserves. Returns the status now stored.
-async fn apply(
-    mc: &ManagedConnector,
-    ctx: &Context,
-    stored: Option<&ManagedConnectorStatus>,
-    next: ManagedConnectorStatus,
-    settings: &Settings,
-) -> Result<ManagedConnectorStatus, Error> {
-    if !status::needs_write(stored, &next, settings.heartbeat) {
-        return Ok(stored.cloned().unwrap_or(next));
-    }
-    let namespace = mc.namespace().ok_or(Error::MissingMetadata("namespace"))?;
-    let name = mc
-        .metadata
-        .name
-        .clone()
-        .ok_or(Error::MissingMetadata("name"))?;
-    // Checked right before the write: a replica frozen past its term must not write after
-    // thawing, even before it notices it lost the Lease.
-    if !ctx.fence.may_write() {
-        return Err(Error::Fenced);
-    }
-    let api: Api<ManagedConnector> = Api::namespaced(ctx.client.clone(), &namespace);
-    let write = |status: &ManagedConnectorStatus| {
-        let patch = serde_json::json!({
-            "apiVersion": ManagedConnector::api_version(&()),
-            "kind": ManagedConnector::kind(&()),
-            "status": status,
-        });
-        let api = api.clone();
-        let name = name.clone();
-        async move {
-            api.patch_status(
-                &name,
-                &PatchParams::apply(FIELD_MANAGER).force(),
-                &Patch::Apply(&patch),
-            )
-            .await
-        }
-    };
-    let next = match write(&next).await {
-        Ok(_) => next,
-        // Refused for what it holds (too large, or a value the schema rejects): write the gist
-        // rather than retry the same thing forever.
-        Err(kube::Error::Api(refusal)) if matches!(refusal.code, 413 | 422) => {
-            tracing::warn!(
-                namespace,
-                name,
-                code = refusal.code,
-                reason = refusal.reason,
-                "the API server refused the status; writing it without task details"
-            );
-            let shrunk = status::shrunk(next, &format!("HTTP {} {}", refusal.code, refusal.reason));
-            write(&shrunk).await?;
-            shrunk
-        }
-        Err(e) => return Err(e.into()),
-    };
-    ctx.metrics.status_patch();
-    tracing::debug!(namespace, name, "status written");
-    for event in status::transition_events(stored, &next) {
-        tracing::info!(
-            namespace,
-            name,
-            reason = event.reason,
-            note = event.note,
-            "{}",
-            if event.warning {
-                "connector turned bad"
-            } else {
-                "connector changed"
-            }
-        );
-        let published = ctx
-            .recorder
-            .publish(
-                &Event {
-                    type_: if event.warning {
-                        EventType::Warning
-                    } else {
-                        EventType::Normal
-                    },
-                    reason: event.reason.clone(),
-                    note: Some(event.note),
-                    action: "Probe".into(),
-                    secondary: None,
-                },
-                &mc.object_ref(&()),
-            )
-            .await;
-        match published {
-            Ok(()) => ctx.metrics.event(&event.reason),
-            // An Event is a courtesy: losing one must not fail the reconcile.
-            Err(e) => tracing::warn!(namespace, name, error = %e, "could not publish Event"),
-        }
-    }
-    Ok(next)
-}
-
-/// When to probe again. Healthy answers (and "no such connector", which is an answer) wait the
-/// poll interval, ±10%. Passing failures back off exponentially from 5 s up to five minutes (or
-/// the poll interval if longer), never sooner than the server's `Retry-After`. Failures that need
-/// a person back off from the poll interval up to five minutes, except credential problems, which
-/// cost nothing to retry and are retried at the poll interval. `jitter` is uniform in [0, 1).
-pub fn next_poll(
-    failure: Option<&Failure>,
-    failures: u32,
-    poll: Duration,
-    jitter: f64,
-) -> Duration {
-    // Every product below stays far from Duration's limits (mul_f64 panics past them).
-    let poll = poll.min(MAX_REQUEUE);
-    let jitter = if jitter.is_finite() {
-        jitter.clamp(0.0, 1.0)
-    } else {
-        0.5
-    };
-    let spread = |d: Duration, low: f64| d.mul_f64(low + (1.0 - low) * jitter);
-    let cap = poll.max(Duration::from_secs(300));
-    let exp = |base: Duration| {
-        let factor = 2u32.saturating_pow(failures.saturating_sub(1).min(16));
-        base.saturating_mul(factor).min(cap)
-    };
-    let next = match failure {
-        None => spread(poll.mul_f64(1.1), 0.9 / 1.1),
-        Some(f) if f.kind == FailureKind::ConnectorNotFound => spread(poll.mul_f64(1.1), 0.9 / 1.1),
-        Some(f) if f.kind.is_transient() => {
-            let backoff = spread(exp(Duration::from_secs(5)), 0.5);
-            backoff.max(f.retry_after.unwrap_or_default())
-        }
-        // Retrying costs no Data Plane request (the Secret read is cached, a rejected client is
-        // not sent to the token endpoint again for a while), and a fixed Secret should be picked
-        // up at the next poll, not minutes later.
-        Some(f)
-            if matches!(
-                f.kind,
-                FailureKind::CredentialsNotFound
-                    | FailureKind::CredentialsInvalid
-                    | FailureKind::CredentialsRejected
-                    | FailureKind::CredentialsRequired
-                    | FailureKind::UrlNotAllowed
-                    | FailureKind::DataplaneUrlMissing
-            ) =>
-        {
-            spread(poll.mul_f64(1.1), 0.9 / 1.1).max(f.retry_after.unwrap_or_default().min(poll))
-        }
-        Some(f) => spread(exp(poll), 0.5).max(f.retry_after.unwrap_or_default()),
-    };
-    next.min(MAX_REQUEUE)
-}
-
-/// When a batched member reconciles anyway if no listing triggers it first: two intervals and a
-/// bit, so a member of a poller that stopped re-registers and restarts it.
-fn backstop(poll: Duration) -> Duration {
-    poll.saturating_mul(2)
-        .saturating_add(Duration::from_millis(rand::random::<u64>() % 5000))
-        .min(MAX_REQUEUE)
-}
-
-/// The longest a resource waits for its next probe, whatever its poll interval or a server says:
-/// a day keeps every deadline far from the clock's and the scheduler's limits.
-pub const MAX_REQUEUE: Duration = Duration::from_secs(86_400);
-
 /// After a Kubernetes API failure: retry with jittered exponential backoff (5 s doubling to five
 /// minutes), so an API server in trouble is not hammered by every resource at once.
 pub fn error_policy(mc: Arc<ManagedConnector>, error: &Error, ctx: Arc<Context>) -> Action {
@@ -675,20 +413,6 @@ pub fn error_policy(mc: Arc<ManagedConnector>, error: &Error, ctx: Arc<Context>)
     let retry = kube_backoff(in_a_row, rand::random::<f64>());
     tracing::warn!(namespace = mc.namespace(), name = mc.name_any(), %error, in_a_row, retry_in = ?retry, "reconcile failed");
     Action::requeue(retry)
-}
-
-/// The wait after `in_a_row` Kubernetes API failures of one resource: 5 s doubling up to five
-/// minutes, spread over its upper half by `jitter` in [0, 1).
-pub fn kube_backoff(in_a_row: u32, jitter: f64) -> Duration {
-    let base = Duration::from_secs(5)
-        .saturating_mul(2u32.saturating_pow(in_a_row.saturating_sub(1).min(16)))
-        .min(Duration::from_secs(300));
-    let jitter = if jitter.is_finite() {
-        jitter.clamp(0.0, 1.0)
-    } else {
-        0.5
-    };
-    base.mul_f64(0.5 + 0.5 * jitter)
 }
 
 /// Runs the controller until `shutdown` resolves; `ready` turns true once the cache is filled.
@@ -778,98 +502,4 @@ pub async fn run(
         })
         .await;
     tracing::info!("controller stopped");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn f(kind: FailureKind, retry_after: Option<u64>) -> Failure {
-        Failure {
-            kind,
-            message: String::new(),
-            retry_after: retry_after.map(Duration::from_secs),
-        }
-    }
-
-    #[test]
-    fn polls_at_the_interval_with_jitter() {
-        let poll = Duration::from_secs(30);
-        assert_eq!(next_poll(None, 0, poll, 0.0), Duration::from_secs(27));
-        assert_eq!(next_poll(None, 0, poll, 1.0), Duration::from_secs(33));
-        let nf = f(FailureKind::ConnectorNotFound, None);
-        assert_eq!(next_poll(Some(&nf), 0, poll, 0.0), Duration::from_secs(27));
-    }
-
-    #[test]
-    fn transient_failures_back_off_exponentially_and_honour_retry_after() {
-        let poll = Duration::from_secs(30);
-        let down = f(FailureKind::DataPlaneUnavailable, None);
-        let at = |n, j| next_poll(Some(&down), n, poll, j);
-        assert_eq!(at(1, 1.0), Duration::from_secs(5));
-        assert_eq!(at(2, 1.0), Duration::from_secs(10));
-        assert_eq!(at(3, 1.0), Duration::from_secs(20));
-        assert_eq!(
-            at(3, 0.0),
-            Duration::from_secs(10),
-            "jitter spreads over the upper half"
-        );
-        assert_eq!(
-            at(20, 1.0),
-            Duration::from_secs(300),
-            "capped at five minutes"
-        );
-        let limited = f(FailureKind::DataPlaneUnavailable, Some(42));
-        assert_eq!(
-            next_poll(Some(&limited), 1, poll, 1.0),
-            Duration::from_secs(42)
-        );
-        let long_poll = Duration::from_secs(900);
-        assert_eq!(
-            next_poll(Some(&down), 20, long_poll, 1.0),
-            long_poll,
-            "cap is the poll interval when longer"
-        );
-    }
-
-    #[test]
-    fn lasting_failures_start_at_the_poll_interval() {
-        let poll = Duration::from_secs(30);
-        let denied = f(FailureKind::PermissionDenied, None);
-        assert_eq!(next_poll(Some(&denied), 1, poll, 1.0), poll);
-        assert_eq!(
-            next_poll(Some(&denied), 2, poll, 1.0),
-            Duration::from_secs(60)
-        );
-        assert_eq!(
-            next_poll(Some(&denied), 9, poll, 1.0),
-            Duration::from_secs(300)
-        );
-    }
-
-    #[test]
-    fn kubernetes_failures_back_off_exponentially() {
-        let s = Duration::from_secs;
-        assert_eq!(kube_backoff(1, 1.0), s(5));
-        assert_eq!(kube_backoff(2, 1.0), s(10));
-        assert_eq!(
-            kube_backoff(3, 0.0),
-            s(10),
-            "jitter spreads over the upper half"
-        );
-        assert_eq!(kube_backoff(20, 1.0), s(300));
-        assert_eq!(kube_backoff(u32::MAX, f64::NAN), s(225));
-    }
-
-    #[test]
-    fn no_wait_exceeds_a_day_whatever_the_spec_or_the_server_says() {
-        let centuries = Duration::from_secs(100 * 365 * 86_400);
-        let far = f(FailureKind::DataPlaneUnavailable, Some(u64::MAX));
-        for (failure, failures) in [(None, 0), (Some(&far), 1), (Some(&far), u32::MAX)] {
-            for jitter in [0.0, 0.5, 1.0] {
-                let next = next_poll(failure, failures, centuries, jitter);
-                assert!(next <= MAX_REQUEUE && next >= MAX_REQUEUE / 3, "{next:?}");
-            }
-        }
-    }
 }

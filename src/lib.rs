@@ -5,12 +5,14 @@
 //! resource's status. The pure core ([`health`], [`status`]) decides; the shell ([`dataplane`],
 //! [`controller`], [`server`]) talks to the world.
 
+pub mod apply;
 pub mod batch;
 pub mod cli;
 pub mod connect;
 pub mod controller;
 pub mod crd;
 pub mod dataplane;
+pub mod fetch;
 pub mod health;
 pub mod http;
 pub mod leader;
@@ -19,6 +21,7 @@ pub mod policy;
 pub mod probe;
 pub mod refs;
 pub mod resolve;
+pub mod schedule;
 pub mod server;
 pub mod status;
 pub mod telemetry;

@@ -13,13 +13,14 @@ use k8s_openapi::jiff::Timestamp;
 use kube::api::ObjectMeta;
 use kube::runtime::reflector::ObjectRef;
 use managed_connector_operator::batch::{BatchMode, Batcher, Serve};
-use managed_connector_operator::controller::{OperatorConfig, Prober};
+use managed_connector_operator::controller::OperatorConfig;
 use managed_connector_operator::crd::{
     DataplaneSource, HolisticState, ManagedConnector, ManagedConnectorSpec, ManagedConnectorStatus,
     SecretReference, StatusSource,
 };
 use managed_connector_operator::dataplane::ClientConfig;
 use managed_connector_operator::dataplane::auth::AuthDefaults;
+use managed_connector_operator::fetch::Prober;
 use managed_connector_operator::metrics::Metrics;
 use managed_connector_operator::probe::{Failure, FailureKind, Observation};
 use managed_connector_operator::refs::{Data, Lookup, RefKind, RefSource};
@@ -416,12 +417,8 @@ async fn answers_built_to_overflow_the_clock_are_survived() {
         f.retry_after,
         Some(managed_connector_operator::http::MAX_SERVER_WAIT)
     );
-    let next = managed_connector_operator::controller::next_poll(
-        Some(&f),
-        1,
-        Duration::from_secs(30),
-        0.5,
-    );
+    let next =
+        managed_connector_operator::schedule::next_poll(Some(&f), 1, Duration::from_secs(30), 0.5);
     assert!(next <= Duration::from_secs(600), "{next:?}");
 }
 
@@ -622,12 +619,8 @@ async fn rate_limited_answers_carry_retry_after() {
     let f = h.failure("healthy").await;
     assert_eq!(f.kind, FailureKind::DataPlaneUnavailable);
     assert_eq!(f.retry_after, Some(Duration::from_secs(7)));
-    let next = managed_connector_operator::controller::next_poll(
-        Some(&f),
-        1,
-        Duration::from_secs(30),
-        0.0,
-    );
+    let next =
+        managed_connector_operator::schedule::next_poll(Some(&f), 1, Duration::from_secs(30), 0.0);
     assert!(
         next >= Duration::from_secs(7),
         "requeue honours Retry-After: {next:?}"

@@ -7,13 +7,13 @@
 
 use k8s_openapi::jiff::Timestamp;
 use managed_connector_operator::connect::failure_for;
-use managed_connector_operator::controller::{MAX_REQUEUE, next_poll};
 use managed_connector_operator::crd::{StatusSource, parse_go_duration};
 use managed_connector_operator::dataplane::auth::{parse_token_answer, quota_wait};
 use managed_connector_operator::dataplane::{parse_rpc_error, parse_status_body};
 use managed_connector_operator::health;
 use managed_connector_operator::http::{MAX_SERVER_WAIT, ratelimit_reset, retry_after};
 use managed_connector_operator::probe::Observation;
+use managed_connector_operator::schedule::{MAX_REQUEUE, next_poll};
 use managed_connector_operator::status::{
     self, ERROR_CONTENT_LIMIT, ERROR_TITLE_LIMIT, MAX_ERRORS, MESSAGE_LIMIT, Outcome, Settings,
     Subject, TRACE_BUDGET, TRACE_LIMIT,

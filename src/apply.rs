@@ -1,0 +1,112 @@
+//! Apply: the status write (server-side apply, only when something changed), the shrunk
+//! fallback when the API server refuses it, and the Events of the transition.
+
+use crate::controller::{Context, Error};
+use crate::crd::{ManagedConnector, ManagedConnectorStatus};
+use crate::status::{self, Settings};
+use kube::api::{Patch, PatchParams};
+use kube::runtime::events::{Event, EventType};
+use kube::{Api, Resource, ResourceExt};
+
+/// Field manager of every status write (server-side apply).
+pub const FIELD_MANAGER: &str = "managed-connector-operator";
+
+/// Writes `next` when it differs from `stored` (ignoring timestamps within the heartbeat) and
+/// publishes the Events the change deserves. Returns the status now stored.
+pub async fn apply(
+    mc: &ManagedConnector,
+    ctx: &Context,
+    stored: Option<&ManagedConnectorStatus>,
+    next: ManagedConnectorStatus,
+    settings: &Settings,
+) -> Result<ManagedConnectorStatus, Error> {
+    if !status::needs_write(stored, &next, settings.heartbeat) {
+        return Ok(stored.cloned().unwrap_or(next));
+    }
+    let namespace = mc.namespace().ok_or(Error::MissingMetadata("namespace"))?;
+    let name = mc
+        .metadata
+        .name
+        .clone()
+        .ok_or(Error::MissingMetadata("name"))?;
+    // Checked right before the write: a replica frozen past its term must not write after
+    // thawing, even before it notices it lost the Lease.
+    if !ctx.fence.may_write() {
+        return Err(Error::Fenced);
+    }
+    let api: Api<ManagedConnector> = Api::namespaced(ctx.client.clone(), &namespace);
+    let write = |status: &ManagedConnectorStatus| {
+        let patch = serde_json::json!({
+            "apiVersion": ManagedConnector::api_version(&()),
+            "kind": ManagedConnector::kind(&()),
+            "status": status,
+        });
+        let api = api.clone();
+        let name = name.clone();
+        async move {
+            api.patch_status(
+                &name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(&patch),
+            )
+            .await
+        }
+    };
+    let next = match write(&next).await {
+        Ok(_) => next,
+        // Refused for what it holds (too large, or a value the schema rejects): write the gist
+        // rather than retry the same thing forever.
+        Err(kube::Error::Api(refusal)) if matches!(refusal.code, 413 | 422) => {
+            tracing::warn!(
+                namespace,
+                name,
+                code = refusal.code,
+                reason = refusal.reason,
+                "the API server refused the status; writing it without task details"
+            );
+            let shrunk = status::shrunk(next, &format!("HTTP {} {}", refusal.code, refusal.reason));
+            write(&shrunk).await?;
+            shrunk
+        }
+        Err(e) => return Err(e.into()),
+    };
+    ctx.metrics.status_patch();
+    tracing::debug!(namespace, name, "status written");
+    for event in status::transition_events(stored, &next) {
+        tracing::info!(
+            namespace,
+            name,
+            reason = event.reason,
+            note = event.note,
+            "{}",
+            if event.warning {
+                "connector turned bad"
+            } else {
+                "connector changed"
+            }
+        );
+        let published = ctx
+            .recorder
+            .publish(
+                &Event {
+                    type_: if event.warning {
+                        EventType::Warning
+                    } else {
+                        EventType::Normal
+                    },
+                    reason: event.reason.clone(),
+                    note: Some(event.note),
+                    action: "Probe".into(),
+                    secondary: None,
+                },
+                &mc.object_ref(&()),
+            )
+            .await;
+        match published {
+            Ok(()) => ctx.metrics.event(&event.reason),
+            // An Event is a courtesy: losing one must not fail the reconcile.
+            Err(e) => tracing::warn!(namespace, name, error = %e, "could not publish Event"),
+        }
+    }
+    Ok(next)
+}

@@ -59,8 +59,13 @@ pub fn next_poll(
 /// When a batched member reconciles anyway if no listing triggers it first: two intervals and a
 /// bit, so a member of a poller that stopped re-registers and restarts it.
 pub fn backstop(poll: Duration, jitter: f64) -> Duration {
+    let jitter = if jitter.is_finite() {
+        jitter.clamp(0.0, 1.0)
+    } else {
+        0.5
+    };
     poll.saturating_mul(2)
-        .saturating_add(Duration::from_secs_f64(5.0 * jitter.clamp(0.0, 1.0)))
+        .saturating_add(Duration::from_secs_f64(5.0 * jitter))
         .min(MAX_REQUEUE)
 }
 
@@ -147,6 +152,15 @@ mod tests {
             next_poll(Some(&denied), 9, poll, 1.0),
             Duration::from_secs(300)
         );
+    }
+
+    #[test]
+    fn a_batched_member_comes_back_after_two_intervals_at_most_a_day() {
+        let s = Duration::from_secs;
+        assert_eq!(backstop(s(30), 0.0), s(60));
+        assert_eq!(backstop(s(30), 1.0), s(65));
+        assert_eq!(backstop(s(30), f64::NAN), Duration::from_millis(62_500));
+        assert_eq!(backstop(Duration::MAX, 0.5), MAX_REQUEUE);
     }
 
     #[test]

@@ -372,4 +372,28 @@ mod tests {
         m.forget(&who);
         assert!(!render(&registry).contains("orders"));
     }
+
+    #[test]
+    fn requests_are_labelled_by_source_endpoint_and_outcome() {
+        let mut registry = Registry::default();
+        let m = Metrics::new(&mut registry);
+        m.request("dataplane", "list", "ok", Duration::from_millis(20));
+        m.request(
+            "kafka_connect",
+            "status",
+            "timeout",
+            Duration::from_secs(10),
+        );
+        let text = render(&registry);
+        assert!(
+            text.contains(
+                r#"managed_connector_requests_total{source="dataplane",endpoint="list",outcome="ok"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"managed_connector_request_duration_seconds_bucket{le="0.025",source="dataplane",endpoint="list"} 1"#),
+            "{text}"
+        );
+    }
 }

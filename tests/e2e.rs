@@ -202,7 +202,10 @@ async fn every_holistic_state_in_status_conditions_kubectl_and_metrics() {
         "one token for all"
     );
     assert!(
-        metrics.contains(r#"managed_connector_request_duration_seconds_bucket{source="dataplane""#)
+        metrics.lines().any(|l| l
+            .starts_with("managed_connector_request_duration_seconds_bucket{")
+            && l.contains(r#"source="dataplane""#)),
+        "{metrics}"
     );
     assert!(!metrics.contains("e2e-secret"));
     assert_eq!(env.sim.counts().tokens_issued, 1);
@@ -381,7 +384,13 @@ async fn invalid_specs_are_refused_with_a_clear_message() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the local control plane: hack/test"]
 async fn probe_failures_get_their_conditions_and_events() {
-    let env = Env::new("failures", &["--not-found-grace-period", "8s"]).await;
+    // Per connector: the faults are injected on single connectors' status requests (the same
+    // classification applies to listings, unit-tested in probe::classify and tests/dataplane.rs).
+    let env = Env::new(
+        "failures",
+        &["--not-found-grace-period", "8s", "--batch", "never"],
+    )
+    .await;
     env.sim
         .upsert("redpanda", connector("exists", "RUNNING", &["RUNNING"]));
     let secrets: Api<Secret> = Api::namespaced(env.client.clone(), &env.ns);
@@ -1051,14 +1060,14 @@ async fn a_frozen_leader_writes_nothing_after_thawing_and_shutdown_has_a_deadlin
 
     // SIGTERM with a request hanging (60 s timeout): the survivor stops within its 2 s shutdown
     // deadline (plus the Lease release), cancelling the request, and releases the Lease.
-    env.sim.set_faults(
-        "redpanda",
-        "orders",
-        Faults {
-            hang: true,
-            ..Default::default()
-        },
-    );
+    let hang = Faults {
+        hang: true,
+        ..Default::default()
+    };
+    env.sim.set_faults("redpanda", "orders", hang.clone());
+    if batch_mode() {
+        env.sim.set_list_faults("redpanda", hang, &[]);
+    }
     let hanging = Instant::now() + POLL + MARGIN * 2;
     while env.sim.in_flight() == 0 {
         assert!(Instant::now() < hanging, "no request hanging");

@@ -66,7 +66,7 @@ pub struct RequestCounts {
     pub by_connector: BTreeMap<String, u64>,
     /// Tokens issued so far.
     pub tokens_issued: u32,
-    /// Most status requests ever in progress at once.
+    /// Most status and list requests ever in progress at once.
     pub max_in_flight: usize,
 }
 
@@ -256,7 +256,7 @@ impl Sim {
         self.lock().tokens.clear();
     }
 
-    /// Status requests being answered right now.
+    /// Status and list requests being answered right now.
     pub fn in_flight(&self) -> usize {
         self.inner.in_flight.load(Ordering::SeqCst)
     }
@@ -627,6 +627,9 @@ async fn list_handler(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
+    let now = sim.inner.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    sim.inner.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    let _guard = InFlight(&sim.inner.in_flight);
     let response = list_response(&sim, &cluster, &query, &headers).await;
     sim.count("list", response.status());
     response

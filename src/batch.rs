@@ -8,8 +8,8 @@
 //!
 //! Per connector instead: with `--batch never`; with `auto` (the default) for a group of one; for
 //! a source without a usable list endpoint (403, 404, 405, 501 on the list: retried after an
-//! hour); and for a member the current snapshot did not consider (a resource created since: one
-//! GET gives it a status at once rather than at the next listing).
+//! hour); and once for a member the current snapshot did not consider (a resource created since:
+//! one GET gives it a status at once, the next listing includes it).
 //!
 //! A failed listing leaves members with their last known state (the failure goes into their
 //! conditions as Synced=False), never with a false `ConnectorNotFound`; a connector missing from a
@@ -55,6 +55,9 @@ pub const MAX_PAGES: usize = 1000;
 pub enum Serve {
     /// Read the connector on its own.
     Single,
+    /// Read it on its own this once: the group's current snapshot did not consider it (a
+    /// resource created since); the group's next listing does, and triggers it.
+    Once,
     /// From the group's snapshot.
     Observed(Box<Observation>),
     /// The group's first listing is under way; its end triggers this reconcile.
@@ -206,7 +209,7 @@ impl Batcher {
             None => Serve::Pending,
             Some(snapshot) => match snapshot.observe(&target.connector) {
                 Some(o) => Serve::Observed(Box::new(o)),
-                None => Serve::Single,
+                None => Serve::Once,
             },
         }
     }

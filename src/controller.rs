@@ -311,7 +311,9 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
 
     // A status the API server did not take last time is written now, without asking the source
     // again: an API server outage must not turn into a Data Plane request storm.
-    let mut batched = false;
+    // Served from the group's snapshot (its poller logged any failure once for all), and whether
+    // the group's next listing triggers this resource (so no single-read cadence of its own).
+    let (mut from_snapshot, mut triggered_by_group) = (false, false);
     let observation = match ctx.take_unwritten(&uid, poll) {
         Some(o) => o,
         None => match ctx.prober.target(&mc).await? {
@@ -325,8 +327,12 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
                     .serve(&ctx.prober, ObjectRef::from_obj(&*mc), &target, poll)
                 {
                     Serve::Single => ctx.prober.fetch_one(&target).await,
+                    Serve::Once => {
+                        triggered_by_group = true;
+                        ctx.prober.fetch_one(&target).await
+                    }
                     Serve::Observed(o) => {
-                        batched = true;
+                        (from_snapshot, triggered_by_group) = (true, true);
                         *o
                     }
                     // The group's first listing ends by triggering this reconcile.
@@ -351,7 +357,7 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
     };
     ctx.metrics
         .probe(failure.as_ref().map(|f| f.kind.reason()).unwrap_or("ok"));
-    if let Some(f) = failure.as_ref().filter(|_| !batched) {
+    if let Some(f) = failure.as_ref().filter(|_| !from_snapshot) {
         tracing::warn!(
             namespace,
             name,
@@ -391,7 +397,7 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
     }
     ctx.kube_recovered(&uid);
 
-    if batched {
+    if triggered_by_group {
         // The group's poller comes back with the next listing; this is only a safety net.
         ctx.note_result(&uid, false);
         return Ok(Action::requeue(backstop(poll, rand::random::<f64>())));

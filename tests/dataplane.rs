@@ -1030,10 +1030,20 @@ async fn a_cluster_is_listed_in_pages_and_every_member_served_from_it() {
         3,
         "251 connectors in pages of 100: {counts:?}"
     );
+    let late = b.target("redpanda", "c-00250", "creds").await;
+    assert!(
+        matches!(b.serve("m-late", &late), Serve::Observed(_)),
+        "a new resource whose connector the listing kept is served from it"
+    );
+    let unseen = b.target("redpanda", "late", "creds").await;
+    assert!(
+        matches!(b.serve("m-unseen", &unseen), Serve::Once),
+        "one the listing did not consider is read alone once"
+    );
     assert_eq!(counts.endpoint("status"), 0, "no connector read alone");
-    assert_eq!(b.batcher.batched_groups(), (1, 252));
+    assert_eq!(b.batcher.batched_groups(), (1, 254));
     assert_eq!(
-        b.batcher.requests_per_cycle(252),
+        b.batcher.requests_per_cycle(254),
         3,
         "what pacing counts for a cycle"
     );

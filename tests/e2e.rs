@@ -1289,7 +1289,12 @@ async fn a_fleet_is_read_by_listing_its_clusters_and_groups_follow_the_resources
     let singles = counts.endpoint("status");
     assert!(singles <= 11, "{counts:?}");
 
-    // Steady: pages, not status requests.
+    // Steady (from the first listing that found every resource in the cache): pages only.
+    let deadline = Instant::now() + POLL * 2 + MARGIN;
+    while env.sim.counts().endpoint("list") < lists + 3 {
+        assert!(Instant::now() < deadline, "a listing within an interval");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let before = env.sim.counts();
     tokio::time::sleep(POLL * 3).await;
     let after = env.sim.counts();

@@ -17,10 +17,9 @@
 //! called gone, so one moving between pages while they are read is not lost.
 
 use crate::crd::ManagedConnector;
-use crate::dataplane::{DataplaneError, Refusal};
 use crate::fetch::Prober;
-use crate::probe::{Failure, FailureKind, ListFailure, Observation, Report};
-use crate::resolve::{GroupKey, Source, SourceKind, Target};
+use crate::probe::{Failure, FailureKind, ListFailure, Observation};
+use crate::resolve::{GroupKey, SourceKind, Target};
 use crate::schedule::next_poll;
 use futures::channel::mpsc;
 use kube::runtime::reflector::{ObjectRef, Store};
@@ -540,7 +539,8 @@ fn publish(batcher: &Batcher, group: &Group, snapshot: Snapshot, pages: Option<u
     batcher.trigger(members);
 }
 
-/// Lists the target's cluster, keeping the `considered` connectors; the pages it took.
+/// Lists the target's cluster page by page through its source, keeping the `considered`
+/// connectors; the observations and the pages it took.
 async fn list(
     prober: &Prober,
     target: &Target,
@@ -548,71 +548,28 @@ async fn list(
     page_size: u32,
 ) -> Result<(Vec<(String, Observation)>, usize), ListFailure> {
     let wanted = |name: &str| considered.contains(name);
-    match &target.source {
-        Source::KafkaConnect { url, auth, ca } => {
-            let entries = prober
-                .connect
-                .list(url, auth, ca.as_deref(), &wanted)
-                .await?;
-            let found = entries
-                .into_iter()
-                .map(|(name, status)| (name, Report::from_connect(status).assess()))
-                .collect();
-            Ok((found, 1))
-        }
-        Source::DataPlane { url, credentials } => {
-            let mut found = Vec::new();
-            let mut token: Option<String> = None;
-            let mut pages = 0usize;
-            loop {
-                let page = prober
-                    .dataplane
-                    .list_page(
-                        url,
-                        &target.cluster,
-                        credentials,
-                        page_size,
-                        token.as_deref(),
-                        &wanted,
-                    )
-                    .await
-                    .map_err(|r| list_failure(r, &target.cluster))?;
-                pages += 1;
-                found.extend(page.entries.into_iter().map(|(name, r)| (name, r.assess())));
-                match page.next_page_token {
-                    None => return Ok((found, pages)),
-                    Some(next) if token.as_deref() == Some(next.as_str()) || pages >= MAX_PAGES => {
-                        return Err(ListFailure::Failed(Failure::new(
-                            FailureKind::InvalidResponse,
-                            format!(
-                                "the connector list of cluster {:?} did not end after {pages} pages",
-                                target.cluster
-                            ),
-                        )));
-                    }
-                    Some(next) => token = Some(next),
-                }
+    let source = prober.source(target.source.kind());
+    let mut found = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0usize;
+    loop {
+        let page = source
+            .page(target, page_size, token.as_deref(), &wanted)
+            .await?;
+        pages += 1;
+        found.extend(page.reports.into_iter().map(|(name, r)| (name, r.assess())));
+        match page.next {
+            None => return Ok((found, pages)),
+            Some(next) if token.as_deref() == Some(next.as_str()) || pages >= MAX_PAGES => {
+                return Err(ListFailure::Failed(Failure::new(
+                    FailureKind::InvalidResponse,
+                    format!(
+                        "the connector list of cluster {:?} did not end after {pages} pages",
+                        target.cluster
+                    ),
+                )));
             }
-        }
-    }
-}
-
-/// What a refused Data Plane list request means for the group.
-pub fn list_failure(refusal: Refusal, cluster: &str) -> ListFailure {
-    match refusal {
-        Refusal::Token(f) => ListFailure::Failed(f),
-        Refusal::Api(DataplaneError::Paused(left)) => ListFailure::Deferred(left),
-        Refusal::Api(e) => {
-            let failure = e.to_failure(cluster, "");
-            match &e {
-                DataplaneError::Api { status, .. }
-                    if matches!(status, 403 | 405 | 501)
-                        || (*status == 404 && failure.kind != FailureKind::ClusterNotFound) =>
-                {
-                    ListFailure::Unsupported(e.to_string())
-                }
-                _ => ListFailure::Failed(failure),
-            }
+            Some(next) => token = Some(next),
         }
     }
 }
@@ -631,6 +588,7 @@ pub fn live_refs(objects: &[Arc<ManagedConnector>]) -> HashSet<ObjectRef<Managed
 mod tests {
     use super::*;
     use crate::health::{ConnectStatus, InstanceStatus, TaskStatus};
+    use crate::probe::Report;
 
     fn found(state: &str) -> Observation {
         let status = ConnectStatus {
@@ -763,52 +721,5 @@ mod tests {
             Observation::Found { status, .. } => assert_eq!(status.tasks[0].trace, "task trace"),
             other => panic!("{other:?}"),
         }
-    }
-
-    #[test]
-    fn list_refusals_map_to_fallback_or_failure() {
-        let api = |status: u16, message: &str, rpc_body: bool| {
-            Refusal::Api(DataplaneError::Api {
-                status,
-                code: None,
-                message: message.into(),
-                retry_after: None,
-                rpc_body,
-            })
-        };
-        assert!(matches!(
-            list_failure(api(501, "", true), "c"),
-            ListFailure::Unsupported(_)
-        ));
-        assert!(matches!(
-            list_failure(api(403, "", true), "c"),
-            ListFailure::Unsupported(_)
-        ));
-        assert!(matches!(
-            list_failure(api(404, "<html>", false), "c"),
-            ListFailure::Unsupported(_)
-        ));
-        match list_failure(
-            api(
-                404,
-                "a client for the given cluster name does not exist",
-                true,
-            ),
-            "c",
-        ) {
-            ListFailure::Failed(f) => assert_eq!(f.kind, FailureKind::ClusterNotFound),
-            other => panic!("{other:?}"),
-        }
-        match list_failure(api(503, "", false), "c") {
-            ListFailure::Failed(f) => assert_eq!(f.kind, FailureKind::DataPlaneUnavailable),
-            other => panic!("{other:?}"),
-        }
-        assert!(matches!(
-            list_failure(
-                Refusal::Api(DataplaneError::Paused(Duration::from_secs(3))),
-                "c"
-            ),
-            ListFailure::Deferred(_)
-        ));
     }
 }

@@ -7,7 +7,10 @@ use crate::health::ConnectStatus;
 use crate::http::{self, FetchError, Gate};
 use crate::metrics::Metrics;
 use crate::probe::{self, Answer, ErrorBody, Failure, FailureKind, ListFailure, Report};
-use crate::resolve::SourceKind;
+use crate::resolve::{Source, SourceKind, Target};
+use crate::source::{Page, StatusSource, Wanted, wrong_source};
+use futures::FutureExt;
+use futures::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde::Deserializer as _;
@@ -232,7 +235,7 @@ impl ConnectClient {
         base: &Url,
         auth: &ConnectAuth,
         ca_pem: Option<&[u8]>,
-        wanted: &(dyn Fn(&str) -> bool + Sync),
+        wanted: Wanted<'_>,
     ) -> Result<Vec<(String, ConnectStatus)>, ListFailure> {
         let url = endpoint_url(base, &["connectors"], Some(("expand", "status")))
             .map_err(ListFailure::Failed)?;
@@ -346,6 +349,45 @@ impl ConnectClient {
     }
 }
 
+impl StatusSource for ConnectClient {
+    fn one<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Answer> {
+        async move {
+            match &target.source {
+                Source::KafkaConnect { url, auth, ca } => {
+                    self.probe(url, &target.connector, auth, ca.as_deref())
+                        .await
+                }
+                _ => Answer::Failed(wrong_source("Kafka Connect")),
+            }
+        }
+        .boxed()
+    }
+
+    /// Kafka Connect does not page: the first page is every connector.
+    fn page<'a>(
+        &'a self,
+        target: &'a Target,
+        _page_size: u32,
+        _token: Option<&'a str>,
+        wanted: Wanted<'a>,
+    ) -> BoxFuture<'a, Result<Page, ListFailure>> {
+        async move {
+            let Source::KafkaConnect { url, auth, ca } = &target.source else {
+                return Err(ListFailure::Failed(wrong_source("Kafka Connect")));
+            };
+            let entries = self.list(url, auth, ca.as_deref(), wanted).await?;
+            Ok(Page {
+                reports: entries
+                    .into_iter()
+                    .map(|(name, status)| (name, Report::from_connect(status)))
+                    .collect(),
+                next: None,
+            })
+        }
+        .boxed()
+    }
+}
+
 /// What a GET gave other than a readable 200.
 enum Got {
     /// Nothing was sent: the origin is paused for this much longer.
@@ -391,7 +433,7 @@ pub const MAX_LISTED_CONNECTORS: usize = 100_000;
 /// Entries not wanted are skipped unread.
 pub fn parse_expanded_list(
     body: &[u8],
-    wanted: &(dyn Fn(&str) -> bool + Sync),
+    wanted: Wanted<'_>,
 ) -> Result<Vec<(String, ConnectStatus)>, String> {
     struct ListVisitor<'w>(&'w (dyn Fn(&str) -> bool + Sync));
     impl<'de> Visitor<'de> for ListVisitor<'_> {

@@ -11,7 +11,8 @@ use crate::http::Gate;
 use crate::metrics::Metrics;
 use crate::probe::{Failure, FailureKind, Observation};
 use crate::refs::{RefKind, RefSource};
-use crate::resolve::{self, Lookups, Source, Target};
+use crate::resolve::{self, Lookups, SourceKind, Target};
+use crate::source::StatusSource;
 use std::sync::Arc;
 
 /// Resolves where and how to read a resource's status, and reads it.
@@ -68,21 +69,21 @@ impl Prober {
         Ok(resolve::resolve(mc, &self.config, &lookups))
     }
 
+    /// The source of a kind.
+    pub fn source(&self, kind: SourceKind) -> &dyn StatusSource {
+        match kind {
+            SourceKind::DataPlane => &self.dataplane,
+            SourceKind::KafkaConnect => &self.connect,
+        }
+    }
+
     /// Asks the target's source for its one connector, and assesses the answer.
     pub async fn fetch_one(&self, target: &Target) -> Observation {
-        let answer = match &target.source {
-            Source::DataPlane { url, credentials } => {
-                self.dataplane
-                    .probe(url, &target.cluster, &target.connector, credentials)
-                    .await
-            }
-            Source::KafkaConnect { url, auth, ca } => {
-                self.connect
-                    .probe(url, &target.connector, auth, ca.as_deref())
-                    .await
-            }
-        };
-        let observation = answer.observe();
+        let observation = self
+            .source(target.source.kind())
+            .one(target)
+            .await
+            .observe();
         self.refused(target, &observation);
         observation
     }

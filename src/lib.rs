@@ -23,5 +23,6 @@ pub mod refs;
 pub mod resolve;
 pub mod schedule;
 pub mod server;
+pub mod source;
 pub mod status;
 pub mod telemetry;

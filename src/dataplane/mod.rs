@@ -14,9 +14,13 @@ use crate::health::{self, ServerError};
 use crate::http::{self, FetchError, Fetched, Gate};
 use crate::metrics::Metrics;
 use crate::policy::display_url;
-use crate::probe::{self, ErrorBody, Failure, FailureKind, Report};
+use crate::probe::{self, ErrorBody, Failure, FailureKind, ListFailure, Report};
 use crate::resolve::SourceKind;
+use crate::resolve::{Source, Target};
+use crate::source::{Page, StatusSource, Wanted, wrong_source};
 use auth::{Credentials, TokenCache};
+use futures::FutureExt;
+use futures::future::BoxFuture;
 use reqwest::StatusCode;
 use serde::Deserialize;
 use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -498,7 +502,7 @@ impl DataplaneClient {
         creds: &Credentials,
         page_size: u32,
         page_token: Option<&str>,
-        wanted: &(dyn Fn(&str) -> bool + Sync),
+        wanted: Wanted<'_>,
     ) -> Result<list::ListPage, Refusal> {
         let url = list::list_url(base, cluster, page_size, page_token)
             .map_err(|e| Refusal::Token(Failure::new(FailureKind::DataplaneUrlMissing, e)))?;
@@ -621,6 +625,65 @@ fn interpret_error(fetched: Fetched) -> DataplaneError {
             None
         },
         rpc_body: rpc.is_some(),
+    }
+}
+
+impl StatusSource for DataplaneClient {
+    fn one<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, probe::Answer> {
+        async move {
+            match &target.source {
+                Source::DataPlane { url, credentials } => {
+                    self.probe(url, &target.cluster, &target.connector, credentials)
+                        .await
+                }
+                _ => probe::Answer::Failed(wrong_source("Data Plane")),
+            }
+        }
+        .boxed()
+    }
+
+    fn page<'a>(
+        &'a self,
+        target: &'a Target,
+        page_size: u32,
+        token: Option<&'a str>,
+        wanted: Wanted<'a>,
+    ) -> BoxFuture<'a, Result<Page, ListFailure>> {
+        async move {
+            let Source::DataPlane { url, credentials } = &target.source else {
+                return Err(ListFailure::Failed(wrong_source("Data Plane")));
+            };
+            let page = self
+                .list_page(url, &target.cluster, credentials, page_size, token, wanted)
+                .await
+                .map_err(|r| list_failure(r, &target.cluster))?;
+            Ok(Page {
+                reports: page.entries,
+                next: page.next_page_token,
+            })
+        }
+        .boxed()
+    }
+}
+
+/// What a refused list request means for a batch group: a listing that failed (members keep
+/// their last known state), a pause, or a list this source or these credentials cannot use.
+pub fn list_failure(refusal: Refusal, cluster: &str) -> ListFailure {
+    match refusal {
+        Refusal::Token(f) => ListFailure::Failed(f),
+        Refusal::Api(DataplaneError::Paused(left)) => ListFailure::Deferred(left),
+        Refusal::Api(e) => {
+            let failure = e.to_failure(cluster, "");
+            match &e {
+                DataplaneError::Api { status, .. }
+                    if matches!(status, 403 | 405 | 501)
+                        || (*status == 404 && failure.kind != FailureKind::ClusterNotFound) =>
+                {
+                    ListFailure::Unsupported(e.to_string())
+                }
+                _ => ListFailure::Failed(failure),
+            }
+        }
     }
 }
 
@@ -776,5 +839,52 @@ mod tests {
             status_url(&bare, "redpanda", "orders").unwrap().path(),
             "/v1/kafka-connect/clusters/redpanda/connectors/orders/status"
         );
+    }
+
+    #[test]
+    fn list_refusals_map_to_fallback_or_failure() {
+        let api = |status: u16, message: &str, rpc_body: bool| {
+            Refusal::Api(DataplaneError::Api {
+                status,
+                code: None,
+                message: message.into(),
+                retry_after: None,
+                rpc_body,
+            })
+        };
+        assert!(matches!(
+            list_failure(api(501, "", true), "c"),
+            ListFailure::Unsupported(_)
+        ));
+        assert!(matches!(
+            list_failure(api(403, "", true), "c"),
+            ListFailure::Unsupported(_)
+        ));
+        assert!(matches!(
+            list_failure(api(404, "<html>", false), "c"),
+            ListFailure::Unsupported(_)
+        ));
+        match list_failure(
+            api(
+                404,
+                "a client for the given cluster name does not exist",
+                true,
+            ),
+            "c",
+        ) {
+            ListFailure::Failed(f) => assert_eq!(f.kind, FailureKind::ClusterNotFound),
+            other => panic!("{other:?}"),
+        }
+        match list_failure(api(503, "", false), "c") {
+            ListFailure::Failed(f) => assert_eq!(f.kind, FailureKind::DataPlaneUnavailable),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            list_failure(
+                Refusal::Api(DataplaneError::Paused(Duration::from_secs(3))),
+                "c"
+            ),
+            ListFailure::Deferred(_)
+        ));
     }
 }

@@ -1,0 +1,43 @@
+//! The one interface every status source implements: one connector's status, or one page of
+//! every connector of a cluster. The Data Plane and Kafka Connect clients implement it; a third
+//! source adds a file implementing it and a [`crate::resolve::Source`] variant, nothing else.
+
+use crate::probe::{Answer, Failure, FailureKind, ListFailure, Report};
+use crate::resolve::Target;
+use futures::future::BoxFuture;
+
+/// Which connectors a listing keeps (the others are dropped as they are read).
+pub type Wanted<'a> = &'a (dyn Fn(&str) -> bool + Sync);
+
+/// One page of a cluster's connectors, the kept ones, not yet assessed.
+#[derive(Debug, Default)]
+pub struct Page {
+    /// (connector name, what the source reported).
+    pub reports: Vec<(String, Report)>,
+    /// Token of the next page; `None` on the last.
+    pub next: Option<String>,
+}
+
+/// A status source.
+pub trait StatusSource: Send + Sync {
+    /// The status of the target's connector.
+    fn one<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Answer>;
+
+    /// One page (`token`: from the previous page, `None` for the first; `page_size` where the
+    /// source pages) of every connector of the target's cluster, keeping those `wanted` accepts.
+    fn page<'a>(
+        &'a self,
+        target: &'a Target,
+        page_size: u32,
+        token: Option<&'a str>,
+        wanted: Wanted<'a>,
+    ) -> BoxFuture<'a, Result<Page, ListFailure>>;
+}
+
+/// The failure for a target handed to a source of another kind (a bug, never a crash).
+pub fn wrong_source(source: &str) -> Failure {
+    Failure::new(
+        FailureKind::InvalidArgument,
+        format!("internal error: the target is not for the {source} source"),
+    )
+}

@@ -408,6 +408,7 @@ pub fn fan_out(
 /// batched (members left, list unsupported).
 async fn poll_group(batcher: Arc<Batcher>, prober: Arc<Prober>, group: Arc<Group>) {
     let mut failures = 0u32;
+    let mut first = true;
     loop {
         let (target, interval, connectors) = {
             let mut state = group.lock();
@@ -468,6 +469,7 @@ async fn poll_group(batcher: Arc<Batcher>, prober: Arc<Prober>, group: Arc<Group
                     took = ?started.elapsed(),
                     "listed"
                 );
+                prober.metrics.observed("list", members);
                 let snapshot = Snapshot {
                     considered,
                     result: Ok(found),
@@ -475,7 +477,16 @@ async fn poll_group(batcher: Arc<Batcher>, prober: Arc<Prober>, group: Arc<Group
                 publish(&batcher, &group, snapshot, Some(pages));
                 // The next listing is due one interval after this one started; the interval is
                 // read again while waiting, as triggered members register their current one.
-                let due = started + interval;
+                // After the first listing, groups that started together (an operator start)
+                // shift their next one by a random part of half an interval, so that they do not
+                // keep contending for the request rate at the same moments.
+                let due = if first {
+                    first = false;
+                    let shift = interval.mul_f64(rand::random::<f64>() / 2.0);
+                    (started + interval).checked_sub(shift).unwrap_or(started)
+                } else {
+                    started + interval
+                };
                 loop {
                     let current = group
                         .lock()
@@ -528,15 +539,34 @@ async fn poll_group(batcher: Arc<Batcher>, prober: Arc<Prober>, group: Arc<Group
 
 /// Stores the snapshot and triggers every member.
 fn publish(batcher: &Batcher, group: &Group, snapshot: Snapshot, pages: Option<usize>) {
-    let members: Vec<_> = {
+    let changed: Vec<_> = {
         let mut state = group.lock();
+        let previous = state.snapshot.take();
+        let changed = changed_members(&state.members, previous.as_deref(), &snapshot);
         state.snapshot = Some(Arc::new(snapshot));
         if let Some(p) = pages {
             state.pages = p;
         }
-        state.members.keys().cloned().collect()
+        changed
     };
-    batcher.trigger(members);
+    batcher.trigger(changed);
+}
+
+/// Fan-out (pure): the members whose observation differs between two snapshots (all of them
+/// after the first). The others' statuses already say what the new snapshot says; their
+/// backstop reconcile refreshes `lastSyncTime` at the heartbeat.
+fn changed_members(
+    members: &HashMap<ObjectRef<ManagedConnector>, Member>,
+    previous: Option<&Snapshot>,
+    next: &Snapshot,
+) -> Vec<ObjectRef<ManagedConnector>> {
+    members
+        .iter()
+        .filter(|(_, m)| {
+            previous.is_none_or(|p| p.observe(&m.connector) != next.observe(&m.connector))
+        })
+        .map(|(r, _)| r.clone())
+        .collect()
 }
 
 /// Lists the target's cluster page by page through its source, keeping the `considered`
@@ -679,6 +709,48 @@ mod tests {
         };
         let (_, confirm) = fan_out(vec![], &considered, Some(&failed_before));
         assert!(confirm.is_empty());
+    }
+
+    #[test]
+    fn only_members_whose_connector_changed_are_triggered() {
+        let members: HashMap<ObjectRef<ManagedConnector>, Member> = ["a", "b", "c"]
+            .into_iter()
+            .map(|n| {
+                (
+                    ObjectRef::new(&format!("m-{n}")).within("ns"),
+                    Member {
+                        connector: n.to_string(),
+                        poll: Duration::from_secs(30),
+                    },
+                )
+            })
+            .collect();
+        let snapshot = |states: &[(&str, &str)]| Snapshot {
+            considered: names(&["a", "b", "c"]),
+            result: Ok(states
+                .iter()
+                .map(|(n, s)| (n.to_string(), found(s)))
+                .collect()),
+        };
+        let first = snapshot(&[("a", "RUNNING"), ("b", "RUNNING"), ("c", "RUNNING")]);
+        assert_eq!(
+            changed_members(&members, None, &first).len(),
+            3,
+            "all at first"
+        );
+        let next = snapshot(&[("a", "RUNNING"), ("b", "PAUSED")]);
+        let mut changed: Vec<String> = changed_members(&members, Some(&first), &next)
+            .into_iter()
+            .map(|r| r.name)
+            .collect();
+        changed.sort();
+        assert_eq!(changed, ["m-b", "m-c"], "b changed state, c disappeared");
+        let failed = Snapshot {
+            considered: names(&["a", "b", "c"]),
+            result: Err(Failure::new(FailureKind::DataPlaneUnavailable, "503")),
+        };
+        assert_eq!(changed_members(&members, Some(&next), &failed).len(), 3);
+        assert!(changed_members(&members, Some(&failed), &failed).is_empty());
     }
 
     #[test]

@@ -28,6 +28,8 @@ pub struct Prober {
     pub refs: Arc<dyn RefSource>,
     /// Operator-wide defaults.
     pub config: OperatorConfig,
+    /// Metrics.
+    pub metrics: Metrics,
 }
 
 impl Prober {
@@ -44,13 +46,14 @@ impl Prober {
         ));
         let dataplane =
             DataplaneClient::with_gate(client_config.clone(), gate.clone(), metrics.clone())?;
-        let connect = ConnectClient::new(gate.clone(), client_config, metrics);
+        let connect = ConnectClient::new(gate.clone(), client_config, metrics.clone());
         Ok(Prober {
             gate,
             dataplane,
             connect,
             refs,
             config,
+            metrics,
         })
     }
 
@@ -84,6 +87,9 @@ impl Prober {
             .one(target)
             .await
             .observe();
+        if !matches!(observation, Observation::Deferred(_)) {
+            self.metrics.observed("single", 1);
+        }
         self.refused(target, &observation);
         observation
     }

@@ -50,6 +50,11 @@ struct EndpointLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ViaLabels {
+    via: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReasonLabels {
     reason: String,
 }
@@ -87,6 +92,7 @@ pub struct Metrics {
     watched: Gauge,
     batch_groups: Gauge,
     batched: Gauge,
+    observations: Family<ViaLabels, Counter>,
 }
 
 impl Metrics {
@@ -112,6 +118,7 @@ impl Metrics {
             watched: Gauge::default(),
             batch_groups: Gauge::default(),
             batched: Gauge::default(),
+            observations: Family::default(),
         };
         let r = registry.sub_registry_with_prefix("managed_connector");
         r.register(
@@ -174,6 +181,11 @@ impl Metrics {
             "batch_groups",
             "Connect clusters read by listing (one poller each)",
             m.batch_groups.clone(),
+        );
+        r.register(
+            "observations",
+            "Connector statuses read from a source, by how: list (a resource served by its cluster's listing) or single (one request)",
+            m.observations.clone(),
         );
         r.register(
             "batched_resources",
@@ -297,6 +309,13 @@ impl Metrics {
     /// Sets the number of watched resources.
     pub fn set_watched(&self, n: usize) {
         self.watched.set(n as i64);
+    }
+
+    /// Counts `n` connector statuses read `via` a listing or a single request.
+    pub fn observed(&self, via: &'static str, n: usize) {
+        self.observations
+            .get_or_create(&ViaLabels { via })
+            .inc_by(n as u64);
     }
 
     /// Sets the number of batched groups and of the resources in them.

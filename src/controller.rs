@@ -197,10 +197,7 @@ impl Context {
         tracked.retain(|(namespace, name)| {
             let keep = live.contains(&(namespace.clone(), name.clone()));
             if !keep {
-                self.metrics.forget(&ResourceLabels {
-                    namespace: namespace.clone(),
-                    name: name.clone(),
-                });
+                self.metrics.forget(&ResourceLabels::new(namespace, name));
             }
             keep
         });
@@ -263,10 +260,7 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
             StatusSource::DataPlane
         },
     };
-    let who = ResourceLabels {
-        namespace: namespace.clone(),
-        name: name.clone(),
-    };
+    let who = ResourceLabels::new(&namespace, &name);
     let mut stored = mc.status.clone();
     // Never poll faster than the global rate allows for every watched resource: beyond that,
     // reconciles would only queue behind the rate limiter and some would starve.

@@ -2,6 +2,12 @@ use clap::Parser;
 use managed_connector_operator::cli::{Cli, Command};
 use std::process::ExitCode;
 
+/// mimalloc instead of glibc's malloc: the operator allocates many small objects on several
+/// threads (a status per resource, per reconcile), where glibc's per-thread arenas fragment and
+/// keep freed memory; measured in BENCHMARKS.md.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

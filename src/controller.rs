@@ -31,7 +31,7 @@ use url::Url;
 
 use crate::apply;
 use crate::fetch::Prober;
-use crate::schedule::{MAX_REQUEUE, backstop, kube_backoff, next_poll};
+use crate::schedule::{AFTER_THE_PAUSE, MAX_REQUEUE, backstop, kube_backoff, next_poll};
 
 /// Errors that stop a reconcile: only Kubernetes API trouble. Data Plane failures are not errors
 /// here; they become conditions.
@@ -344,7 +344,7 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
             // The origin asked for a pause: nothing learned, nothing written; back at its end
             // (spread over a second so the resources of one origin do not return at once).
             ctx.metrics.probe("deferred");
-            let back = left.saturating_add(Duration::from_millis(rand::random::<u64>() % 1000));
+            let back = left.saturating_add(AFTER_THE_PAUSE.mul_f64(rand::random::<f64>()));
             tracing::debug!(namespace, name, back_in = ?back, "origin paused; probe deferred");
             return Ok(Action::requeue(back.min(MAX_REQUEUE)));
         }

@@ -33,7 +33,14 @@ pub fn next_poll(
         Some(f) if f.kind == FailureKind::ConnectorNotFound => spread(poll.mul_f64(1.1), 0.9 / 1.1),
         Some(f) if f.kind.is_transient() => {
             let backoff = spread(exp(Duration::from_secs(5)), 0.5);
-            backoff.max(f.retry_after.unwrap_or_default())
+            // The resource whose answer paused its origin goes last when the pause ends: the
+            // ones deferred by the pause come back within a second of its end, and a server
+            // that keeps refusing this one connector cannot starve the others.
+            backoff.max(
+                f.retry_after
+                    .map(|r| r.saturating_add(AFTER_THE_PAUSE))
+                    .unwrap_or_default(),
+            )
         }
         // Retrying costs no Data Plane request (the Secret read is cached, a rejected client is
         // not sent to the token endpoint again for a while), and a fixed Secret should be picked
@@ -55,6 +62,9 @@ pub fn next_poll(
     };
     next.min(MAX_REQUEUE)
 }
+
+/// How much later than the resources a pause deferred the one that caused it comes back.
+pub const AFTER_THE_PAUSE: Duration = Duration::from_secs(1);
 
 /// When a batched member reconciles anyway if no listing triggers it first: two intervals and a
 /// bit, so a member of a poller that stopped re-registers and restarts it.
@@ -129,7 +139,8 @@ mod tests {
         let limited = f(FailureKind::DataPlaneUnavailable, Some(42));
         assert_eq!(
             next_poll(Some(&limited), 1, poll, 1.0),
-            Duration::from_secs(42)
+            Duration::from_secs(43),
+            "after the resources the pause deferred"
         );
         let long_poll = Duration::from_secs(900);
         assert_eq!(

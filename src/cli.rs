@@ -312,6 +312,29 @@ impl RunArgs {
     }
 }
 
+/// Refuses a `--selector` the API server cannot parse at start, rather than a watch that fails
+/// forever. Any other error (the API server not reachable yet) is left to the watch's retries.
+async fn check_selector(
+    client: &kube::Client,
+    namespace: Option<&str>,
+    selector: &str,
+) -> anyhow::Result<()> {
+    let api: kube::Api<crate::crd::ManagedConnector> = match namespace {
+        Some(ns) => kube::Api::namespaced(client.clone(), ns),
+        None => kube::Api::all(client.clone()),
+    };
+    let params = kube::api::ListParams::default().labels(selector).limit(1);
+    match api.list_metadata(&params).await {
+        Err(kube::Error::Api(e)) if e.code == 400 => {
+            anyhow::bail!(
+                "--selector {selector:?} is not a label selector: {}",
+                e.message
+            )
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Runs the operator until SIGTERM or SIGINT.
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     telemetry::init(args.log_format, &args.log_level).map_err(anyhow::Error::msg)?;
@@ -325,6 +348,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let api_server = kube_config.cluster_url.to_string();
     let client =
         kube::Client::try_from(kube_config).context("building the Kubernetes API client")?;
+    if let Some(selector) = &config.selector {
+        check_selector(&client, config.namespace.as_deref(), selector).await?;
+    }
     let mut registry = Registry::default();
     let metrics = Metrics::new(&mut registry);
     let client_config = args.client_config();

@@ -1386,3 +1386,60 @@ async fn a_fleet_is_read_by_listing_its_clusters_and_groups_follow_the_resources
         "{metrics}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local control plane: hack/test"]
+async fn a_shard_watches_only_the_resources_its_selector_matches() {
+    // A selector the API server cannot parse is refused at start, with the reason.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_managed-connector-operator"))
+        .args([
+            "run",
+            "--selector",
+            "shard in ((",
+            "--metrics-addr",
+            "127.0.0.1:0",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("operator runs");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("an operator with a malformed --selector kept running");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(!status.success());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(
+        stderr.contains("--selector") && stderr.contains("not a label selector"),
+        "{stderr}"
+    );
+
+    let env = Env::new("shard", &["--selector", "shard=a"]).await;
+    env.sim
+        .upsert("redpanda", connector("mine", "RUNNING", &["RUNNING"]));
+    env.sim
+        .upsert("redpanda", connector("theirs", "RUNNING", &["RUNNING"]));
+    env.watch_connector("mine").await;
+    env.watch_connector("theirs").await;
+    kubectl_ok(&["label", "mconn", "-n", &env.ns, "mine", "shard=a"]);
+    kubectl_ok(&["label", "mconn", "-n", &env.ns, "theirs", "shard=b"]);
+    env.wait_state("mine", HolisticState::Healthy, POLL * 2 + MARGIN)
+        .await;
+    env.wait_polls("mine", 2).await;
+    assert!(
+        env.get("theirs").await.status.is_none(),
+        "another shard's resource is never written"
+    );
+    if !batch_mode() {
+        // (A listing of the cluster names every connector in it, this one too.)
+        assert_eq!(env.polls("theirs"), 0, "nor probed");
+    }
+}

@@ -660,15 +660,19 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
         tokio::spawn(async move {
             // Every Ready reason seen on a steady connector while the operator is replaced.
             let mut seen = BTreeSet::new();
-            while !*watching.borrow() {
+            loop {
+                // One last read after the stop: the state the test just waited for is seen too.
+                let stop = *watching.borrow();
                 if let Ok(mc) = api.get("orders-sink").await
                     && let Some(c) = condition(&mc, "Ready")
                 {
                     seen.insert(c.1);
                 }
+                if stop {
+                    break seen;
+                }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            seen
         })
     };
     // Pinned by digest, as production installs do.

@@ -6,7 +6,7 @@ use crate::crd::{ManagedConnector, ManagedConnectorStatus};
 use crate::status::{self, Settings};
 use kube::api::{Patch, PatchParams};
 use kube::runtime::events::{Event, EventType};
-use kube::{Api, Resource, ResourceExt};
+use kube::{Api, Resource};
 
 /// Field manager of every status write (server-side apply).
 pub const FIELD_MANAGER: &str = "managed-connector-operator";
@@ -15,6 +15,7 @@ pub const FIELD_MANAGER: &str = "managed-connector-operator";
 /// publishes the Events the change deserves. Returns the status now stored.
 pub async fn apply(
     mc: &ManagedConnector,
+    (namespace, name): (&str, &str),
     ctx: &Context,
     stored: Option<&ManagedConnectorStatus>,
     next: ManagedConnectorStatus,
@@ -23,18 +24,12 @@ pub async fn apply(
     if !status::needs_write(stored, &next, settings.heartbeat) {
         return Ok(stored.cloned().unwrap_or(next));
     }
-    let namespace = mc.namespace().ok_or(Error::MissingMetadata("namespace"))?;
-    let name = mc
-        .metadata
-        .name
-        .clone()
-        .ok_or(Error::MissingMetadata("name"))?;
     // Checked right before the write: a replica frozen past its term must not write after
     // thawing, even before it notices it lost the Lease.
     if !ctx.fence.may_write() {
         return Err(Error::Fenced);
     }
-    let api: Api<ManagedConnector> = Api::namespaced(ctx.client.clone(), &namespace);
+    let api: Api<ManagedConnector> = Api::namespaced(ctx.client.clone(), namespace);
     let write = |status: &ManagedConnectorStatus| {
         let patch = serde_json::json!({
             "apiVersion": ManagedConnector::api_version(&()),
@@ -42,7 +37,7 @@ pub async fn apply(
             "status": status,
         });
         let api = api.clone();
-        let name = name.clone();
+        let name = name.to_string();
         async move {
             api.patch_status(
                 &name,

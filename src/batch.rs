@@ -159,11 +159,6 @@ impl Batcher {
         let _ = self.store.set(store);
     }
 
-    /// The mode.
-    pub fn mode(&self) -> BatchMode {
-        self.mode
-    }
-
     /// Registers `member` (whose target is `target`) and says how its reconcile gets its
     /// observation. Starts the group's poller when the group turns batched.
     pub fn serve(
@@ -602,11 +597,6 @@ async fn list(
             Some(next) => token = Some(next),
         }
     }
-}
-
-/// The reference of a resource, for membership.
-pub fn member_ref(mc: &ManagedConnector) -> ObjectRef<ManagedConnector> {
-    ObjectRef::from_obj(mc)
 }
 
 /// Every resource in the watch cache, by reference.

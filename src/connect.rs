@@ -202,7 +202,7 @@ impl ConnectClient {
         auth: &ConnectAuth,
         ca_pem: Option<&[u8]>,
     ) -> Answer {
-        let url = match endpoint_url(base, &["connectors", connector, "status"], None) {
+        let url = match endpoint_url(base, &["connectors", connector, "status"], &[]) {
             Ok(u) => u,
             Err(f) => return Answer::Failed(f),
         };
@@ -237,7 +237,7 @@ impl ConnectClient {
         ca_pem: Option<&[u8]>,
         wanted: Wanted<'_>,
     ) -> Result<Vec<(String, ConnectStatus)>, ListFailure> {
-        let url = endpoint_url(base, &["connectors"], Some(("expand", "status")))
+        let url = endpoint_url(base, &["connectors"], &[("expand", "status")])
             .map_err(ListFailure::Failed)?;
         match self
             .get(&url, auth, ca_pem, "list", |body| {
@@ -402,28 +402,10 @@ enum Got {
     },
 }
 
-/// `base` + path segments (percent-encoded) + an optional query pair.
-fn endpoint_url(
-    base: &Url,
-    segments: &[&str],
-    query: Option<(&str, &str)>,
-) -> Result<Url, Failure> {
-    let mut url = base.clone();
-    url.set_query(None);
-    url.set_fragment(None);
-    url.path_segments_mut()
-        .map_err(|()| {
-            Failure::new(
-                FailureKind::InvalidArgument,
-                format!("{base} cannot be a base URL"),
-            )
-        })?
-        .pop_if_empty()
-        .extend(segments);
-    if let Some((k, v)) = query {
-        url.query_pairs_mut().append_pair(k, v);
-    }
-    Ok(url)
+/// [`http::endpoint_url`], its error as a failure.
+fn endpoint_url(base: &Url, segments: &[&str], query: &[(&str, &str)]) -> Result<Url, Failure> {
+    http::endpoint_url(base, segments, query)
+        .map_err(|e| Failure::new(FailureKind::InvalidArgument, e))
 }
 
 /// Most connectors one Kafka Connect listing may name (it has no paging).

@@ -277,7 +277,15 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
             Timestamp::now(),
             &settings,
         );
-        apply::apply(&mc, &ctx, stored.as_ref(), next, &settings).await?;
+        apply::apply(
+            &mc,
+            (&namespace, &name),
+            &ctx,
+            stored.as_ref(),
+            next,
+            &settings,
+        )
+        .await?;
         // Not watched: no series (a ready of 0 would keep an alert firing for a resource nobody
         // asked to watch); they come back with the next probe after resuming.
         ctx.metrics.forget(&who);
@@ -300,7 +308,17 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
             Timestamp::now(),
             &settings,
         );
-        stored = Some(apply::apply(&mc, &ctx, stored.as_ref(), next, &settings).await?);
+        stored = Some(
+            apply::apply(
+                &mc,
+                (&namespace, &name),
+                &ctx,
+                stored.as_ref(),
+                next,
+                &settings,
+            )
+            .await?,
+        );
     }
 
     // A status the API server did not take last time is written now, without asking the source
@@ -385,7 +403,16 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .insert((namespace.clone(), name.clone()));
-    if let Err(e) = apply::apply(&mc, &ctx, stored.as_ref(), next, &settings).await {
+    if let Err(e) = apply::apply(
+        &mc,
+        (&namespace, &name),
+        &ctx,
+        stored.as_ref(),
+        next,
+        &settings,
+    )
+    .await
+    {
         ctx.keep_unwritten(&uid, observation);
         return Err(e);
     }

@@ -268,6 +268,22 @@ pub fn refusal(e: &(dyn std::error::Error + 'static)) -> Option<String> {
     None
 }
 
+/// `base` (which may carry a path prefix; its query and fragment dropped) plus `segments`, each
+/// percent-encoded, plus `query` pairs: the URL of every endpoint of every source.
+pub fn endpoint_url(base: &Url, segments: &[&str], query: &[(&str, &str)]) -> Result<Url, String> {
+    let mut url = base.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    url.path_segments_mut()
+        .map_err(|()| format!("{base} cannot be a base URL"))?
+        .pop_if_empty()
+        .extend(segments);
+    if !query.is_empty() {
+        url.query_pairs_mut().extend_pairs(query);
+    }
+    Ok(url)
+}
+
 /// Reads a body, giving up once it exceeds `limit` bytes.
 pub async fn read_capped(
     mut response: reqwest::Response,

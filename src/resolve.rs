@@ -102,24 +102,7 @@ impl Source {
         self.kind().hash(h);
         self.url().as_str().hash(h);
         match self {
-            Source::DataPlane { credentials, .. } => match credentials {
-                Credentials::ClientCredentials {
-                    client_id,
-                    client_secret,
-                    token_url,
-                    audience,
-                } => {
-                    0u8.hash(h);
-                    client_id.hash(h);
-                    client_secret.expose_secret().hash(h);
-                    token_url.as_str().hash(h);
-                    audience.hash(h);
-                }
-                Credentials::StaticToken(t) => {
-                    1u8.hash(h);
-                    t.expose_secret().hash(h);
-                }
-            },
+            Source::DataPlane { credentials, .. } => credentials.hash_secrets(h),
             Source::KafkaConnect { auth, ca, .. } => {
                 match auth {
                     ConnectAuth::None => 0u8.hash(h),

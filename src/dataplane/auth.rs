@@ -164,6 +164,13 @@ impl Credentials {
     /// yields a new token instead of reusing a token of the old one.
     fn key(&self, hasher: &RandomState) -> CredentialKey {
         let mut h = hasher.build_hasher();
+        self.hash_secrets(&mut h);
+        CredentialKey(h.finish())
+    }
+
+    /// Feeds everything that identifies the credential set, secret values included, into `h`.
+    /// Only for process-local keyed hashers: the result must never leave the process.
+    pub fn hash_secrets(&self, h: &mut impl Hasher) {
         match self {
             Credentials::ClientCredentials {
                 client_id,
@@ -171,18 +178,17 @@ impl Credentials {
                 token_url,
                 audience,
             } => {
-                0u8.hash(&mut h);
-                client_id.hash(&mut h);
-                client_secret.expose_secret().hash(&mut h);
-                token_url.as_str().hash(&mut h);
-                audience.hash(&mut h);
+                0u8.hash(h);
+                client_id.hash(h);
+                client_secret.expose_secret().hash(h);
+                token_url.as_str().hash(h);
+                audience.hash(h);
             }
             Credentials::StaticToken(t) => {
-                1u8.hash(&mut h);
-                t.expose_secret().hash(&mut h);
+                1u8.hash(h);
+                t.expose_secret().hash(h);
             }
         }
-        CredentialKey(h.finish())
     }
 }
 

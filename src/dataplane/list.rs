@@ -32,25 +32,16 @@ pub fn list_url(
     page_size: u32,
     page_token: Option<&str>,
 ) -> Result<Url, String> {
-    let mut url = base.clone();
-    url.set_query(None);
-    url.set_fragment(None);
-    {
-        let mut segments = url
-            .path_segments_mut()
-            .map_err(|_| format!("{base} cannot be a base URL"))?;
-        segments
-            .pop_if_empty()
-            .extend(["v1", "kafka-connect", "clusters", cluster, "connectors"]);
+    let size = page_size.to_string();
+    let mut query = vec![("page_size", size.as_str())];
+    if let Some(token) = page_token {
+        query.push(("page_token", token));
     }
-    {
-        let mut query = url.query_pairs_mut();
-        query.append_pair("page_size", &page_size.to_string());
-        if let Some(token) = page_token {
-            query.append_pair("page_token", token);
-        }
-    }
-    Ok(url)
+    crate::http::endpoint_url(
+        base,
+        &["v1", "kafka-connect", "clusters", cluster, "connectors"],
+        &query,
+    )
 }
 
 /// Parses one page, keeping the entries whose connector name `wanted` accepts.

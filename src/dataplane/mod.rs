@@ -419,14 +419,9 @@ fn is_cluster_not_found(message: &str) -> bool {
 /// The status endpoint's URL: the base URL (which may carry a path prefix) plus
 /// `v1/kafka-connect/clusters/{cluster}/connectors/{name}/status`, each segment percent-encoded.
 pub fn status_url(base: &Url, cluster: &str, connector: &str) -> Result<Url, String> {
-    let mut url = base.clone();
-    url.set_query(None);
-    url.set_fragment(None);
-    {
-        let mut segments = url
-            .path_segments_mut()
-            .map_err(|_| format!("{base} cannot be a base URL"))?;
-        segments.pop_if_empty().extend([
+    http::endpoint_url(
+        base,
+        &[
             "v1",
             "kafka-connect",
             "clusters",
@@ -434,9 +429,9 @@ pub fn status_url(base: &Url, cluster: &str, connector: &str) -> Result<Url, Str
             "connectors",
             connector,
             "status",
-        ]);
-    }
-    Ok(url)
+        ],
+        &[],
+    )
 }
 
 /// The shared Data Plane client: one HTTP connection pool and one token cache; every request

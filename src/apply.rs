@@ -3,7 +3,7 @@
 
 use crate::controller::{Context, Error};
 use crate::crd::{ManagedConnector, ManagedConnectorStatus};
-use crate::status::{self, Settings};
+use crate::status::{self, EventSpec, Settings};
 use kube::api::{Patch, PatchParams};
 use kube::runtime::events::{Event, EventType};
 use kube::{Api, Resource};
@@ -67,7 +67,27 @@ pub async fn apply(
     };
     ctx.metrics.status_patch();
     tracing::debug!(namespace, name, "status written");
-    for event in status::transition_events(stored, &next) {
+    publish(
+        mc,
+        (namespace, name),
+        ctx,
+        status::transition_events(stored, &next),
+        "Probe",
+    )
+    .await;
+    Ok(next)
+}
+
+/// Publishes Events about the resource (and logs each). An Event is a courtesy: losing one does
+/// not fail the reconcile.
+pub async fn publish(
+    mc: &ManagedConnector,
+    (namespace, name): (&str, &str),
+    ctx: &Context,
+    events: Vec<EventSpec>,
+    action: &str,
+) {
+    for event in events {
         tracing::info!(
             namespace,
             name,
@@ -91,7 +111,7 @@ pub async fn apply(
                     },
                     reason: event.reason.clone(),
                     note: Some(event.note),
-                    action: "Probe".into(),
+                    action: action.into(),
                     secondary: None,
                 },
                 &mc.object_ref(&()),
@@ -99,9 +119,7 @@ pub async fn apply(
             .await;
         match published {
             Ok(()) => ctx.metrics.event(&event.reason),
-            // An Event is a courtesy: losing one must not fail the reconcile.
             Err(e) => tracing::warn!(namespace, name, error = %e, "could not publish Event"),
         }
     }
-    Ok(next)
 }

@@ -152,6 +152,13 @@ pub struct RunArgs {
     #[arg(long, env = "MCO_LIST_PAGE_SIZE", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub list_page_size: u32,
 
+    /// Let resources that use the operator-wide --credentials-secret change connectors
+    /// (spec.config, spec.state, restarts, deletionPolicy: Delete). Off by default: those
+    /// credentials serve every namespace, and anyone who can write a ManagedConnector could act
+    /// with them; resources naming their own Secret always may.
+    #[arg(long, env = "MCO_OPERATOR_CREDENTIALS_MAY_ACT", default_value_t = false)]
+    pub operator_credentials_may_act: bool,
+
     /// Watch only this namespace (default: all namespaces).
     #[arg(long, env = "MCO_NAMESPACE")]
     pub namespace: Option<String>,
@@ -262,6 +269,7 @@ impl RunArgs {
             url_policy: UrlPolicy::new(&self.trusted_hosts, self.allow_insecure_http)
                 .with_allowed_hosts(&self.allowed_hosts)
                 .with_link_local(self.allow_link_local),
+            operator_credentials_may_act: self.operator_credentials_may_act,
         }
     }
 

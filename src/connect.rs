@@ -8,7 +8,9 @@ use crate::http::{self, FetchError, Gate};
 use crate::metrics::Metrics;
 use crate::probe::{self, Answer, ErrorBody, Failure, FailureKind, ListFailure, Report};
 use crate::resolve::{Source, SourceKind, Target};
-use crate::source::{Page, StatusSource, Wanted, wrong_source};
+use crate::manage::declared::{Actual, parse_actual};
+use crate::source::{Command, Page, StatusSource, Wanted, wrong_source};
+use reqwest::Method;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
@@ -275,10 +277,106 @@ impl ConnectClient {
         endpoint: &'static str,
         parse: impl FnOnce(&[u8]) -> Result<T, String>,
     ) -> Result<T, Got> {
+        self.send(Method::GET, url, auth, ca_pem, endpoint, None, parse)
+            .await
+    }
+
+    /// The connector's configuration (`GET /connectors/{c}/config`); `None` when it does not
+    /// exist.
+    pub async fn read_config(
+        &self,
+        base: &Url,
+        connector: &str,
+        auth: &ConnectAuth,
+        ca_pem: Option<&[u8]>,
+    ) -> Result<Option<Actual>, Failure> {
+        let url = endpoint_url(base, &["connectors", connector, "config"], &[])?;
+        match self.get(&url, auth, ca_pem, "config", parse_actual).await {
+            Ok(actual) => Ok(Some(actual)),
+            Err(got) => match got.into_failure(connector) {
+                f if f.kind == FailureKind::ConnectorNotFound => Ok(None),
+                f => Err(f),
+            },
+        }
+    }
+
+    /// Sends one command with Kafka Connect's REST API.
+    pub async fn send_command(
+        &self,
+        base: &Url,
+        connector: &str,
+        auth: &ConnectAuth,
+        ca_pem: Option<&[u8]>,
+        command: &Command,
+    ) -> Result<(), Failure> {
+        let task;
+        let (method, segments, query, body): (Method, Vec<&str>, Vec<(&str, &str)>, _) =
+            match command {
+                Command::PutConfig(config) => (
+                    Method::PUT,
+                    vec!["connectors", connector, "config"],
+                    vec![],
+                    Some(serde_json::Value::Object(config.0.clone())),
+                ),
+                Command::Pause => (Method::PUT, vec!["connectors", connector, "pause"], vec![], None),
+                Command::Resume => (Method::PUT, vec!["connectors", connector, "resume"], vec![], None),
+                Command::Stop => (Method::PUT, vec!["connectors", connector, "stop"], vec![], None),
+                Command::Restart { only_failed } => (
+                    Method::POST,
+                    vec!["connectors", connector, "restart"],
+                    vec![
+                        ("includeTasks", "true"),
+                        ("onlyFailed", if *only_failed { "true" } else { "false" }),
+                    ],
+                    None,
+                ),
+                Command::RestartTask(id) => {
+                    task = id.to_string();
+                    (
+                        Method::POST,
+                        vec!["connectors", connector, "tasks", task.as_str(), "restart"],
+                        vec![],
+                        None,
+                    )
+                }
+                Command::Delete => (Method::DELETE, vec!["connectors", connector], vec![], None),
+            };
+        let url = endpoint_url(base, &segments, &query)?;
+        match self
+            .send(method, &url, auth, ca_pem, command.verb(), body.as_ref(), |_| Ok(()))
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(got) => match got.into_failure(connector) {
+                f if f.kind == FailureKind::ConnectorNotFound && *command == Command::Delete => {
+                    Ok(())
+                }
+                f => Err(f),
+            },
+        }
+    }
+
+    /// One request through the gate. A GET succeeds with 200 (its body read by `parse`), a write
+    /// with any 2xx; anything else is handed back.
+    #[allow(clippy::too_many_arguments)]
+    async fn send<T>(
+        &self,
+        method: Method,
+        url: &Url,
+        auth: &ConnectAuth,
+        ca_pem: Option<&[u8]>,
+        endpoint: &'static str,
+        body: Option<&serde_json::Value>,
+        parse: impl FnOnce(&[u8]) -> Result<T, String>,
+    ) -> Result<T, Got> {
         let client = self.client(ca_pem).map_err(Got::Failed)?;
+        let read = method == Method::GET;
         let mut request = client
-            .get(url.clone())
+            .request(method, url.clone())
             .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(body) = body {
+            request = request.json(body);
+        }
         request = match auth {
             ConnectAuth::None => request,
             ConnectAuth::Basic { username, password } => {
@@ -292,7 +390,10 @@ impl ConnectClient {
             .fetch(request, url, self.max_response_bytes, self.timeout)
             .await
         {
-            Ok(fetched) if fetched.status.as_u16() == 200 => match parse(&fetched.body) {
+            Ok(fetched)
+                if fetched.status.as_u16() == 200 || (!read && fetched.status.is_success()) =>
+            {
+                match parse(&fetched.body) {
                 Ok(t) => ("ok", Ok(t)),
                 Err(e) => (
                     "invalid_body",
@@ -301,7 +402,8 @@ impl ConnectClient {
                         format!("Kafka Connect answered unreadably: {e}"),
                     ))),
                 ),
-            },
+                }
+            }
             Ok(fetched) => (
                 http::status_outcome(fetched.status.as_u16()),
                 Err(Got::Answered {
@@ -385,6 +487,61 @@ impl StatusSource for ConnectClient {
             })
         }
         .boxed()
+    }
+
+    fn config<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Option<Actual>, Failure>> {
+        async move {
+            let Source::KafkaConnect { url, auth, ca } = &target.source else {
+                return Err(wrong_source("Kafka Connect"));
+            };
+            self.read_config(url, &target.connector, auth, ca.as_deref())
+                .await
+        }
+        .boxed()
+    }
+
+    fn command<'a>(
+        &'a self,
+        target: &'a Target,
+        command: &'a Command,
+    ) -> BoxFuture<'a, Result<(), Failure>> {
+        async move {
+            let Source::KafkaConnect { url, auth, ca } = &target.source else {
+                return Err(wrong_source("Kafka Connect"));
+            };
+            self.send_command(url, &target.connector, auth, ca.as_deref(), command)
+                .await
+        }
+        .boxed()
+    }
+}
+
+impl Got {
+    /// The failure this stands for (a pause is a passing unavailability with its delay).
+    fn into_failure(self, connector: &str) -> Failure {
+        match self {
+            Got::Deferred(left) => {
+                let mut f = Failure::new(
+                    FailureKind::ConnectUnavailable,
+                    format!(
+                        "Kafka Connect asked for a pause of {}s more",
+                        left.as_secs()
+                    ),
+                );
+                f.retry_after = Some(left);
+                f
+            }
+            Got::Failed(f) => f,
+            Got::Answered {
+                status,
+                body,
+                retry_after,
+            } => {
+                let mut f = failure_for(status, &body, connector);
+                f.retry_after = retry_after;
+                f
+            }
+        }
     }
 }
 

@@ -7,8 +7,11 @@
 //! operator's own status writes do not trigger a new probe.
 
 use crate::batch::{self, BatchMode, Batcher, Serve};
-use crate::crd::ManagedConnector;
-use crate::crd::StatusSource;
+use crate::crd::{DeletionPolicy, ManagedConnector, ManagedConnectorStatus, StatusSource};
+use crate::manage::{declared, execute, finalizer, plan, restart};
+use crate::probe::Failure;
+use crate::resolve::{Lookups, Target};
+use crate::status::{Management, Note};
 use crate::dataplane::auth::AuthDefaults;
 use crate::leader::Fence;
 use crate::metrics::{Metrics, ResourceLabels};
@@ -20,7 +23,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
-use kube::runtime::{WatchStreamExt, predicates, watcher};
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, ResourceExt};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -78,6 +81,8 @@ pub struct OperatorConfig {
     pub selector: Option<String>,
     /// Where credentials may be sent.
     pub url_policy: UrlPolicy,
+    /// Whether the operator-wide credentials may change connectors (not only read them).
+    pub operator_credentials_may_act: bool,
 }
 
 impl Default for OperatorConfig {
@@ -91,6 +96,7 @@ impl Default for OperatorConfig {
             namespace: None,
             selector: None,
             url_policy: UrlPolicy::default(),
+            operator_credentials_may_act: false,
         }
     }
 }
@@ -269,6 +275,18 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
         .poll_interval(ctx.prober.config.default_poll_interval)
         .max(ctx.min_cycle());
 
+    // Deletion: with `deletionPolicy: Delete` the connector goes first.
+    if mc.metadata.deletion_timestamp.is_some() {
+        return finalize(&mc, (&namespace, &name), &uid, &ctx).await;
+    }
+    if finalizer::wanted(&mc) != finalizer::present(&mc) {
+        if !ctx.fence.may_write() {
+            return Err(Error::Fenced);
+        }
+        let api: Api<ManagedConnector> = Api::namespaced(ctx.client.clone(), &namespace);
+        finalizer::set(&api, &mc, finalizer::wanted(&mc)).await?;
+    }
+
     if mc.spec.suspend {
         let next = status::desired_status(
             stored.as_ref(),
@@ -326,12 +344,22 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
     // Served from the group's snapshot (its poller logged any failure once for all), and whether
     // the group's next listing triggers this resource (so no single-read cadence of its own).
     let (mut from_snapshot, mut triggered_by_group) = (false, false);
+    // A resource that acts on its connector reads it alone: a decision to restart or reconfigure
+    // is never taken on a listing that may predate the last command.
+    let acts = plan::wants_management(&mc.spec, mc.annotations());
+    let mut acting_target = None;
     let observation = match ctx.take_unwritten(&uid, poll) {
         Some(o) => o,
         None => match ctx.prober.target(&mc).await? {
             Err(failure) => {
                 ctx.batcher.leave(&ObjectRef::from_obj(&*mc));
                 Observation::Failed(failure)
+            }
+            Ok(target) if acts => {
+                ctx.batcher.leave(&ObjectRef::from_obj(&*mc));
+                let o = ctx.prober.fetch_one(&target).await;
+                acting_target = Some(target);
+                o
             }
             Ok(target) => {
                 match ctx
@@ -379,10 +407,34 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
             "probe failed"
         );
     }
-    let next = status::desired_status(
+    let learnt = match &observation {
+        Observation::Found { .. } => true,
+        Observation::Failed(f) => f.kind == FailureKind::ConnectorNotFound,
+        Observation::Deferred(_) => false,
+    };
+    let mut managed = match &acting_target {
+        Some(target) if learnt => {
+            manage_connector(
+                &mc,
+                (&namespace, &name),
+                &ctx,
+                target,
+                &observation,
+                stored.as_ref(),
+                &subject,
+            )
+            .await?
+        }
+        _ => Managed::nothing(stored.as_ref()),
+    };
+    if let Some(written) = managed.written.take() {
+        stored = Some(written);
+    }
+    let next = status::desired_status_managed(
         stored.as_ref(),
         &subject,
         &Outcome::Probed(observation.clone()),
+        &managed.management,
         Timestamp::now(),
         &settings,
     );
@@ -417,6 +469,19 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
         return Err(e);
     }
     ctx.kube_recovered(&uid);
+    apply::publish(
+        &mc,
+        (&namespace, &name),
+        &ctx,
+        std::mem::take(&mut managed.events),
+        "Act",
+    )
+    .await;
+    if managed.acted {
+        // Look again soon: the command's effect is what the status should show next.
+        ctx.note_result(&uid, false);
+        return Ok(Action::requeue(AFTER_A_COMMAND));
+    }
 
     if triggered_by_group {
         // The group's poller comes back with the next listing; this is only a safety net.
@@ -427,9 +492,232 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
         .as_ref()
         .is_some_and(|f| f.kind != FailureKind::ConnectorNotFound);
     let failures = ctx.note_result(&uid, counts_as_failure);
-    let next = next_poll(failure.as_ref(), failures, poll, rand::random::<f64>());
+    let mut next = next_poll(failure.as_ref(), failures, poll, rand::random::<f64>());
+    if let Some(wake) = managed.wake {
+        // A pending automatic restart comes due before the next poll.
+        let until = Duration::try_from(wake.duration_since(Timestamp::now())).unwrap_or_default();
+        next = next.min(until.saturating_add(Duration::from_millis(500)));
+    }
     tracing::debug!(namespace, name, next_probe_in = ?next, "probed");
     Ok(Action::requeue(next))
+}
+
+/// How long after sending commands the connector is read again.
+const AFTER_A_COMMAND: Duration = Duration::from_secs(2);
+
+/// What acting on the connector decided and did.
+struct Managed {
+    management: Management,
+    events: Vec<status::EventSpec>,
+    acted: bool,
+    wake: Option<Timestamp>,
+    /// The status written before a restart was sent (the restart is recorded first).
+    written: Option<ManagedConnectorStatus>,
+}
+
+impl Managed {
+    fn nothing(stored: Option<&ManagedConnectorStatus>) -> Self {
+        Managed {
+            management: Management::carry(stored),
+            events: Vec::new(),
+            acted: false,
+            wake: None,
+            written: None,
+        }
+    }
+
+    fn refused(stored: Option<&ManagedConnectorStatus>, failure: Failure, attention: bool) -> Self {
+        let mut m = Managed::nothing(stored);
+        m.management.note = Some(Note::Failed {
+            reason: failure.kind.reason().to_string(),
+            message: failure.message,
+            attention,
+        });
+        m
+    }
+}
+
+/// The imperative shell of [`crate::manage`]: reads the declared Secrets and the actual
+/// configuration, plans (pure), records a restart before sending it, sends the commands.
+async fn manage_connector(
+    mc: &ManagedConnector,
+    (namespace, name): (&str, &str),
+    ctx: &Context,
+    target: &Target,
+    observation: &Observation,
+    stored: Option<&ManagedConnectorStatus>,
+    subject: &Subject,
+) -> Result<Managed, Error> {
+    let settings = ctx.prober.config.settings;
+    if let Err(f) = execute::may_act(target, &ctx.prober.config) {
+        return Ok(Managed::refused(stored, f, true));
+    }
+    let mut lookups = Lookups::new();
+    for reference in declared::references(mc) {
+        let (kind, ns, n) = &reference;
+        let found = ctx.prober.refs.lookup(*kind, ns, n).await?;
+        lookups.insert(reference, found);
+    }
+    let declared = match declared::declared(mc, &lookups) {
+        Ok(d) => d,
+        Err(f) => return Ok(Managed::refused(stored, f, true)),
+    };
+    let actual = match &declared {
+        None => None,
+        Some(d) => match ctx.prober.source(target.source.kind()).config(target).await {
+            Ok(a) => Some(a),
+            Err(mut f) => {
+                f.message = d.redact(&f.message);
+                let attention = f.kind.needs_attention();
+                return Ok(Managed::refused(stored, f, attention));
+            }
+        },
+    };
+    let now = Timestamp::now();
+    let mut plan = plan::plan(&plan::Inputs {
+        spec: &mc.spec,
+        connector: &subject.connector_name,
+        annotations: mc.annotations(),
+        stored,
+        observation,
+        declared: declared.as_ref(),
+        actual: actual.as_ref().map(Option::as_ref),
+        source: target.source.kind(),
+        now,
+    });
+    let mut written = None;
+    if plan.restarts() {
+        // Recorded before it is sent: after a crash or a change of leader the restart is not
+        // sent again (at most once, rather than at least once).
+        let mut ahead = plan.management.clone();
+        ahead.note.get_or_insert(Note::Acting {
+            reason: "Restarting",
+            message: format!("restarting connector {}", subject.connector_name),
+        });
+        let next = status::desired_status_managed(
+            stored,
+            subject,
+            &Outcome::Probed(observation.clone()),
+            &ahead,
+            now,
+            &settings,
+        );
+        written = Some(apply::apply(mc, (namespace, name), ctx, stored, next, &settings).await?);
+    }
+    let failed = if plan.steps.is_empty() {
+        None
+    } else {
+        execute::execute(&ctx.prober, &ctx.fence, target, &plan.steps)
+            .await
+            .map_err(|_| Error::Fenced)?
+    };
+    let acted = !plan.steps.is_empty();
+    let events = plan::settle(
+        &mut plan,
+        failed,
+        stored,
+        declared.as_ref(),
+        &subject.connector_name,
+    );
+    Ok(Managed {
+        management: plan.management,
+        events,
+        acted,
+        wake: plan.wake,
+        written,
+    })
+}
+
+/// The resource is being deleted: with `deletionPolicy: Delete` (and the finalizer), delete the
+/// connector, then let the resource go; a failure keeps the finalizer, says why in an Event and
+/// retries with backoff.
+async fn finalize(
+    mc: &ManagedConnector,
+    (namespace, name): (&str, &str),
+    uid: &str,
+    ctx: &Context,
+) -> Result<Action, Error> {
+    if !finalizer::present(mc) {
+        return Ok(Action::await_change());
+    }
+    if !ctx.fence.may_write() {
+        return Err(Error::Fenced);
+    }
+    let api: Api<ManagedConnector> = Api::namespaced(ctx.client.clone(), namespace);
+    if mc.spec.deletion_policy != Some(DeletionPolicy::Delete) {
+        finalizer::set(&api, mc, false).await?;
+        return Ok(Action::await_change());
+    }
+    let connector = mc.connector_name();
+    let step = plan::Step {
+        command: crate::source::Command::Delete,
+        reason: "ConnectorDeleted",
+        note: format!("deleted connector {connector} (deletionPolicy: Delete)"),
+    };
+    let failure = match ctx.prober.target(mc).await? {
+        Err(f) => Some(f),
+        Ok(target) => match execute::may_act(&target, &ctx.prober.config) {
+            Err(f) => Some(f),
+            Ok(()) => execute::execute(&ctx.prober, &ctx.fence, &target, std::slice::from_ref(&step))
+                .await
+                .map_err(|_| Error::Fenced)?
+                .map(|(_, f)| f),
+        },
+    };
+    match failure {
+        None => {
+            apply::publish(
+                mc,
+                (namespace, name),
+                ctx,
+                vec![status::EventSpec {
+                    warning: false,
+                    reason: step.reason.into(),
+                    note: step.note,
+                }],
+                "Delete",
+            )
+            .await;
+            finalizer::set(&api, mc, false).await?;
+            Ok(Action::await_change())
+        }
+        Some(f) => {
+            let failures = ctx.note_result(uid, true);
+            let retry = next_poll(Some(&f), failures, Duration::from_secs(30), rand::random::<f64>());
+            tracing::warn!(namespace, name, connector, reason = f.kind.reason(), message = f.message, retry_in = ?retry, "could not delete the connector; the resource waits");
+            apply::publish(
+                mc,
+                (namespace, name),
+                ctx,
+                vec![status::EventSpec {
+                    warning: true,
+                    reason: "DeleteFailed".into(),
+                    note: format!(
+                        "could not delete connector {connector}: {}; the resource stays until it is deleted (or its finalizer {} is removed by hand)",
+                        f.message,
+                        finalizer::FINALIZER
+                    ),
+                }],
+                "Delete",
+            )
+            .await;
+            Ok(Action::requeue(retry))
+        }
+    }
+}
+
+/// What makes a change worth a reconcile: the spec (generation), the start of a deletion, and
+/// the restart annotations. The operator's own status writes and finalizer edits are not.
+fn reconcile_worthy(mc: &ManagedConnector) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    mc.metadata.generation.hash(&mut h);
+    mc.metadata.deletion_timestamp.is_some().hash(&mut h);
+    let annotations = mc.metadata.annotations.as_ref();
+    for key in [restart::RESTART_ANNOTATION, restart::RESTART_TASK_ANNOTATION] {
+        annotations.and_then(|a| a.get(key)).hash(&mut h);
+    }
+    Some(h.finish())
 }
 
 /// After a Kubernetes API failure: retry with jittered exponential backoff (5 s doubling to five
@@ -488,7 +776,7 @@ pub async fn run(
         })
         .reflect(writer)
         .applied_objects()
-        .predicate_filter(predicates::generation, Default::default());
+        .predicate_filter(reconcile_worthy, Default::default());
 
     let store = reader.clone();
     let pruner_ctx = ctx.clone();

@@ -45,6 +45,7 @@ pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(86_400);
     category = "connectors",
     namespaced,
     status = "ManagedConnectorStatus",
+    validation = Rule::new("!has(self.spec.config) || !('name' in self.spec.config) || self.spec.config['name'] == (has(self.spec.connectorName) ? self.spec.connectorName : self.metadata.name)").message("spec.config.name must be the connector's name (spec.connectorName, else metadata.name), or be left out"),
     doc = "A Kafka Connect connector whose health the operator observes and reports.",
     printcolumn(
         name = "Connector",
@@ -112,6 +113,9 @@ pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(86_400);
     )
 )]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!has(self.state) || has(self.config)").message("state needs config: the operator only pauses, resumes or stops connectors it manages (set spec.config)"))]
+#[x_kube(validation = Rule::new("!has(self.configFrom) || has(self.config)").message("configFrom needs config (it adds to spec.config; `config: {}` is fine)"))]
+#[x_kube(validation = Rule::new("!has(self.configFrom) || !has(self.config) || self.configFrom.all(f, !(f.key in self.config))").message("a configFrom key is also set in config: set each key once"))]
 #[x_kube(validation = Rule::new("has(self.dataplane) != has(self.kafkaConnect)").message("set exactly one of dataplane (Redpanda Cloud Data Plane API; `dataplane: {}` uses the operator's defaults) and kafkaConnect (a Kafka Connect REST API)"))]
 pub struct ManagedConnectorSpec {
     /// Name of the connector in Kafka Connect. Defaults to the resource's `metadata.name`; set it
@@ -150,6 +154,122 @@ pub struct ManagedConnectorSpec {
     /// reports `Suspended`.
     #[serde(default)]
     pub suspend: bool,
+
+    /// Restart failed tasks or a failed connector automatically. Unset or `type: Never`: never
+    /// (the operator only reports).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_policy: Option<RestartPolicy>,
+
+    /// The connector's configuration, declared here (opt-in). When set, the operator creates the
+    /// connector if it does not exist and puts this configuration whenever the connector's actual
+    /// configuration differs. Unset: the resource only observes a connector someone else owns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("maxProperties" = 1000))]
+    pub config: Option<BTreeMap<String, String>>,
+
+    /// Configuration values read from Secret keys in this resource's namespace (passwords,
+    /// tokens), merged into `config`. Their values never appear in the status, Events or logs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 128))]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["key"]))]
+    pub config_from: Vec<ConfigFromSecret>,
+
+    /// The state the connector should be in: `Running` (default), `Paused` or `Stopped`. Needs
+    /// `config` (the operator only changes connectors it is told to manage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<DesiredState>,
+
+    /// What happens to the connector when this resource is deleted: `Orphan` (default: the
+    /// connector stays) or `Delete` (the operator deletes it first, holding the resource with a
+    /// finalizer until it has).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_policy: Option<DeletionPolicy>,
+}
+
+/// When the operator restarts a failed connector or failed tasks by itself.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RestartPolicy {
+    /// `Never` (default) or `OnFailure`: restart the failed connector instance and the failed
+    /// tasks (never healthy ones), waiting longer before each restart.
+    #[serde(rename = "type", default)]
+    pub type_: RestartPolicyType,
+
+    /// Give up after this many automatic restarts in a row (the count resets once the connector
+    /// has been healthy for `resetAfter`). Unset: never give up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 1000))]
+    pub max_restarts: Option<u32>,
+
+    /// How long to wait before each automatic restart: restart number n+1 waits
+    /// min((n*n + n) * base, max), Strimzi's curve (0, 2, 6, 12, 20, 30, 42, 56, then every 60
+    /// minutes with the defaults).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff: Option<RestartBackoff>,
+
+    /// How long the connector must stay healthy before the restart count starts over, as a
+    /// duration (`10m` unless set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    pub reset_after: Option<String>,
+}
+
+/// Whether the operator restarts failed connectors and tasks.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RestartPolicyType {
+    /// Never restart automatically.
+    #[default]
+    Never,
+    /// Restart failed instances, with backoff.
+    OnFailure,
+}
+
+/// The restart backoff curve's unit and cap.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RestartBackoff {
+    /// Unit of the curve, as a duration, at least `1s` (`1m` unless set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    #[x_kube(validation = Rule::new("!self.matches('^([0-9]+(\\\\.[0-9]+)?(ms|s|m|h))+$') || duration(self) >= duration('1s')").message("backoff.base must be at least 1s"))]
+    pub base: Option<String>,
+    /// Longest wait between two restarts, as a duration (`60m` unless set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    pub max: Option<String>,
+}
+
+/// A configuration value held in a Secret key.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigFromSecret {
+    /// The connector configuration key, for example `connection.password`.
+    #[schemars(length(min = 1, max = 1024))]
+    pub key: String,
+    /// The Secret key holding the value.
+    pub secret_key_ref: KeyReference,
+}
+
+/// The state a managed connector should be in.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DesiredState {
+    /// Running (resumed if paused or stopped).
+    #[default]
+    Running,
+    /// Paused: tasks stay assigned but process nothing.
+    Paused,
+    /// Stopped: tasks are shut down (Kafka Connect 3.5 and later).
+    Stopped,
+}
+
+/// What deleting the resource does to the connector.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DeletionPolicy {
+    /// The connector stays.
+    #[default]
+    Orphan,
+    /// The connector is deleted before the resource goes.
+    Delete,
 }
 
 impl Default for ManagedConnectorSpec {
@@ -161,6 +281,11 @@ impl Default for ManagedConnectorSpec {
             kafka_connect: None,
             poll_interval: None,
             suspend: false,
+            restart_policy: None,
+            config: None,
+            config_from: Vec::new(),
+            state: None,
+            deletion_policy: None,
         }
     }
 }
@@ -309,6 +434,56 @@ pub struct ManagedConnectorStatus {
     /// once per the operator's `--status-heartbeat` while nothing else changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_time: Option<Time>,
+
+    /// Automatic restarts (`spec.restartPolicy`) and the restart requests (annotations) handled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restarts: Option<RestartStatus>,
+
+    /// The declared configuration (`spec.config`) as last compared with the connector's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<ConfigStatus>,
+}
+
+/// What the operator restarted, kept in the status so that no restart is repeated after an
+/// operator restart or a change of leader.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RestartStatus {
+    /// Automatic restarts since the connector was last healthy for `restartPolicy.resetAfter`.
+    #[serde(default)]
+    pub count: u32,
+    /// When the operator last restarted the connector (automatically or on request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_restart_time: Option<Time>,
+    /// When the next automatic restart may happen, while the connector is failing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_restart_time: Option<Time>,
+    /// The value of the `connectors.dataplane.dev/restart` annotation last acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handled_request: Option<String>,
+    /// The value of the `connectors.dataplane.dev/restart-task` annotation last acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handled_task_request: Option<String>,
+}
+
+/// The declared configuration as last compared and applied. Never holds a configuration value.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigStatus {
+    /// SHA-256 of the declared configuration last applied (or found in place): plain values and
+    /// the Secret keys named by `configFrom`, never a Secret's value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_hash: Option<String>,
+    /// When the operator last put the configuration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_applied_time: Option<Time>,
+    /// Keys whose actual value differed from the declared one at the last comparison (set or
+    /// changed outside the resource, or not yet applied). Empty when in sync.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drifted_keys: Vec<String>,
+    /// Whether the operator created the connector.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub created: bool,
 }
 
 /// Where a status was read.

@@ -16,6 +16,7 @@ pub mod fetch;
 pub mod health;
 pub mod http;
 pub mod leader;
+pub mod manage;
 pub mod metrics;
 pub mod policy;
 pub mod probe;

@@ -62,6 +62,13 @@ struct EndpointLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ActionLabels {
+    action: &'static str,
+    trigger: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ViaLabels {
     via: &'static str,
 }
@@ -105,6 +112,7 @@ pub struct Metrics {
     batch_groups: Gauge,
     batched: Gauge,
     observations: Family<ViaLabels, Counter>,
+    actions: Family<ActionLabels, Counter>,
 }
 
 impl Metrics {
@@ -131,6 +139,7 @@ impl Metrics {
             batch_groups: Gauge::default(),
             batched: Gauge::default(),
             observations: Family::default(),
+            actions: Family::default(),
         };
         let r = registry.sub_registry_with_prefix("managed_connector");
         r.register(
@@ -209,7 +218,23 @@ impl Metrics {
             "Kubernetes Events published, by reason",
             m.events.clone(),
         );
+        r.register(
+            "actions",
+            "Commands sent to connectors, by action (put_config, pause, resume, stop, restart, restart_task, delete), trigger (automatic, requested, declared, deletion) and outcome (ok or a failure reason)",
+            m.actions.clone(),
+        );
         m
+    }
+
+    /// Counts one command sent to a connector.
+    pub fn action(&self, action: &'static str, trigger: &'static str, outcome: &'static str) {
+        self.actions
+            .get_or_create(&ActionLabels {
+                action,
+                trigger,
+                outcome,
+            })
+            .inc();
     }
 
     /// Records a resource's holistic state (all states, one of them 1) and its task counts;

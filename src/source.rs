@@ -1,7 +1,9 @@
-//! The one interface every status source implements: one connector's status, or one page of
-//! every connector of a cluster. The Data Plane and Kafka Connect clients implement it; a third
-//! source adds a file implementing it and a [`crate::resolve::Source`] variant, nothing else.
+//! The one interface every source implements: one connector's status, one page of every
+//! connector of a cluster, the connector's configuration, and the commands that change it. The
+//! Data Plane and Kafka Connect clients implement it; a third source adds a file implementing it
+//! and a [`crate::resolve::Source`] variant, nothing else.
 
+use crate::manage::declared::{Actual, ConfigBody};
 use crate::probe::{Answer, Failure, FailureKind, ListFailure, Report};
 use crate::resolve::Target;
 use futures::future::BoxFuture;
@@ -32,6 +34,55 @@ pub trait StatusSource: Send + Sync {
         token: Option<&'a str>,
         wanted: Wanted<'a>,
     ) -> BoxFuture<'a, Result<Page, ListFailure>>;
+
+    /// The connector's configuration; `Ok(None)` when the connector does not exist.
+    fn config<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Option<Actual>, Failure>>;
+
+    /// Sends one command about the target's connector. A `Delete` of a connector that does not
+    /// exist succeeds.
+    fn command<'a>(
+        &'a self,
+        target: &'a Target,
+        command: &'a Command,
+    ) -> BoxFuture<'a, Result<(), Failure>>;
+}
+
+/// What the operator can ask a source to do to a connector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Create the connector, or replace its configuration.
+    PutConfig(ConfigBody),
+    /// Pause it.
+    Pause,
+    /// Resume it (from paused or stopped).
+    Resume,
+    /// Stop it.
+    Stop,
+    /// Restart the connector instance and its tasks: only the failed ones, or all of them.
+    Restart {
+        /// Restart only `FAILED` instances.
+        only_failed: bool,
+    },
+    /// Restart one task (Kafka Connect; the Data Plane has no such call and restarts the failed
+    /// instances instead).
+    RestartTask(u32),
+    /// Delete the connector.
+    Delete,
+}
+
+impl Command {
+    /// Label for metrics, and the verb of messages.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Command::PutConfig(_) => "put_config",
+            Command::Pause => "pause",
+            Command::Resume => "resume",
+            Command::Stop => "stop",
+            Command::Restart { .. } => "restart",
+            Command::RestartTask(_) => "restart_task",
+            Command::Delete => "delete",
+        }
+    }
 }
 
 /// The failure for a target handed to a source of another kind (a bug, never a crash).

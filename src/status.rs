@@ -6,7 +6,8 @@
 //! server; timestamps are compared separately so a steady connector causes no writes.
 
 use crate::crd::{
-    ConnectorError, ConnectorInstance, ErrorType, HolisticState, ManagedConnectorStatus,
+    ConfigStatus, ConnectorError, ConnectorInstance, ErrorType, HolisticState,
+    ManagedConnectorStatus, RestartStatus,
     OmittedTasks, StatusSource, TaskInstance,
 };
 use crate::health::{ConnectStatus, MAX_LISTED_TASKS, TaskCounts};
@@ -167,11 +168,141 @@ fn target(type_: ConditionType, status: ConditionStatus, reason: &str, message: 
     }
 }
 
-/// The status the resource should have now.
+/// What acting on the connector adds to its status ([`crate::manage::plan`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Management {
+    /// `status.restarts` to record.
+    pub restarts: Option<RestartStatus>,
+    /// `status.config` to record.
+    pub config: Option<ConfigStatus>,
+    /// What the conditions should add.
+    pub note: Option<Note>,
+}
+
+impl Management {
+    /// Nothing decided: the stored parts stay.
+    pub fn carry(stored: Option<&ManagedConnectorStatus>) -> Self {
+        Management {
+            restarts: stored.and_then(|s| s.restarts.clone()),
+            config: stored.and_then(|s| s.config.clone()),
+            note: None,
+        }
+    }
+}
+
+/// How acting on the connector shows in the conditions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    /// A command is under way: `Reconciling=True`, not stalled.
+    Acting {
+        /// Reason.
+        reason: &'static str,
+        /// Message.
+        message: String,
+    },
+    /// Failed, and an automatic restart is scheduled: `Reconciling=True`, not stalled; the
+    /// Ready message says when.
+    Waiting {
+        /// Reason.
+        reason: &'static str,
+        /// Message.
+        message: String,
+    },
+    /// Paused or stopped as `spec.state` declares: `Ready=True`, nothing to wait for.
+    AsDeclared {
+        /// Message.
+        message: String,
+    },
+    /// Automatic restarts are exhausted: `Stalled=True` (`RestartsExhausted`).
+    GaveUp {
+        /// Message.
+        message: String,
+    },
+    /// A command failed: `Synced=False`; `Stalled=True` when a person must act.
+    Failed {
+        /// Reason.
+        reason: String,
+        /// Message (never a Secret value).
+        message: String,
+        /// Whether a person must act.
+        attention: bool,
+    },
+}
+
+fn overlay(targets: &mut [Target; 4], note: &Note) {
+    let [ready, synced, reconciling, stalled] = targets;
+    let append = |t: &mut Target, message: &str| {
+        t.message = cut(&format!("{}; {message}", t.message), MESSAGE_LIMIT);
+    };
+    match note {
+        Note::Acting { reason, message } | Note::Waiting { reason, message } => {
+            *reconciling = target(ConditionType::Reconciling, ConditionStatus::True, reason, message);
+            *stalled = target(ConditionType::Stalled, ConditionStatus::False, reason, message);
+            if matches!(note, Note::Waiting { .. }) {
+                append(ready, message);
+            }
+        }
+        Note::AsDeclared { message } => {
+            let reason = ready.reason.clone();
+            *ready = target(ConditionType::Ready, ConditionStatus::True, &reason, message);
+            *reconciling = target(ConditionType::Reconciling, ConditionStatus::False, &reason, message);
+            *stalled = target(ConditionType::Stalled, ConditionStatus::False, &reason, message);
+        }
+        Note::GaveUp { message } => {
+            *reconciling = target(
+                ConditionType::Reconciling,
+                ConditionStatus::False,
+                crate::manage::plan::GAVE_UP,
+                message,
+            );
+            *stalled = target(
+                ConditionType::Stalled,
+                ConditionStatus::True,
+                crate::manage::plan::GAVE_UP,
+                message,
+            );
+            append(ready, message);
+        }
+        Note::Failed {
+            reason,
+            message,
+            attention,
+        } => {
+            *synced = target(ConditionType::Synced, ConditionStatus::False, reason, message);
+            if *attention {
+                *reconciling =
+                    target(ConditionType::Reconciling, ConditionStatus::False, reason, message);
+                *stalled = target(ConditionType::Stalled, ConditionStatus::True, reason, message);
+            }
+        }
+    }
+}
+
+/// The status the resource should have now, for a resource the operator only observes (or
+/// whose management decided nothing).
 pub fn desired_status(
     prev: Option<&ManagedConnectorStatus>,
     subject: &Subject,
     outcome: &Outcome,
+    now: Timestamp,
+    settings: &Settings,
+) -> ManagedConnectorStatus {
+    desired_status_managed(
+        prev,
+        subject,
+        outcome,
+        &Management::carry(prev),
+        now,
+        settings,
+    )
+}
+
+/// The status the resource should have now, with what acting on the connector decided.
+pub fn desired_status_managed(
+    prev: Option<&ManagedConnectorStatus>,
+    subject: &Subject,
+    outcome: &Outcome,
+    management: &Management,
     now: Timestamp,
     settings: &Settings,
 ) -> ManagedConnectorStatus {
@@ -197,7 +328,7 @@ pub fn desired_status(
         // Nothing was asked, so nothing changed.
         return prev.clone();
     }
-    let targets: [Target; 4] = match outcome {
+    let mut targets: [Target; 4] = match outcome {
         Outcome::NotProbed | Outcome::Probed(Observation::Deferred(_)) => {
             let msg = format!("waiting for the first status of connector {name}");
             [
@@ -450,6 +581,13 @@ pub fn desired_status(
             ]
         }
     };
+    if let Outcome::Probed(_) = outcome {
+        next.restarts = management.restarts.clone();
+        next.config = management.config.clone();
+        if let Some(note) = &management.note {
+            overlay(&mut targets, note);
+        }
+    }
     next.conditions = merge_conditions(&last_known_or_prev(prev), targets, subject.generation, now);
     next
 }

@@ -17,7 +17,8 @@ use crate::policy::display_url;
 use crate::probe::{self, ErrorBody, Failure, FailureKind, ListFailure, Report};
 use crate::resolve::SourceKind;
 use crate::resolve::{Source, Target};
-use crate::source::{Page, StatusSource, Wanted, wrong_source};
+use crate::manage::declared::{Actual, parse_actual};
+use crate::source::{Command, Page, StatusSource, Wanted, wrong_source};
 use auth::{Credentials, TokenCache};
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -562,12 +563,31 @@ impl DataplaneClient {
         endpoint: &'static str,
         parse: impl FnOnce(&[u8]) -> Result<T, String>,
     ) -> Result<T, DataplaneError> {
+        self.send(reqwest::Method::GET, url, token, endpoint, None, parse)
+            .await
+    }
+
+    /// One request through the gate. A GET succeeds with 200 (its body read by `parse`), a write
+    /// with any 2xx.
+    async fn send<T>(
+        &self,
+        method: reqwest::Method,
+        url: &Url,
+        token: auth::BearerToken,
+        endpoint: &'static str,
+        body: Option<&serde_json::Value>,
+        parse: impl FnOnce(&[u8]) -> Result<T, String>,
+    ) -> Result<T, DataplaneError> {
         let started = Instant::now();
-        let request = self
+        let read = method == reqwest::Method::GET;
+        let mut request = self
             .http
-            .get(url.clone())
+            .request(method, url.clone())
             .bearer_auth(token.expose())
             .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(body) = body {
+            request = request.json(body);
+        }
         let result = match self
             .gate
             .fetch(
@@ -578,7 +598,10 @@ impl DataplaneClient {
             )
             .await
         {
-            Ok(fetched) if fetched.status == StatusCode::OK => {
+            Ok(fetched)
+                if fetched.status == StatusCode::OK
+                    || (!read && fetched.status.is_success()) =>
+            {
                 parse(&fetched.body).map_err(DataplaneError::InvalidBody)
             }
             Ok(fetched) => Err(interpret_error(fetched)),
@@ -591,6 +614,112 @@ impl DataplaneClient {
         self.metrics
             .request("dataplane", endpoint, outcome, started.elapsed());
         result
+    }
+}
+
+impl DataplaneClient {
+    /// `.../clusters/{cluster}/connectors/{name}` plus `tail`.
+    fn connector_url(
+        base: &Url,
+        cluster: &str,
+        connector: &str,
+        tail: Option<&str>,
+    ) -> Result<Url, Failure> {
+        let mut segments = vec![
+            "v1",
+            "kafka-connect",
+            "clusters",
+            cluster,
+            "connectors",
+            connector,
+        ];
+        segments.extend(tail);
+        http::endpoint_url(base, &segments, &[])
+            .map_err(|e| Failure::new(FailureKind::DataplaneUrlMissing, e))
+    }
+
+    /// The connector's configuration (`GET .../config`); `None` when it does not exist.
+    pub async fn read_config(
+        &self,
+        base: &Url,
+        cluster: &str,
+        connector: &str,
+        creds: &Credentials,
+    ) -> Result<Option<Actual>, Failure> {
+        let url = Self::connector_url(base, cluster, connector, Some("config"))?;
+        let result = self
+            .authorized(creds, &url, |token| {
+                self.get(&url, token, "config", parse_actual)
+            })
+            .await;
+        match result {
+            Ok(actual) => Ok(Some(actual)),
+            Err(refusal) => match self.refusal_failure(refusal, cluster, connector) {
+                f if f.kind == FailureKind::ConnectorNotFound => Ok(None),
+                f => Err(f),
+            },
+        }
+    }
+
+    /// Sends one command (see [`Command`] for what each does on the Data Plane).
+    pub async fn send_command(
+        &self,
+        base: &Url,
+        cluster: &str,
+        connector: &str,
+        creds: &Credentials,
+        command: &Command,
+    ) -> Result<(), Failure> {
+        use reqwest::Method;
+        let (method, tail, body) = match command {
+            Command::PutConfig(config) => (
+                Method::PUT,
+                Some("config"),
+                Some(serde_json::Value::Object(config.0.clone())),
+            ),
+            Command::Pause => (Method::PUT, Some("pause"), None),
+            Command::Resume => (Method::PUT, Some("resume"), None),
+            Command::Stop => (Method::PUT, Some("stop"), None),
+            // No single-task restart in the v1 API: the failed instances are restarted.
+            Command::Restart { .. } | Command::RestartTask(_) => (
+                Method::POST,
+                Some("restart"),
+                Some(serde_json::json!({
+                    "include_tasks": true,
+                    "only_failed": !matches!(command, Command::Restart { only_failed: false }),
+                })),
+            ),
+            Command::Delete => (Method::DELETE, None, None),
+        };
+        let url = Self::connector_url(base, cluster, connector, tail)?;
+        let result = self
+            .authorized(creds, &url, |token| {
+                self.send(
+                    method.clone(),
+                    &url,
+                    token,
+                    command.verb(),
+                    body.as_ref(),
+                    |_| Ok(()),
+                )
+            })
+            .await;
+        match result {
+            Ok(()) => Ok(()),
+            Err(refusal) => match self.refusal_failure(refusal, cluster, connector) {
+                f if f.kind == FailureKind::ConnectorNotFound && *command == Command::Delete => {
+                    Ok(())
+                }
+                f => Err(f),
+            },
+        }
+    }
+
+    fn refusal_failure(&self, refusal: Refusal, cluster: &str, connector: &str) -> Failure {
+        match refusal {
+            Refusal::Token(f) => f,
+            Refusal::Api(e) => e.to_failure(cluster, connector),
+        }
     }
 }
 
@@ -658,6 +787,38 @@ impl StatusSource for DataplaneClient {
             })
         }
         .boxed()
+    }
+
+    fn config<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Option<Actual>, Failure>> {
+        async move {
+            let (url, credentials) = Self::dataplane_target(target)?;
+            self.read_config(url, &target.cluster, &target.connector, credentials)
+                .await
+        }
+        .boxed()
+    }
+
+    fn command<'a>(
+        &'a self,
+        target: &'a Target,
+        command: &'a Command,
+    ) -> BoxFuture<'a, Result<(), Failure>> {
+        async move {
+            let (url, credentials) = Self::dataplane_target(target)?;
+            self.send_command(url, &target.cluster, &target.connector, credentials, command)
+                .await
+        }
+        .boxed()
+    }
+}
+
+/// The Data Plane's writes and configuration reads.
+impl DataplaneClient {
+    fn dataplane_target(target: &Target) -> Result<(&Url, &Credentials), Failure> {
+        match &target.source {
+            Source::DataPlane { url, credentials } => Ok((url, credentials)),
+            _ => Err(wrong_source("Data Plane")),
+        }
     }
 }
 

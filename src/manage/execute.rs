@@ -1,0 +1,68 @@
+//! Execute (I/O): sends a plan's commands through the target's source, in order, stopping at the
+//! first failure; only the leader sends anything, and the operator-wide credentials act only
+//! when the operator allows it.
+
+use super::plan::Step;
+use crate::controller::OperatorConfig;
+use crate::fetch::Prober;
+use crate::leader::Fence;
+use crate::probe::{Failure, FailureKind};
+use crate::resolve::{Source, Target};
+
+/// This replica is not the leader: nothing was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotLeader;
+
+/// Whether commands may go out with the target's credentials (pure). The operator-wide Data
+/// Plane credentials serve every namespace; letting any tenant who can write a ManagedConnector
+/// reconfigure, restart or delete connectors with them would turn read access into write access,
+/// so they act only with `--operator-credentials-may-act`.
+pub fn may_act(target: &Target, config: &OperatorConfig) -> Result<(), Failure> {
+    let operator_wide = matches!(target.source, Source::DataPlane { .. })
+        && target.credentials_ref.is_some()
+        && target.credentials_ref == config.default_credentials_secret;
+    if operator_wide && !config.operator_credentials_may_act {
+        return Err(Failure::new(
+            FailureKind::CredentialsRequired,
+            "changing a connector (spec.config, spec.state, restarts, deletionPolicy: Delete) needs the resource's own credentials: set spec.dataplane.credentialsSecretRef (the operator-wide credentials only read status unless the operator runs with --operator-credentials-may-act)",
+        ));
+    }
+    Ok(())
+}
+
+/// Which kind of trigger a step is, for the metric.
+fn trigger(step: &Step) -> &'static str {
+    match step.reason {
+        "RestartedAutomatically" => "automatic",
+        "RestartRequested" => "requested",
+        "ConnectorDeleted" => "deletion",
+        _ => "declared",
+    }
+}
+
+/// Sends `steps`; `Ok(Some((i, failure)))` when step `i` failed (the later ones were not sent).
+pub async fn execute(
+    prober: &Prober,
+    fence: &Fence,
+    target: &Target,
+    steps: &[Step],
+) -> Result<Option<(usize, Failure)>, NotLeader> {
+    let source = prober.source(target.source.kind());
+    for (i, step) in steps.iter().enumerate() {
+        if !fence.may_write() {
+            return Err(NotLeader);
+        }
+        let result = source.command(target, &step.command).await;
+        let outcome = match &result {
+            Ok(()) => "ok",
+            Err(f) => f.kind.reason(),
+        };
+        prober
+            .metrics
+            .action(step.command.verb(), trigger(step), outcome);
+        if let Err(f) = result {
+            return Ok(Some((i, f)));
+        }
+    }
+    Ok(None)
+}

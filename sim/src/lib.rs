@@ -53,6 +53,8 @@ struct State_ {
 struct Live {
     spec: ConnectorScenario,
     since: Instant,
+    /// Its configuration (empty for scenario connectors).
+    config: BTreeMap<String, String>,
 }
 
 /// Request counts, as `/sim/requests` reports them.
@@ -93,6 +95,7 @@ impl Sim {
                     Live {
                         spec: conn.clone(),
                         since: started,
+                        config: BTreeMap::new(),
                     },
                 );
             }
@@ -105,6 +108,7 @@ impl Sim {
                         Live {
                             spec: ConnectorScenario::new(&name, "RUNNING", &tasks),
                             since: started,
+                            config: BTreeMap::new(),
                         },
                     );
                 }
@@ -151,7 +155,23 @@ impl Sim {
             )
             .route(
                 "/v1/kafka-connect/clusters/{cluster}/connectors",
-                get(list_handler),
+                get(list_handler).post(create_handler),
+            )
+            .route(
+                "/v1/kafka-connect/clusters/{cluster}/connectors/{name}",
+                get(info_handler).delete(delete_connector_handler),
+            )
+            .route(
+                "/v1/kafka-connect/clusters/{cluster}/connectors/{name}/config",
+                get(config_get_handler).put(config_put_handler),
+            )
+            .route(
+                "/v1/kafka-connect/clusters/{cluster}/connectors/{name}/restart",
+                post(restart_handler),
+            )
+            .route(
+                "/v1/kafka-connect/clusters/{cluster}/connectors/{name}/{action}",
+                put(state_handler),
             )
             .route("/oauth/token", post(token_handler))
             .route("/metrics", get(metrics_handler))
@@ -178,6 +198,7 @@ impl Sim {
             Live {
                 spec: connector,
                 since: Instant::now(),
+                config: BTreeMap::new(),
             },
         );
     }
@@ -194,6 +215,7 @@ impl Sim {
                 let mut spec = ConnectorScenario::new(name, state, tasks);
                 spec.type_ = live.spec.type_.clone();
                 spec.faults = faults;
+                spec.fails_again = live.spec.fails_again;
                 live.spec = spec;
                 live.since = Instant::now();
                 true
@@ -899,4 +921,389 @@ async fn delete_handler(
 async fn revoke_handler(State(sim): State<Sim>) -> Response {
     sim.revoke_tokens();
     StatusCode::NO_CONTENT.into_response()
+}
+
+// --- The write endpoints (Kafka Connect through the Data Plane, v1). -------------------------
+
+/// The checks every connector endpoint makes before its own work: token, path parameters,
+/// global faults, known cluster. `Some(answer)` when one of them answers instead.
+async fn gatekeep(sim: &Sim, cluster: &str, name: &str, headers: &HeaderMap) -> Option<Response> {
+    if let Some(r) = sim.refuse_unauthorized(headers) {
+        return Some(r);
+    }
+    if !valid_cluster_name(cluster) || name.len() > 1024 {
+        return Some(invalid_params());
+    }
+    let (global, known) = {
+        let s = sim.lock();
+        (
+            s.scenario.faults.clone(),
+            s.scenario.clusters.contains_key(cluster),
+        )
+    };
+    if let Some(r) = apply_faults(&global).await {
+        return Some(r);
+    }
+    if !known {
+        return Some(rpc_error(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "a client for the given cluster name does not exist",
+            None,
+        ));
+    }
+    None
+}
+
+fn connect_error(status: StatusCode, message: &str) -> Response {
+    rpc_error(
+        status,
+        code_name(status.as_u16()),
+        message,
+        Some("REASON_KAFKA_CONNECT_API_ERROR"),
+    )
+}
+
+fn no_connector(name: &str) -> Response {
+    connect_error(
+        StatusCode::NOT_FOUND,
+        &format!("Connector {name} not found (404)"),
+    )
+}
+
+fn json_response(status: StatusCode, body: Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// Kafka Connect's own validation of a configuration write, with its wording: it quotes the
+/// configuration back (values included) when the connector class is missing.
+fn refuse_config(name: &str, config: &BTreeMap<String, String>) -> Option<Response> {
+    if let Some(n) = config.get("name")
+        && n != name
+    {
+        return Some(connect_error(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "Connector name configuration ({n}) doesn't match connector name in the URL ({name})"
+            ),
+        ));
+    }
+    if !config.contains_key("connector.class") {
+        let quoted = config
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Some(connect_error(
+            StatusCode::BAD_REQUEST,
+            &format!("Connector config {{{quoted}}} contains no connector type"),
+        ));
+    }
+    None
+}
+
+fn tasks_of(config: &BTreeMap<String, String>) -> usize {
+    config
+        .get("tasks.max")
+        .and_then(|t| t.parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, 100)
+}
+
+fn spec_json(name: &str, config: &BTreeMap<String, String>) -> Value {
+    json!({"name": name, "config": config, "tasks": [], "type": "sink"})
+}
+
+impl Sim {
+    /// Creates or reconfigures a connector (running, with `tasks.max` running tasks); `true`
+    /// when it was created.
+    fn put_connector(&self, cluster: &str, name: &str, config: BTreeMap<String, String>) -> bool {
+        let mut s = self.lock();
+        let tasks = vec!["RUNNING"; tasks_of(&config)];
+        let key = (cluster.to_string(), name.to_string());
+        let created = !s.connectors.contains_key(&key);
+        let mut spec = ConnectorScenario::new(name, "RUNNING", &tasks);
+        if let Some(old) = s.connectors.get(&key) {
+            spec.faults = old.spec.faults.clone();
+            spec.fails_again = old.spec.fails_again;
+        }
+        s.connectors.insert(
+            key,
+            Live {
+                spec,
+                since: Instant::now(),
+                config,
+            },
+        );
+        created
+    }
+
+    /// A connector's configuration, as the simulator holds it.
+    pub fn config_of(&self, cluster: &str, name: &str) -> Option<BTreeMap<String, String>> {
+        self.lock()
+            .connectors
+            .get(&(cluster.to_string(), name.to_string()))
+            .map(|l| l.config.clone())
+    }
+
+    /// Makes a connector fail again after every restart (or not).
+    pub fn set_fails_again(&self, cluster: &str, name: &str, fails_again: bool) -> bool {
+        match self
+            .lock()
+            .connectors
+            .get_mut(&(cluster.to_string(), name.to_string()))
+        {
+            Some(l) => {
+                l.spec.fails_again = fails_again;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+fn string_map(body: &[u8]) -> Result<BTreeMap<String, String>, Response> {
+    serde_json::from_slice::<BTreeMap<String, String>>(body).map_err(|e| {
+        rpc_error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_ARGUMENT",
+            &format!("invalid request body: {e}"),
+            Some("REASON_INVALID_INPUT"),
+        )
+    })
+}
+
+async fn create_handler(
+    State(sim): State<Sim>,
+    Path(cluster): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let response = async {
+        #[derive(serde::Deserialize)]
+        struct Create {
+            name: String,
+            #[serde(default)]
+            config: BTreeMap<String, String>,
+        }
+        let create: Create = match serde_json::from_slice(&body) {
+            Ok(c) => c,
+            Err(e) => {
+                return rpc_error(
+                    StatusCode::BAD_REQUEST,
+                    "INVALID_ARGUMENT",
+                    &format!("invalid request body: {e}"),
+                    Some("REASON_INVALID_INPUT"),
+                );
+            }
+        };
+        if let Some(r) = gatekeep(&sim, &cluster, &create.name, &headers).await {
+            return r;
+        }
+        if sim.current(&cluster, &create.name).is_some() {
+            return connect_error(
+                StatusCode::CONFLICT,
+                &format!("Connector {} already exists", create.name),
+            );
+        }
+        if let Some(r) = refuse_config(&create.name, &create.config) {
+            return r;
+        }
+        sim.put_connector(&cluster, &create.name, create.config.clone());
+        json_response(StatusCode::CREATED, spec_json(&create.name, &create.config))
+    }
+    .await;
+    sim.count("create", response.status());
+    response
+}
+
+async fn info_handler(
+    State(sim): State<Sim>,
+    Path((cluster, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let response = match gatekeep(&sim, &cluster, &name, &headers).await {
+        Some(r) => r,
+        None => match (sim.current(&cluster, &name), sim.config_of(&cluster, &name)) {
+            (Some(_), Some(config)) => json_response(StatusCode::OK, spec_json(&name, &config)),
+            _ => no_connector(&name),
+        },
+    };
+    sim.count("info", response.status());
+    response
+}
+
+async fn delete_connector_handler(
+    State(sim): State<Sim>,
+    Path((cluster, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let response = match gatekeep(&sim, &cluster, &name, &headers).await {
+        Some(r) => r,
+        None if sim.current(&cluster, &name).is_none() => no_connector(&name),
+        None => {
+            sim.delete(&cluster, &name);
+            StatusCode::NO_CONTENT.into_response()
+        }
+    };
+    sim.count("delete", response.status());
+    response
+}
+
+async fn config_get_handler(
+    State(sim): State<Sim>,
+    Path((cluster, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let response = match gatekeep(&sim, &cluster, &name, &headers).await {
+        Some(r) => r,
+        None => match (sim.current(&cluster, &name), sim.config_of(&cluster, &name)) {
+            (Some(_), Some(config)) => json_response(StatusCode::OK, json!({ "config": config })),
+            _ => no_connector(&name),
+        },
+    };
+    sim.count("config", response.status());
+    response
+}
+
+async fn config_put_handler(
+    State(sim): State<Sim>,
+    Path((cluster, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let response = async {
+        if let Some(r) = gatekeep(&sim, &cluster, &name, &headers).await {
+            return r;
+        }
+        let config = match string_map(&body) {
+            Ok(c) => c,
+            Err(r) => return r,
+        };
+        if let Some(r) = refuse_config(&name, &config) {
+            return r;
+        }
+        let created = sim.put_connector(&cluster, &name, config.clone());
+        let status = if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        json_response(status, spec_json(&name, &config))
+    }
+    .await;
+    sim.count("put_config", response.status());
+    response
+}
+
+async fn restart_handler(
+    State(sim): State<Sim>,
+    Path((cluster, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let response = async {
+        if let Some(r) = gatekeep(&sim, &cluster, &name, &headers).await {
+            return r;
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Restart {
+            include_tasks: bool,
+            only_failed: bool,
+        }
+        // The documents say to always send the body; the gateway refuses a request without it.
+        let Ok(restart) = serde_json::from_slice::<Restart>(&body) else {
+            return rpc_error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_ARGUMENT",
+                "invalid request body: expected {\"include_tasks\": bool, \"only_failed\": bool}",
+                Some("REASON_INVALID_INPUT"),
+            );
+        };
+        let Some((_, state, faults)) = sim.current(&cluster, &name) else {
+            return no_connector(&name);
+        };
+        if let Some(r) = apply_faults(&faults).await {
+            return r;
+        }
+        let fails_again = sim
+            .lock()
+            .connectors
+            .get(&(cluster.clone(), name.clone()))
+            .is_some_and(|l| l.spec.fails_again);
+        if !fails_again {
+            let restart_one = |s: &str| !restart.only_failed || s == "FAILED";
+            let connector = if restart_one(&state.state) {
+                "RUNNING"
+            } else {
+                state.state.as_str()
+            };
+            let mut tasks = Vec::new();
+            for t in &state.tasks {
+                for _ in 0..t.count.max(1) {
+                    tasks.push(if restart.include_tasks && restart_one(&t.state) {
+                        "RUNNING"
+                    } else {
+                        t.state.as_str()
+                    });
+                }
+            }
+            let connector = connector.to_string();
+            let tasks: Vec<String> = tasks.into_iter().map(str::to_string).collect();
+            let tasks: Vec<&str> = tasks.iter().map(String::as_str).collect();
+            sim.set_state(&cluster, &name, &connector, &tasks);
+        }
+        StatusCode::NO_CONTENT.into_response()
+    }
+    .await;
+    sim.count("restart", response.status());
+    response
+}
+
+async fn state_handler(
+    State(sim): State<Sim>,
+    Path((cluster, name, action)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let endpoint = match action.as_str() {
+        "pause" => "pause",
+        "resume" => "resume",
+        "stop" => "stop",
+        _ => "unknown",
+    };
+    let response = async {
+        if endpoint == "unknown" {
+            return StatusCode::NOT_FOUND.into_response();
+        }
+        if let Some(r) = gatekeep(&sim, &cluster, &name, &headers).await {
+            return r;
+        }
+        let Some((_, state, _)) = sim.current(&cluster, &name) else {
+            return no_connector(&name);
+        };
+        let tasks = sim
+            .config_of(&cluster, &name)
+            .map(|c| tasks_of(&c))
+            .unwrap_or(state.tasks.len().max(1));
+        let (connector, task) = match endpoint {
+            "pause" => ("PAUSED", Some("PAUSED")),
+            "resume" => ("RUNNING", Some("RUNNING")),
+            _ => ("STOPPED", None),
+        };
+        let tasks: Vec<&str> = match task {
+            Some(t) => vec![t; tasks],
+            None => Vec::new(),
+        };
+        sim.set_state(&cluster, &name, connector, &tasks);
+        StatusCode::ACCEPTED.into_response()
+    }
+    .await;
+    sim.count(endpoint, response.status());
+    response
 }

@@ -175,6 +175,10 @@ pub struct ConnectorScenario {
     /// Replays the timeline with this period (Go duration), e.g. `90s`.
     #[serde(default)]
     pub repeat: Option<String>,
+    /// A restart does not help: the failed instances fail again at once (a connector whose
+    /// cause persists, for automatic-restart tests).
+    #[serde(default)]
+    pub fails_again: bool,
 }
 
 fn default_type() -> String {
@@ -194,6 +198,7 @@ impl ConnectorScenario {
             faults: Faults::default(),
             timeline: Vec::new(),
             repeat: None,
+            fails_again: false,
         }
     }
 

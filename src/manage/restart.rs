@@ -256,7 +256,7 @@ mod tests {
             max_restarts: None,
             ..policy
         };
-        let (got, _) = decide(&unlimited, failed, &status(500, Some(0)), None, 99_999);
+        let (got, _) = decide(&unlimited, failed, &status(500, Some(0)), None, at(99_999_999));
         assert_eq!(got, Auto::Restart, "no maxRestarts: never gives up");
     }
 

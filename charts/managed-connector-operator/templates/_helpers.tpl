@@ -42,12 +42,16 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/* Rules on ManagedConnectors, Secrets and Events for one scope. */}}
 {{- define "mco.watchRules" -}}
+# patch: only the finalizer of resources with deletionPolicy: Delete.
 - apiGroups: ["connectors.dataplane.dev"]
   resources: ["managedconnectors"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["get", "list", "watch", "patch"]
 - apiGroups: ["connectors.dataplane.dev"]
   resources: ["managedconnectors/status"]
   verbs: ["patch"]
+- apiGroups: ["connectors.dataplane.dev"]
+  resources: ["managedconnectors/finalizers"]
+  verbs: ["update"]
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]

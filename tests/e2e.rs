@@ -1768,12 +1768,18 @@ async fn automatic_restarts_back_off_then_give_up_at_max_restarts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the local control plane: hack/test"]
 async fn the_operator_wide_credentials_read_but_do_not_act() {
-    let mut env = Env::new("operator-creds", &[]).await;
-    env.stop_operator();
-    let default_secret = format!("{}/creds", env.ns);
-    env.operator_args
-        .extend(["--credentials-secret".to_string(), default_secret]);
-    env.start_operator();
+    let ns = namespace_for("operator-creds");
+    kubectl_ok(&["create", "namespace", &ns]);
+    let default_secret = format!("{ns}/creds");
+    let env = Env::with(
+        "operator-creds",
+        Options {
+            args: &["--credentials-secret", &default_secret],
+            namespace: Some(ns.clone()),
+            ..Default::default()
+        },
+    )
+    .await;
     env.sim
         .upsert("redpanda", connector("shared", "RUNNING", &["FAILED"]));
     env.apply(

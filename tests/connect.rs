@@ -465,3 +465,257 @@ async fn several_resources_on_one_worker_are_read_with_one_listing() {
         connect.delete(c).await;
     }
 }
+
+impl Connect {
+    /// The connector's configuration, `None` when it does not exist.
+    async fn config(&self, name: &str) -> Option<serde_json::Value> {
+        let (status, body) = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/connectors/{name}/config"),
+                None,
+            )
+            .await;
+        match status {
+            200 => Some(serde_json::from_str(&body).unwrap()),
+            404 => None,
+            other => panic!("config of {name}: {other} {body}"),
+        }
+    }
+}
+
+/// A Secret in the test's namespace.
+async fn secret(env: &Env, name: &str, data: serde_json::Value) {
+    use k8s_openapi::api::core::v1::Secret;
+    use kube::api::{Api, PostParams};
+    let secrets: Api<Secret> = Api::namespaced(env.client.clone(), &env.ns);
+    secrets
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": name}, "stringData": data}))
+                .unwrap(),
+        )
+        .await
+        .expect("secret created");
+}
+
+async fn wait_until<F: std::future::Future<Output = bool>>(
+    what: &str,
+    within: Duration,
+    check: impl Fn() -> F,
+) {
+    let deadline = Instant::now() + within;
+    while !check().await {
+        assert!(Instant::now() < deadline, "not {what} within {within:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the control plane and Kafka Connect: hack/test"]
+async fn a_connector_declared_in_git_is_created_changed_paused_stopped_and_deleted() {
+    use kube::ResourceExt;
+    let connect = Connect::new();
+    let env = Env::new("connect-declared", &[]).await;
+    let connector = unique("declared-source");
+    let input = root().join(format!("target/kafka/{connector}.txt"));
+    std::fs::write(&input, "one\ntwo\n").unwrap();
+    let password = format!("pw-{}", rand::random::<u64>());
+    secret(&env, "source-secret", json!({"password": password})).await;
+    let spec = |topic: &str, state: &str| {
+        json!({
+            "connectorName": connector,
+            "pollInterval": "5s",
+            "kafkaConnect": {"url": connect_url()},
+            "config": {
+                "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+                "tasks.max": "1",
+                "file": input.to_str().unwrap(),
+                "topic": topic,
+            },
+            "configFrom": [{"key": "example.password", "secretKeyRef": {"name": "source-secret", "key": "password"}}],
+            "state": state,
+            "deletionPolicy": "Delete",
+        })
+    };
+    env.apply("declared", spec(&format!("{connector}-a"), "Running"))
+        .await;
+    let mc = env
+        .wait_state("declared", HolisticState::Healthy, POLL * 3 + MARGIN)
+        .await;
+    let config = connect.config(&connector).await.expect("created in Kafka Connect");
+    assert_eq!(config["topic"], format!("{connector}-a"));
+    assert_eq!(config["example.password"], password.as_str());
+    let cs = mc.status.as_ref().unwrap().config.clone().unwrap();
+    assert!(cs.created && cs.applied_hash.is_some() && cs.drifted_keys.is_empty());
+    assert!(!mc.finalizers().is_empty());
+
+    // A change in Git reaches the worker.
+    env.apply("declared", spec(&format!("{connector}-b"), "Running"))
+        .await;
+    wait_until("reconfigured", POLL * 2 + MARGIN, || async {
+        connect
+            .config(&connector)
+            .await
+            .is_some_and(|c| c["topic"] == format!("{connector}-b"))
+    })
+    .await;
+    env.wait_state("declared", HolisticState::Healthy, POLL * 2 + MARGIN)
+        .await;
+
+    // Pause, stop, run, as spec.state says.
+    for (state, holistic) in [
+        ("Paused", HolisticState::Paused),
+        ("Stopped", HolisticState::Stopped),
+        ("Running", HolisticState::Healthy),
+    ] {
+        env.apply("declared", spec(&format!("{connector}-b"), state))
+            .await;
+        let mc = env.wait_state("declared", holistic, POLL * 2 + MARGIN).await;
+        if holistic != HolisticState::Healthy {
+            env.wait_condition("declared", "Ready", "True", holistic.as_str(), POLL + MARGIN)
+                .await;
+            assert_eq!(cond(&mc, "Stalled").0, "False");
+        }
+    }
+    let events = env.events("declared").await;
+    for reason in ["ConnectorCreated", "ConfigApplied", "Pausing", "Stopping", "Resuming"] {
+        assert!(events.iter().any(|(_, r, _)| r == reason), "{reason}: {events:?}");
+    }
+    let status = serde_json::to_string(&env.get("declared").await.status).unwrap();
+    let notes = kubectl_ok(&["get", "events.events.k8s.io", "-n", &env.ns, "-o", "json"]);
+    assert!(!status.contains(&password) && !notes.contains(&password));
+
+    // Deleting the resource deletes the connector first.
+    env.api()
+        .delete("declared", &Default::default())
+        .await
+        .unwrap();
+    wait_until("connector deleted", POLL + MARGIN, || async {
+        connect.config(&connector).await.is_none()
+    })
+    .await;
+    wait_until("resource gone", POLL + MARGIN, || async {
+        env.api().get_opt("declared").await.unwrap().is_none()
+    })
+    .await;
+    let log = std::fs::read_to_string(&env.log).unwrap();
+    assert!(!log.contains(&password), "the Secret's value is in the log");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the control plane and Kafka Connect: hack/test"]
+async fn orphan_leaves_the_connector_running_when_the_resource_goes() {
+    let connect = Connect::new();
+    let env = Env::new("connect-orphan", &[]).await;
+    let connector = unique("orphan-source");
+    let input = root().join(format!("target/kafka/{connector}.txt"));
+    std::fs::write(&input, "one\n").unwrap();
+    env.apply(
+        "orphan",
+        json!({
+            "connectorName": connector,
+            "pollInterval": "5s",
+            "kafkaConnect": {"url": connect_url()},
+            "config": {
+                "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+                "tasks.max": "1",
+                "file": input.to_str().unwrap(),
+                "topic": format!("{connector}-topic"),
+            },
+        }),
+    )
+    .await;
+    env.wait_state("orphan", HolisticState::Healthy, POLL * 3 + MARGIN)
+        .await;
+    env.api()
+        .delete("orphan", &Default::default())
+        .await
+        .unwrap();
+    wait_until("resource gone", POLL, || async {
+        env.api().get_opt("orphan").await.unwrap().is_none()
+    })
+    .await;
+    tokio::time::sleep(POLL).await;
+    assert!(
+        connect.config(&connector).await.is_some(),
+        "deletionPolicy defaults to Orphan: the connector stays"
+    );
+    connect.delete(&connector).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the control plane and Kafka Connect: hack/test"]
+async fn a_failing_task_is_restarted_with_backoff_until_max_restarts() {
+    let connect = Connect::new();
+    let env = Env::new("connect-restarts", &[]).await;
+    let connector = unique("failing-sink");
+    env.apply(
+        "failing",
+        json!({
+            "connectorName": connector,
+            "pollInterval": "5s",
+            "kafkaConnect": {"url": connect_url()},
+            "config": {
+                "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+                "tasks.max": "1",
+                "file": format!("/nonexistent-{connector}/out.txt"),
+                "topics": format!("{connector}-topic"),
+            },
+            "restartPolicy": {"type": "OnFailure", "maxRestarts": 2, "backoff": {"base": "1s"}},
+        }),
+    )
+    .await;
+    let seen_waiting = std::cell::Cell::new(false);
+    let mc = env
+        .wait_for("failing", Duration::from_secs(60), "gave up", |mc| {
+            if mc
+                .status
+                .as_ref()
+                .and_then(|s| s.restarts.as_ref())
+                .is_some_and(|r| r.count >= 1 && r.next_restart_time.is_some())
+            {
+                seen_waiting.set(true);
+            }
+            condition(mc, "Stalled").is_some_and(|c| c.0 == "True" && c.1 == "RestartsExhausted")
+        })
+        .await;
+    assert!(seen_waiting.get(), "the backoff never showed in status.restarts");
+    let s = mc.status.clone().unwrap();
+    assert_eq!(s.restarts.as_ref().unwrap().count, 2);
+    assert!(s.tasks.iter().any(|t| t.state == "FAILED"));
+    let events = env.events("failing").await;
+    let count = |reason: &str| {
+        events
+            .iter()
+            .filter(|(_, r, _)| r == reason)
+            .map(|e| e.2)
+            .sum::<i32>()
+    };
+    assert_eq!(count("RestartedAutomatically"), 2, "{events:?}");
+    assert_eq!(count("RestartsExhausted"), 1, "{events:?}");
+
+    // One task, on request.
+    kubectl_ok(&[
+        "annotate",
+        "-n",
+        &env.ns,
+        "managedconnector",
+        "failing",
+        "connectors.dataplane.dev/restart-task=0",
+    ]);
+    env.wait_for("failing", POLL + MARGIN, "task restart handled", |mc| {
+        mc.status
+            .as_ref()
+            .and_then(|s| s.restarts.as_ref())
+            .and_then(|r| r.handled_task_request.as_deref())
+            == Some("0")
+    })
+    .await;
+    let metrics = env.metrics().await;
+    assert!(
+        metrics.contains(r#"managed_connector_actions_total{action="restart_task",trigger="requested",outcome="ok"} 1"#),
+        "{metrics}"
+    );
+    connect.delete(&connector).await;
+}

@@ -156,7 +156,11 @@ pub struct RunArgs {
     /// (spec.config, spec.state, restarts, deletionPolicy: Delete). Off by default: those
     /// credentials serve every namespace, and anyone who can write a ManagedConnector could act
     /// with them; resources naming their own Secret always may.
-    #[arg(long, env = "MCO_OPERATOR_CREDENTIALS_MAY_ACT", default_value_t = false)]
+    #[arg(
+        long,
+        env = "MCO_OPERATOR_CREDENTIALS_MAY_ACT",
+        default_value_t = false
+    )]
     pub operator_credentials_may_act: bool,
 
     /// Watch only this namespace (default: all namespaces).

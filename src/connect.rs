@@ -5,14 +5,14 @@
 
 use crate::health::ConnectStatus;
 use crate::http::{self, FetchError, Gate};
+use crate::manage::declared::{Actual, parse_actual};
 use crate::metrics::Metrics;
 use crate::probe::{self, Answer, ErrorBody, Failure, FailureKind, ListFailure, Report};
 use crate::resolve::{Source, SourceKind, Target};
-use crate::manage::declared::{Actual, parse_actual};
 use crate::source::{Command, Page, StatusSource, Wanted, wrong_source};
-use reqwest::Method;
 use futures::FutureExt;
 use futures::future::BoxFuture;
+use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde::Deserializer as _;
@@ -318,9 +318,24 @@ impl ConnectClient {
                     vec![],
                     Some(serde_json::Value::Object(config.0.clone())),
                 ),
-                Command::Pause => (Method::PUT, vec!["connectors", connector, "pause"], vec![], None),
-                Command::Resume => (Method::PUT, vec!["connectors", connector, "resume"], vec![], None),
-                Command::Stop => (Method::PUT, vec!["connectors", connector, "stop"], vec![], None),
+                Command::Pause => (
+                    Method::PUT,
+                    vec!["connectors", connector, "pause"],
+                    vec![],
+                    None,
+                ),
+                Command::Resume => (
+                    Method::PUT,
+                    vec!["connectors", connector, "resume"],
+                    vec![],
+                    None,
+                ),
+                Command::Stop => (
+                    Method::PUT,
+                    vec!["connectors", connector, "stop"],
+                    vec![],
+                    None,
+                ),
                 Command::Restart { only_failed } => (
                     Method::POST,
                     vec!["connectors", connector, "restart"],
@@ -343,7 +358,15 @@ impl ConnectClient {
             };
         let url = endpoint_url(base, &segments, &query)?;
         match self
-            .send(method, &url, auth, ca_pem, command.verb(), body.as_ref(), |_| Ok(()))
+            .send(
+                method,
+                &url,
+                auth,
+                ca_pem,
+                command.verb(),
+                body.as_ref(),
+                |_| Ok(()),
+            )
             .await
         {
             Ok(()) => Ok(()),
@@ -394,14 +417,14 @@ impl ConnectClient {
                 if fetched.status.as_u16() == 200 || (!read && fetched.status.is_success()) =>
             {
                 match parse(&fetched.body) {
-                Ok(t) => ("ok", Ok(t)),
-                Err(e) => (
-                    "invalid_body",
-                    Err(Got::Failed(Failure::new(
-                        FailureKind::InvalidResponse,
-                        format!("Kafka Connect answered unreadably: {e}"),
-                    ))),
-                ),
+                    Ok(t) => ("ok", Ok(t)),
+                    Err(e) => (
+                        "invalid_body",
+                        Err(Got::Failed(Failure::new(
+                            FailureKind::InvalidResponse,
+                            format!("Kafka Connect answered unreadably: {e}"),
+                        ))),
+                    ),
                 }
             }
             Ok(fetched) => (

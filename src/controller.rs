@@ -8,16 +8,16 @@
 
 use crate::batch::{self, BatchMode, Batcher, Serve};
 use crate::crd::{DeletionPolicy, ManagedConnector, ManagedConnectorStatus, StatusSource};
-use crate::manage::{declared, execute, finalizer, plan, restart};
-use crate::probe::Failure;
-use crate::resolve::{Lookups, Target};
-use crate::status::{Management, Note};
 use crate::dataplane::auth::AuthDefaults;
 use crate::leader::Fence;
+use crate::manage::{declared, execute, finalizer, plan, restart};
 use crate::metrics::{Metrics, ResourceLabels};
 use crate::policy::UrlPolicy;
+use crate::probe::Failure;
 use crate::probe::{FailureKind, Observation};
+use crate::resolve::{Lookups, Target};
 use crate::status::{self, Outcome, Settings, Subject};
+use crate::status::{Management, Note};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::jiff::Timestamp;
 use kube::runtime::controller::{Action, Controller};
@@ -658,10 +658,15 @@ async fn finalize(
         Err(f) => Some(f),
         Ok(target) => match execute::may_act(&target, &ctx.prober.config) {
             Err(f) => Some(f),
-            Ok(()) => execute::execute(&ctx.prober, &ctx.fence, &target, std::slice::from_ref(&step))
-                .await
-                .map_err(|_| Error::Fenced)?
-                .map(|(_, f)| f),
+            Ok(()) => execute::execute(
+                &ctx.prober,
+                &ctx.fence,
+                &target,
+                std::slice::from_ref(&step),
+            )
+            .await
+            .map_err(|_| Error::Fenced)?
+            .map(|(_, f)| f),
         },
     };
     match failure {
@@ -683,7 +688,12 @@ async fn finalize(
         }
         Some(f) => {
             let failures = ctx.note_result(uid, true);
-            let retry = next_poll(Some(&f), failures, Duration::from_secs(30), rand::random::<f64>());
+            let retry = next_poll(
+                Some(&f),
+                failures,
+                Duration::from_secs(30),
+                rand::random::<f64>(),
+            );
             tracing::warn!(namespace, name, connector, reason = f.kind.reason(), message = f.message, retry_in = ?retry, "could not delete the connector; the resource waits");
             apply::publish(
                 mc,
@@ -714,7 +724,10 @@ fn reconcile_worthy(mc: &ManagedConnector) -> Option<u64> {
     mc.metadata.generation.hash(&mut h);
     mc.metadata.deletion_timestamp.is_some().hash(&mut h);
     let annotations = mc.metadata.annotations.as_ref();
-    for key in [restart::RESTART_ANNOTATION, restart::RESTART_TASK_ANNOTATION] {
+    for key in [
+        restart::RESTART_ANNOTATION,
+        restart::RESTART_TASK_ANNOTATION,
+    ] {
         annotations.and_then(|a| a.get(key)).hash(&mut h);
     }
     Some(h.finish())

@@ -7,8 +7,7 @@
 
 use crate::crd::{
     ConfigStatus, ConnectorError, ConnectorInstance, ErrorType, HolisticState,
-    ManagedConnectorStatus, RestartStatus,
-    OmittedTasks, StatusSource, TaskInstance,
+    ManagedConnectorStatus, OmittedTasks, RestartStatus, StatusSource, TaskInstance,
 };
 use crate::health::{ConnectStatus, MAX_LISTED_TASKS, TaskCounts};
 use crate::probe::{FailureKind, Observation};
@@ -236,17 +235,42 @@ fn overlay(targets: &mut [Target; 4], note: &Note) {
     };
     match note {
         Note::Acting { reason, message } | Note::Waiting { reason, message } => {
-            *reconciling = target(ConditionType::Reconciling, ConditionStatus::True, reason, message);
-            *stalled = target(ConditionType::Stalled, ConditionStatus::False, reason, message);
+            *reconciling = target(
+                ConditionType::Reconciling,
+                ConditionStatus::True,
+                reason,
+                message,
+            );
+            *stalled = target(
+                ConditionType::Stalled,
+                ConditionStatus::False,
+                reason,
+                message,
+            );
             if matches!(note, Note::Waiting { .. }) {
                 append(ready, message);
             }
         }
         Note::AsDeclared { message } => {
             let reason = ready.reason.clone();
-            *ready = target(ConditionType::Ready, ConditionStatus::True, &reason, message);
-            *reconciling = target(ConditionType::Reconciling, ConditionStatus::False, &reason, message);
-            *stalled = target(ConditionType::Stalled, ConditionStatus::False, &reason, message);
+            *ready = target(
+                ConditionType::Ready,
+                ConditionStatus::True,
+                &reason,
+                message,
+            );
+            *reconciling = target(
+                ConditionType::Reconciling,
+                ConditionStatus::False,
+                &reason,
+                message,
+            );
+            *stalled = target(
+                ConditionType::Stalled,
+                ConditionStatus::False,
+                &reason,
+                message,
+            );
         }
         Note::GaveUp { message } => {
             *reconciling = target(
@@ -268,11 +292,25 @@ fn overlay(targets: &mut [Target; 4], note: &Note) {
             message,
             attention,
         } => {
-            *synced = target(ConditionType::Synced, ConditionStatus::False, reason, message);
+            *synced = target(
+                ConditionType::Synced,
+                ConditionStatus::False,
+                reason,
+                message,
+            );
             if *attention {
-                *reconciling =
-                    target(ConditionType::Reconciling, ConditionStatus::False, reason, message);
-                *stalled = target(ConditionType::Stalled, ConditionStatus::True, reason, message);
+                *reconciling = target(
+                    ConditionType::Reconciling,
+                    ConditionStatus::False,
+                    reason,
+                    message,
+                );
+                *stalled = target(
+                    ConditionType::Stalled,
+                    ConditionStatus::True,
+                    reason,
+                    message,
+                );
             }
         }
     }

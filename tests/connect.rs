@@ -543,7 +543,10 @@ async fn a_connector_declared_in_git_is_created_changed_paused_stopped_and_delet
     let mc = env
         .wait_state("declared", HolisticState::Healthy, POLL * 3 + MARGIN)
         .await;
-    let config = connect.config(&connector).await.expect("created in Kafka Connect");
+    let config = connect
+        .config(&connector)
+        .await
+        .expect("created in Kafka Connect");
     assert_eq!(config["topic"], format!("{connector}-a"));
     assert_eq!(config["example.password"], password.as_str());
     let cs = mc.status.as_ref().unwrap().config.clone().unwrap();
@@ -571,16 +574,33 @@ async fn a_connector_declared_in_git_is_created_changed_paused_stopped_and_delet
     ] {
         env.apply("declared", spec(&format!("{connector}-b"), state))
             .await;
-        let mc = env.wait_state("declared", holistic, POLL * 2 + MARGIN).await;
+        let mc = env
+            .wait_state("declared", holistic, POLL * 2 + MARGIN)
+            .await;
         if holistic != HolisticState::Healthy {
-            env.wait_condition("declared", "Ready", "True", holistic.as_str(), POLL + MARGIN)
-                .await;
+            env.wait_condition(
+                "declared",
+                "Ready",
+                "True",
+                holistic.as_str(),
+                POLL + MARGIN,
+            )
+            .await;
             assert_eq!(cond(&mc, "Stalled").0, "False");
         }
     }
     let events = env.events("declared").await;
-    for reason in ["ConnectorCreated", "ConfigApplied", "Pausing", "Stopping", "Resuming"] {
-        assert!(events.iter().any(|(_, r, _)| r == reason), "{reason}: {events:?}");
+    for reason in [
+        "ConnectorCreated",
+        "ConfigApplied",
+        "Pausing",
+        "Stopping",
+        "Resuming",
+    ] {
+        assert!(
+            events.iter().any(|(_, r, _)| r == reason),
+            "{reason}: {events:?}"
+        );
     }
     let status = serde_json::to_string(&env.get("declared").await.status).unwrap();
     let notes = kubectl_ok(&["get", "events.events.k8s.io", "-n", &env.ns, "-o", "json"]);
@@ -680,7 +700,10 @@ async fn a_failing_task_is_restarted_with_backoff_until_max_restarts() {
             condition(mc, "Stalled").is_some_and(|c| c.0 == "True" && c.1 == "RestartsExhausted")
         })
         .await;
-    assert!(seen_waiting.get(), "the backoff never showed in status.restarts");
+    assert!(
+        seen_waiting.get(),
+        "the backoff never showed in status.restarts"
+    );
     let s = mc.status.clone().unwrap();
     assert_eq!(s.restarts.as_ref().unwrap().count, 2);
     assert!(s.tasks.iter().any(|t| t.state == "FAILED"));

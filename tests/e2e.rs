@@ -1486,7 +1486,10 @@ async fn a_connector_declared_in_git_is_created_reconfigured_paused_stopped_and_
         .await;
     let config = env.sim.config_of("redpanda", "orders").expect("created");
     assert_eq!(config["topics"], "orders");
-    assert_eq!(config["connection.password"], password, "the Secret's value was sent");
+    assert_eq!(
+        config["connection.password"], password,
+        "the Secret's value was sent"
+    );
     let cs = mc.status.as_ref().unwrap().config.clone().unwrap();
     assert!(cs.created);
     assert!(cs.applied_hash.as_deref().unwrap().starts_with("sha256:"));
@@ -1566,11 +1569,24 @@ async fn a_connector_declared_in_git_is_created_reconfigured_paused_stopped_and_
         .await;
     let counts = env.sim.counts();
     for endpoint in ["pause 202", "stop 202", "resume 202"] {
-        assert_eq!(counts.by_endpoint.get(endpoint), Some(&1), "{endpoint}: {counts:?}");
+        assert_eq!(
+            counts.by_endpoint.get(endpoint),
+            Some(&1),
+            "{endpoint}: {counts:?}"
+        );
     }
     let events = env.events("orders").await;
-    for reason in ["ConnectorCreated", "ConfigApplied", "Pausing", "Stopping", "Resuming"] {
-        assert!(events.iter().any(|(_, r, _)| r == reason), "{reason}: {events:?}");
+    for reason in [
+        "ConnectorCreated",
+        "ConfigApplied",
+        "Pausing",
+        "Stopping",
+        "Resuming",
+    ] {
+        assert!(
+            events.iter().any(|(_, r, _)| r == reason),
+            "{reason}: {events:?}"
+        );
     }
     assert!(
         !visible_text(&env, "orders").await.contains(&password),
@@ -1614,7 +1630,13 @@ async fn orphan_keeps_the_connector_and_a_rejected_config_says_why_without_its_s
     )
     .await;
     let mc = env
-        .wait_condition("legacy", "Stalled", "True", "ConfigRejected", POLL * 2 + MARGIN)
+        .wait_condition(
+            "legacy",
+            "Stalled",
+            "True",
+            "ConfigRejected",
+            POLL * 2 + MARGIN,
+        )
         .await;
     let (_, _, message) = condition(&mc, "Synced").unwrap();
     assert!(message.contains("contains no connector type"), "{message}");
@@ -1632,8 +1654,17 @@ async fn orphan_keeps_the_connector_and_a_rejected_config_says_why_without_its_s
         .unwrap();
     tokio::time::sleep(POLL).await;
     assert!(env.api().get_opt("legacy").await.unwrap().is_none());
-    assert!(env.sim.counts().by_endpoint.keys().all(|k| !k.starts_with("delete")));
-    assert!(env.sim.config_of("redpanda", "legacy").is_some(), "orphaned, not deleted");
+    assert!(
+        env.sim
+            .counts()
+            .by_endpoint
+            .keys()
+            .all(|k| !k.starts_with("delete"))
+    );
+    assert!(
+        env.sim.config_of("redpanda", "legacy").is_some(),
+        "orphaned, not deleted"
+    );
     let log = std::fs::read_to_string(&env.log).unwrap();
     assert!(!log.contains(&password), "the Secret's value is in the log");
 }
@@ -1659,7 +1690,13 @@ async fn restart_on_request_happens_once_per_annotation_value() {
         ]);
     };
     let sim = env.sim.clone();
-    let restarts = || sim.counts().by_endpoint.get("restart 204").copied().unwrap_or(0);
+    let restarts = || {
+        sim.counts()
+            .by_endpoint
+            .get("restart 204")
+            .copied()
+            .unwrap_or(0)
+    };
     annotate("1");
     let mc = env
         .wait_state("flaky", HolisticState::Healthy, POLL + MARGIN)
@@ -1688,7 +1725,11 @@ async fn restart_on_request_happens_once_per_annotation_value() {
     assert_eq!(restarts(), 2);
     let events = env.events("flaky").await;
     assert_eq!(
-        events.iter().filter(|(_, r, _)| r == "RestartRequested").map(|e| e.2).sum::<i32>(),
+        events
+            .iter()
+            .filter(|(_, r, _)| r == "RestartRequested")
+            .map(|e| e.2)
+            .sum::<i32>(),
         2,
         "{events:?}"
     );
@@ -1715,7 +1756,9 @@ async fn automatic_restarts_back_off_then_give_up_at_max_restarts() {
     let mc = env
         .wait_for("sticky", Duration::from_secs(40), "gave up", |mc| {
             if let Some(s) = &mc.status
-                && s.restarts.as_ref().is_some_and(|r| r.next_restart_time.is_some())
+                && s.restarts
+                    .as_ref()
+                    .is_some_and(|r| r.next_restart_time.is_some())
                 && condition(mc, "Reconciling").is_some_and(|c| c.1 == "RestartingAutomatically")
             {
                 seen_waiting.set(true);
@@ -1731,7 +1774,10 @@ async fn automatic_restarts_back_off_then_give_up_at_max_restarts() {
     assert_eq!(r.count, 3);
     assert_eq!(r.next_restart_time, None);
     let (_, _, ready) = condition(&mc, "Ready").unwrap();
-    assert!(ready.contains("gave up after 3 automatic restarts"), "{ready}");
+    assert!(
+        ready.contains("gave up after 3 automatic restarts"),
+        "{ready}"
+    );
     env.wait_polls("sticky", 2).await;
     assert_eq!(env.sim.counts().by_endpoint.get("restart 204"), Some(&3));
     let events = env.events("sticky").await;
@@ -1788,12 +1834,24 @@ async fn the_operator_wide_credentials_read_but_do_not_act() {
     )
     .await;
     let mc = env
-        .wait_condition("shared", "Stalled", "True", "CredentialsRequired", POLL * 2 + MARGIN)
+        .wait_condition(
+            "shared",
+            "Stalled",
+            "True",
+            "CredentialsRequired",
+            POLL * 2 + MARGIN,
+        )
         .await;
     assert_eq!(
         mc.status.as_ref().unwrap().holistic_state,
         Some(HolisticState::Unhealthy),
         "the status is still read"
     );
-    assert!(env.sim.counts().by_endpoint.keys().all(|k| !k.starts_with("restart")));
+    assert!(
+        env.sim
+            .counts()
+            .by_endpoint
+            .keys()
+            .all(|k| !k.starts_with("restart"))
+    );
 }

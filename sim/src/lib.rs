@@ -1067,15 +1067,8 @@ impl Sim {
     }
 }
 
-fn string_map(body: &[u8]) -> Result<BTreeMap<String, String>, Response> {
-    serde_json::from_slice::<BTreeMap<String, String>>(body).map_err(|e| {
-        rpc_error(
-            StatusCode::BAD_REQUEST,
-            "INVALID_ARGUMENT",
-            &format!("invalid request body: {e}"),
-            Some("REASON_INVALID_INPUT"),
-        )
-    })
+fn string_map(body: &[u8]) -> Option<BTreeMap<String, String>> {
+    serde_json::from_slice::<BTreeMap<String, String>>(body).ok()
 }
 
 async fn create_handler(
@@ -1181,9 +1174,13 @@ async fn config_put_handler(
         if let Some(r) = gatekeep(&sim, &cluster, &name, &headers).await {
             return r;
         }
-        let config = match string_map(&body) {
-            Ok(c) => c,
-            Err(r) => return r,
+        let Some(config) = string_map(&body) else {
+            return rpc_error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_ARGUMENT",
+                "invalid request body: expected a map of strings",
+                Some("REASON_INVALID_INPUT"),
+            );
         };
         if let Some(r) = refuse_config(&name, &config) {
             return r;

@@ -12,12 +12,12 @@ pub mod list;
 
 use crate::health::{self, ServerError};
 use crate::http::{self, FetchError, Fetched, Gate};
+use crate::manage::declared::{Actual, parse_actual};
 use crate::metrics::Metrics;
 use crate::policy::display_url;
 use crate::probe::{self, ErrorBody, Failure, FailureKind, ListFailure, Report};
 use crate::resolve::SourceKind;
 use crate::resolve::{Source, Target};
-use crate::manage::declared::{Actual, parse_actual};
 use crate::source::{Command, Page, StatusSource, Wanted, wrong_source};
 use auth::{Credentials, TokenCache};
 use futures::FutureExt;
@@ -599,8 +599,7 @@ impl DataplaneClient {
             .await
         {
             Ok(fetched)
-                if fetched.status == StatusCode::OK
-                    || (!read && fetched.status.is_success()) =>
+                if fetched.status == StatusCode::OK || (!read && fetched.status.is_success()) =>
             {
                 parse(&fetched.body).map_err(DataplaneError::InvalidBody)
             }
@@ -805,8 +804,14 @@ impl StatusSource for DataplaneClient {
     ) -> BoxFuture<'a, Result<(), Failure>> {
         async move {
             let (url, credentials) = Self::dataplane_target(target)?;
-            self.send_command(url, &target.cluster, &target.connector, credentials, command)
-                .await
+            self.send_command(
+                url,
+                &target.cluster,
+                &target.connector,
+                credentials,
+                command,
+            )
+            .await
         }
         .boxed()
     }

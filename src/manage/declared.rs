@@ -381,8 +381,11 @@ mod tests {
         let e = declared(&mc(&[("name", "other")], &[]), &Lookups::new()).unwrap_err();
         assert_eq!(e.kind, FailureKind::InvalidArgument);
         assert!(declared(&mc(&[("name", "orders")], &[]), &Lookups::new()).is_ok());
-        let e = declared(&mc(&[("p", "1")], &[("p", "db", "password")]), &Lookups::new())
-            .unwrap_err();
+        let e = declared(
+            &mc(&[("p", "1")], &[("p", "db", "password")]),
+            &Lookups::new(),
+        )
+        .unwrap_err();
         assert_eq!(e.kind, FailureKind::InvalidArgument);
     }
 

@@ -11,7 +11,8 @@ pub const FINALIZER: &str = "connectors.dataplane.dev/delete-connector";
 
 /// Whether the resource should carry the finalizer (pure).
 pub fn wanted(mc: &ManagedConnector) -> bool {
-    mc.spec.deletion_policy == Some(DeletionPolicy::Delete) && mc.metadata.deletion_timestamp.is_none()
+    mc.spec.deletion_policy == Some(DeletionPolicy::Delete)
+        && mc.metadata.deletion_timestamp.is_none()
 }
 
 /// Whether it carries it.
@@ -42,7 +43,11 @@ pub async fn set(
             "resourceVersion": mc.resource_version(),
         }
     });
-    api.patch(&mc.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
-        .await?;
+    api.patch(
+        &mc.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(&patch),
+    )
+    .await?;
     Ok(())
 }

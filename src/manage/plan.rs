@@ -9,8 +9,7 @@
 use super::declared::{Actual, Declared, StateChange, state_command};
 use super::restart::{self, Auto, Policy, Request, Seen};
 use crate::crd::{
-    DesiredState, HolisticState, ManagedConnectorSpec, ManagedConnectorStatus,
-    RestartStatus,
+    DesiredState, HolisticState, ManagedConnectorSpec, ManagedConnectorStatus, RestartStatus,
 };
 use crate::probe::{Failure, FailureKind, Observation};
 use crate::resolve::SourceKind;
@@ -72,12 +71,9 @@ pub struct Plan {
 impl Plan {
     /// Whether a restart is among the steps (recorded in the status before it is sent).
     pub fn restarts(&self) -> bool {
-        self.steps.iter().any(|s| {
-            matches!(
-                s.command,
-                Command::Restart { .. } | Command::RestartTask(_)
-            )
-        })
+        self.steps
+            .iter()
+            .any(|s| matches!(s.command, Command::Restart { .. } | Command::RestartTask(_)))
     }
 }
 
@@ -109,7 +105,8 @@ pub fn plan(i: &Inputs<'_>) -> Plan {
         Observation::Found { status, assessment } => Some((status, assessment)),
         _ => None,
     };
-    let absent = matches!(i.observation, Observation::Failed(f) if f.kind == FailureKind::ConnectorNotFound);
+    let absent =
+        matches!(i.observation, Observation::Failed(f) if f.kind == FailureKind::ConnectorNotFound);
     let desired = i.spec.state.unwrap_or_default();
     let name = i.connector;
     let now = Time(i.now);
@@ -215,7 +212,9 @@ pub fn plan(i: &Inputs<'_>) -> Plan {
                     plan.steps.push(Step {
                         command: Command::Restart { only_failed: false },
                         reason: "RestartRequested",
-                        note: format!("restarted connector {name} and all of its tasks, as requested"),
+                        note: format!(
+                            "restarted connector {name} and all of its tasks, as requested"
+                        ),
                     });
                     restarts.handled_request = Some(value);
                     restarts.last_restart_time = Some(now.clone());
@@ -324,8 +323,9 @@ pub fn plan(i: &Inputs<'_>) -> Plan {
             }
         }
     }
-    plan.management.restarts = (policy.is_some() || stored_restarts.is_some() || restarts != RestartStatus::default())
-        .then_some(restarts);
+    plan.management.restarts =
+        (policy.is_some() || stored_restarts.is_some() || restarts != RestartStatus::default())
+            .then_some(restarts);
     if policy.is_none()
         && let Some(r) = plan.management.restarts.as_mut()
     {
@@ -357,7 +357,12 @@ fn state_step(change: StateChange, name: &str) -> Step {
 
 fn list(keys: &[String]) -> String {
     const SHOWN: usize = 20;
-    let mut out = keys.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+    let mut out = keys
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
     if keys.len() > SHOWN {
         out.push_str(&format!(" and {} more", keys.len() - SHOWN));
     }
@@ -384,7 +389,11 @@ pub fn settle(
     }
     if let Some((i, failure)) = failed {
         let step = &plan.steps[i];
-        let scrub = |m: &str| declared.map(|d| d.redact(m)).unwrap_or_else(|| m.to_string());
+        let scrub = |m: &str| {
+            declared
+                .map(|d| d.redact(m))
+                .unwrap_or_else(|| m.to_string())
+        };
         let message = scrub(&format!(
             "could not {} connector {connector}: {}",
             step.command.verb().replace('_', " "),
@@ -541,18 +550,28 @@ mod tests {
             restarts: p.management.restarts.clone(),
             ..Default::default()
         };
-        assert!(plan(&inputs(&spec, &ann, Some(&stored), &obs)).steps.is_empty());
+        assert!(
+            plan(&inputs(&spec, &ann, Some(&stored), &obs))
+                .steps
+                .is_empty()
+        );
         // Not found: kept for later, not recorded.
         let p = plan(&inputs(&spec, &ann, None, &not_found()));
         assert!(p.steps.is_empty());
         assert_eq!(p.management.restarts, None);
         // A task on the Data Plane restarts the failed instances.
-        let ann: BTreeMap<String, String> =
-            [(restart::RESTART_TASK_ANNOTATION.to_string(), "0".to_string())].into();
+        let ann: BTreeMap<String, String> = [(
+            restart::RESTART_TASK_ANNOTATION.to_string(),
+            "0".to_string(),
+        )]
+        .into();
         let mut i = inputs(&spec, &ann, None, &obs);
         assert_eq!(commands(&plan(&i)), [Command::RestartTask(0)]);
         i.source = SourceKind::DataPlane;
-        assert_eq!(commands(&plan(&i)), [Command::Restart { only_failed: true }]);
+        assert_eq!(
+            commands(&plan(&i)),
+            [Command::Restart { only_failed: true }]
+        );
     }
 
     #[test]
@@ -586,7 +605,10 @@ mod tests {
         i.actual = Some(Some(&same));
         let p = plan(&i);
         assert!(p.steps.is_empty());
-        assert_eq!(p.management.config.as_ref().unwrap().applied_hash, Some(d.hash.clone()));
+        assert_eq!(
+            p.management.config.as_ref().unwrap().applied_hash,
+            Some(d.hash.clone())
+        );
         // Drifted and running: reconfigure, then stop.
         let other = super::super::declared::parse_actual(br#"{"a":"2"}"#).unwrap();
         let running = found("RUNNING", &["RUNNING"]);

@@ -41,9 +41,8 @@ impl Policy {
     /// refuses them; an object stored before the CRD could hold one) fall back to the defaults.
     pub fn from_spec(policy: Option<&RestartPolicy>) -> Option<Policy> {
         let p = policy.filter(|p| p.type_ == RestartPolicyType::OnFailure)?;
-        let duration = |s: Option<&str>, default: Duration| {
-            s.and_then(parse_go_duration).unwrap_or(default)
-        };
+        let duration =
+            |s: Option<&str>, default: Duration| s.and_then(parse_go_duration).unwrap_or(default);
         let backoff = p.backoff.as_ref();
         Some(Policy {
             max_restarts: p.max_restarts,
@@ -119,10 +118,7 @@ pub fn decide(
     if now >= due {
         r.count = r.count.saturating_add(1);
         r.last_restart_time = Some(Time(now));
-        r.next_restart_time = Some(Time(after(
-            now,
-            backoff(r.count, policy.base, policy.max),
-        )));
+        r.next_restart_time = Some(Time(after(now, backoff(r.count, policy.base, policy.max))));
         (Auto::Restart, r)
     } else {
         r.next_restart_time = Some(Time(due));
@@ -181,10 +177,19 @@ mod tests {
             .collect();
         assert_eq!(waits, [0, 2, 6, 12, 20, 30, 42, 56, 60, 60]);
         let s = Duration::from_secs(1);
-        assert_eq!(backoff(3, s, Duration::from_secs(10)), Duration::from_secs(10));
-        assert_eq!(backoff(2, s, Duration::from_secs(10)), Duration::from_secs(6));
+        assert_eq!(
+            backoff(3, s, Duration::from_secs(10)),
+            Duration::from_secs(10)
+        );
+        assert_eq!(
+            backoff(2, s, Duration::from_secs(10)),
+            Duration::from_secs(6)
+        );
         assert_eq!(backoff(u32::MAX, Duration::MAX, DEFAULT_MAX), DEFAULT_MAX);
-        assert_eq!(backoff(u32::MAX, MIN, Duration::MAX), Duration::MAX.min(MIN * u32::MAX));
+        assert_eq!(
+            backoff(u32::MAX, MIN, Duration::MAX),
+            Duration::MAX.min(MIN * u32::MAX)
+        );
     }
 
     fn at(secs: i64) -> Timestamp {
@@ -231,17 +236,116 @@ mod tests {
             Option<i64>,
         );
         let table: Vec<Case> = vec![
-            ("nothing known", None, status(1, Some(0)), None, 10, Auto::Idle, 1, None),
-            ("first failure restarts at once", failed, status(0, None), None, 0, Auto::Restart, 1, Some(120)),
-            ("failure after an old restart with the count reset", failed, status(0, Some(-9999)), None, 0, Auto::Restart, 1, Some(120)),
-            ("second failure waits 2 min", failed, status(1, Some(0)), None, 60, Auto::Wait(at(120)), 1, Some(120)),
-            ("second restart when due", failed, status(1, Some(0)), None, 120, Auto::Restart, 2, Some(120 + 360)),
-            ("third waits 6 min", failed, status(2, Some(0)), None, 359, Auto::Wait(at(360)), 2, Some(360)),
-            ("gives up at maxRestarts", failed, status(3, Some(0)), None, 99999, Auto::GaveUp, 3, None),
-            ("healthy but not long enough keeps the count", healthy, status(2, Some(0)), Some(100), 600, Auto::Idle, 2, None),
-            ("healthy long enough resets", healthy, status(2, Some(0)), Some(100), 700, Auto::Idle, 0, None),
-            ("healthy without a known start keeps the count", healthy, status(2, Some(0)), None, 9999, Auto::Idle, 2, None),
-            ("unhealthy without a failed instance is left alone", degraded_no_failure, status(0, None), None, 0, Auto::Idle, 0, None),
+            (
+                "nothing known",
+                None,
+                status(1, Some(0)),
+                None,
+                10,
+                Auto::Idle,
+                1,
+                None,
+            ),
+            (
+                "first failure restarts at once",
+                failed,
+                status(0, None),
+                None,
+                0,
+                Auto::Restart,
+                1,
+                Some(120),
+            ),
+            (
+                "failure after an old restart with the count reset",
+                failed,
+                status(0, Some(-9999)),
+                None,
+                0,
+                Auto::Restart,
+                1,
+                Some(120),
+            ),
+            (
+                "second failure waits 2 min",
+                failed,
+                status(1, Some(0)),
+                None,
+                60,
+                Auto::Wait(at(120)),
+                1,
+                Some(120),
+            ),
+            (
+                "second restart when due",
+                failed,
+                status(1, Some(0)),
+                None,
+                120,
+                Auto::Restart,
+                2,
+                Some(120 + 360),
+            ),
+            (
+                "third waits 6 min",
+                failed,
+                status(2, Some(0)),
+                None,
+                359,
+                Auto::Wait(at(360)),
+                2,
+                Some(360),
+            ),
+            (
+                "gives up at maxRestarts",
+                failed,
+                status(3, Some(0)),
+                None,
+                99999,
+                Auto::GaveUp,
+                3,
+                None,
+            ),
+            (
+                "healthy but not long enough keeps the count",
+                healthy,
+                status(2, Some(0)),
+                Some(100),
+                600,
+                Auto::Idle,
+                2,
+                None,
+            ),
+            (
+                "healthy long enough resets",
+                healthy,
+                status(2, Some(0)),
+                Some(100),
+                700,
+                Auto::Idle,
+                0,
+                None,
+            ),
+            (
+                "healthy without a known start keeps the count",
+                healthy,
+                status(2, Some(0)),
+                None,
+                9999,
+                Auto::Idle,
+                2,
+                None,
+            ),
+            (
+                "unhealthy without a failed instance is left alone",
+                degraded_no_failure,
+                status(0, None),
+                None,
+                0,
+                Auto::Idle,
+                0,
+                None,
+            ),
         ];
         for (case, seen, before, since, now, want, count, next) in table {
             let (got, after) = decide(&policy, seen, &before, since.map(at), at(now));
@@ -256,7 +360,13 @@ mod tests {
             max_restarts: None,
             ..policy
         };
-        let (got, _) = decide(&unlimited, failed, &status(500, Some(0)), None, at(99_999_999));
+        let (got, _) = decide(
+            &unlimited,
+            failed,
+            &status(500, Some(0)),
+            None,
+            at(99_999_999),
+        );
         assert_eq!(got, Auto::Restart, "no maxRestarts: never gives up");
     }
 
@@ -308,7 +418,10 @@ mod tests {
         );
         assert_eq!(
             requests(
-                &ann(&[(RESTART_ANNOTATION, "x"), (RESTART_TASK_ANNOTATION, "2:again")]),
+                &ann(&[
+                    (RESTART_ANNOTATION, "x"),
+                    (RESTART_TASK_ANNOTATION, "2:again")
+                ]),
                 &handled
             ),
             [

@@ -357,6 +357,38 @@ async fn invalid_specs_are_refused_with_a_clear_message() {
             json!({"pollInterval": "30s"}),
             "set exactly one of dataplane",
         ),
+        (
+            json!({"dataplane": {}, "config": {"name": "other", "connector.class": "x"}}),
+            "spec.config.name must be the connector's name",
+        ),
+        (
+            json!({"dataplane": {}, "config": {"a": "1"}, "state": "Sleeping"}),
+            "spec.state",
+        ),
+        (
+            json!({"dataplane": {}, "state": "Paused"}),
+            "state needs config",
+        ),
+        (
+            json!({"dataplane": {}, "configFrom": [{"key": "p", "secretKeyRef": {"name": "s", "key": "k"}}]}),
+            "configFrom needs config",
+        ),
+        (
+            json!({"dataplane": {}, "config": {"p": "1"}, "configFrom": [{"key": "p", "secretKeyRef": {"name": "s", "key": "k"}}]}),
+            "a configFrom key is also set in config",
+        ),
+        (
+            json!({"dataplane": {}, "restartPolicy": {"type": "Always"}}),
+            "spec.restartPolicy.type",
+        ),
+        (
+            json!({"dataplane": {}, "restartPolicy": {"type": "OnFailure", "backoff": {"base": "100ms"}}}),
+            "backoff.base must be at least 1s",
+        ),
+        (
+            json!({"dataplane": {}, "deletionPolicy": "Remove"}),
+            "spec.deletionPolicy",
+        ),
     ];
     for (i, (spec, message)) in cases.iter().enumerate() {
         let doc = json!({
@@ -379,6 +411,12 @@ async fn invalid_specs_are_refused_with_a_clear_message() {
             stderr.lines().last().unwrap_or_default().trim()
         );
     }
+    // The connector's own name in config is fine.
+    env.apply(
+        "good",
+        json!({"dataplane": {}, "suspend": true, "config": {"name": "good", "connector.class": "x"}}),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -139,8 +139,24 @@ pub fn plan(i: &Inputs<'_>) -> Plan {
             }
             Some(Some(actual)) => {
                 let drift = d.drift(actual);
+                // The same keys differ right after this very configuration was put: the source
+                // does not keep what it is given (it masks or normalises values). Putting it
+                // again would restart the connector every few seconds, for nothing.
+                let not_kept = !drift.is_empty()
+                    && cs.drifted_keys == drift
+                    && cs.applied_hash.as_ref() == Some(&d.hash)
+                    && cs.last_applied_time.is_some();
                 if drift.is_empty() {
                     cs.applied_hash = Some(d.hash.clone());
+                } else if not_kept {
+                    plan.management.note = Some(Note::Failed {
+                        reason: "ConfigNotKept".into(),
+                        message: format!(
+                            "connector {name} still reports other values for {} after spec.config was applied; the source may mask or normalise them (not applied again until spec.config or its Secrets change)",
+                            list(&drift)
+                        ),
+                        attention: true,
+                    });
                 } else {
                     plan.steps.push(Step {
                         command: Command::PutConfig(d.body()),
@@ -618,6 +634,20 @@ mod tests {
         let mut p = plan(&i);
         assert_eq!(commands(&p), [Command::PutConfig(d.body()), Command::Stop]);
         assert_eq!(p.management.config.as_ref().unwrap().drifted_keys, ["a"]);
+        // Put, and the same keys still differ with the same declaration: not put again.
+        let stored = ManagedConnectorStatus {
+            config: p.management.config.clone(),
+            ..Default::default()
+        };
+        let mut i = inputs(&mc.spec, &none, Some(&stored), &running);
+        i.declared = Some(&d);
+        i.actual = Some(Some(&other));
+        let again = plan(&i);
+        assert_eq!(commands(&again), [Command::Stop]);
+        assert!(matches!(
+            &again.management.note,
+            Some(Note::Failed { reason, .. }) if reason == "ConfigNotKept"
+        ));
         // The write refused: the note says so, nothing claims it was applied.
         let events = settle(
             &mut p,

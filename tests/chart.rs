@@ -166,8 +166,8 @@ fn chart_lints_and_renders_hardened_least_privilege_defaults() {
         "credentials go to dataplane.url only, and never in clear text, by default"
     );
 
-    // Cluster-wide: read resources, patch only their status, get Secrets and ConfigMaps (CA
-    // certificates), write Events. Nothing else.
+    // Cluster-wide: read resources, patch their status and (deletionPolicy: Delete) their
+    // finalizer, get Secrets and ConfigMaps (CA certificates), write Events. Nothing else.
     let cluster_role = one(&docs, "ClusterRole");
     assert_eq!(
         rules(cluster_role),
@@ -176,7 +176,13 @@ fn chart_lints_and_renders_hardened_least_privilege_defaults() {
             r("", "secrets", "get"),
             r("connectors.dataplane.dev", "managedconnectors", "get"),
             r("connectors.dataplane.dev", "managedconnectors", "list"),
+            r("connectors.dataplane.dev", "managedconnectors", "patch"),
             r("connectors.dataplane.dev", "managedconnectors", "watch"),
+            r(
+                "connectors.dataplane.dev",
+                "managedconnectors/finalizers",
+                "update"
+            ),
             r(
                 "connectors.dataplane.dev",
                 "managedconnectors/status",

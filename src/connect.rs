@@ -217,16 +217,7 @@ impl ConnectClient {
         match parsed {
             Ok(status) => Answer::Reported(Report::from_connect(status)),
             Err(Got::Deferred(left)) => Answer::Deferred(left),
-            Err(Got::Failed(f)) => Answer::Failed(f),
-            Err(Got::Answered {
-                status,
-                body,
-                retry_after,
-            }) => {
-                let mut failure = failure_for(status, &body, connector);
-                failure.retry_after = retry_after;
-                Answer::Failed(failure)
-            }
+            Err(got) => Answer::Failed(got.into_failure(connector)),
         }
     }
 
@@ -249,22 +240,13 @@ impl ConnectClient {
         {
             Ok(entries) => Ok(entries),
             Err(Got::Deferred(left)) => Err(ListFailure::Deferred(left)),
-            Err(Got::Failed(f)) => Err(ListFailure::Failed(f)),
             Err(Got::Answered { status, body, .. }) if matches!(status, 403..=405 | 501) => {
                 Err(ListFailure::Unsupported(format!(
                     "Kafka Connect answered the connector list with HTTP {status}: {}",
                     http::unquoted(&body)
                 )))
             }
-            Err(Got::Answered {
-                status,
-                body,
-                retry_after,
-            }) => {
-                let mut failure = failure_for(status, &body, "");
-                failure.retry_after = retry_after;
-                Err(ListFailure::Failed(failure))
-            }
+            Err(got) => Err(ListFailure::Failed(got.into_failure(""))),
         }
     }
 

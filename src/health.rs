@@ -476,6 +476,29 @@ impl ServerError {
     }
 }
 
+/// A sink `c` in `connector` state with tasks in these states (ids 0, 1, ...), for tests.
+#[cfg(test)]
+pub(crate) fn test_status(connector: &str, tasks: &[&str]) -> ConnectStatus {
+    ConnectStatus {
+        name: "c".into(),
+        connector: InstanceStatus {
+            state: connector.into(),
+            ..Default::default()
+        },
+        tasks: tasks
+            .iter()
+            .enumerate()
+            .map(|(i, s)| TaskStatus {
+                id: i as i32,
+                state: s.to_string(),
+                ..Default::default()
+            })
+            .collect(),
+        type_: "sink".into(),
+        omitted: Default::default(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -512,24 +535,7 @@ mod tests {
     use HolisticState::*;
 
     fn status(connector: &str, tasks: &[&str]) -> ConnectStatus {
-        ConnectStatus {
-            name: "c".into(),
-            connector: InstanceStatus {
-                state: connector.into(),
-                ..Default::default()
-            },
-            tasks: tasks
-                .iter()
-                .enumerate()
-                .map(|(i, s)| TaskStatus {
-                    id: i as i32,
-                    state: s.to_string(),
-                    ..Default::default()
-                })
-                .collect(),
-            type_: "sink".into(),
-            omitted: Default::default(),
-        }
+        test_status(connector, tasks)
     }
 
     #[test]

@@ -1482,32 +1482,12 @@ async fn a_shard_watches_only_the_resources_its_selector_matches() {
     }
 }
 
-/// Creates a Secret in the test's namespace.
-async fn secret(env: &Env, name: &str, data: serde_json::Value) {
-    let secrets: Api<Secret> = Api::namespaced(env.client.clone(), &env.ns);
-    secrets
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(json!({"metadata": {"name": name}, "stringData": data}))
-                .unwrap(),
-        )
-        .await
-        .expect("secret created");
-}
-
-/// Every Event note and the status of a resource, as text.
-async fn visible_text(env: &Env, name: &str) -> String {
-    let events = kubectl_ok(&["get", "events.events.k8s.io", "-n", &env.ns, "-o", "json"]);
-    let status = serde_json::to_string(&env.get(name).await.status).unwrap();
-    format!("{events}\n{status}")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the local control plane: hack/test"]
 async fn a_connector_declared_in_git_is_created_reconfigured_paused_stopped_and_deleted() {
     let env = Env::new("declared", &[]).await;
     let password = format!("pw-{}", rand::random::<u64>());
-    secret(&env, "db", json!({"password": password})).await;
+    env.secret("db", json!({"password": password})).await;
     let spec = |topics: &str, state: &str| {
         json!({
             "pollInterval": "5s",
@@ -1627,7 +1607,7 @@ async fn a_connector_declared_in_git_is_created_reconfigured_paused_stopped_and_
         );
     }
     assert!(
-        !visible_text(&env, "orders").await.contains(&password),
+        !env.visible_text("orders").await.contains(&password),
         "the Secret's value shows in an Event or the status"
     );
 
@@ -1652,7 +1632,7 @@ async fn a_connector_declared_in_git_is_created_reconfigured_paused_stopped_and_
 async fn orphan_keeps_the_connector_and_a_rejected_config_says_why_without_its_secret() {
     let env = Env::new("orphan", &[]).await;
     let password = format!("pw-{}", rand::random::<u64>());
-    secret(&env, "db", json!({"password": password})).await;
+    env.secret("db", json!({"password": password})).await;
     env.sim
         .upsert("redpanda", connector("legacy", "RUNNING", &["RUNNING"]));
     // No connector.class: the simulator refuses it as Kafka Connect does, quoting the whole
@@ -1679,7 +1659,7 @@ async fn orphan_keeps_the_connector_and_a_rejected_config_says_why_without_its_s
     let (_, _, message) = condition(&mc, "Synced").unwrap();
     assert!(message.contains("contains no connector type"), "{message}");
     assert!(message.contains("[redacted]"), "{message}");
-    assert!(!visible_text(&env, "legacy").await.contains(&password));
+    assert!(!env.visible_text("legacy").await.contains(&password));
     // The running connector's health is still reported.
     assert_eq!(cond(&mc, "Ready"), ("True".into(), "Healthy".into()));
     assert!(

@@ -573,32 +573,13 @@ impl Drop for InFlight<'_> {
 }
 
 async fn status_response(sim: &Sim, cluster: &str, name: &str, headers: &HeaderMap) -> Response {
-    if let Some(r) = sim.refuse_unauthorized(headers) {
+    if let Some(r) = gatekeep(sim, cluster, name, headers).await {
         return r;
     }
-    if !valid_cluster_name(cluster) || name.is_empty() || name.len() > 1024 {
-        return invalid_params();
-    }
-    let (global, shape, computed, known_cluster) = {
+    let (shape, computed) = {
         let s = sim.lock();
-        (
-            s.scenario.faults.clone(),
-            s.scenario.shape,
-            s.scenario.holistic_state,
-            s.scenario.clusters.contains_key(cluster),
-        )
+        (s.scenario.shape, s.scenario.holistic_state)
     };
-    if let Some(r) = apply_faults(&global).await {
-        return r;
-    }
-    if !known_cluster {
-        return rpc_error(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            "a client for the given cluster name does not exist",
-            None,
-        );
-    }
     let Some((spec, state, faults)) = sim.current(cluster, name) else {
         return rpc_error(
             StatusCode::NOT_FOUND,
@@ -931,7 +912,7 @@ async fn gatekeep(sim: &Sim, cluster: &str, name: &str, headers: &HeaderMap) -> 
     if let Some(r) = sim.refuse_unauthorized(headers) {
         return Some(r);
     }
-    if !valid_cluster_name(cluster) || name.len() > 1024 {
+    if !valid_cluster_name(cluster) || name.is_empty() || name.len() > 1024 {
         return Some(invalid_params());
     }
     let (global, known) = {
@@ -1067,8 +1048,14 @@ impl Sim {
     }
 }
 
-fn string_map(body: &[u8]) -> Option<BTreeMap<String, String>> {
-    serde_json::from_slice::<BTreeMap<String, String>>(body).ok()
+/// The gateway's answer to a body it cannot read.
+fn invalid_body(detail: &str) -> Response {
+    rpc_error(
+        StatusCode::BAD_REQUEST,
+        "INVALID_ARGUMENT",
+        &format!("invalid request body: {detail}"),
+        Some("REASON_INVALID_INPUT"),
+    )
 }
 
 async fn create_handler(
@@ -1086,14 +1073,7 @@ async fn create_handler(
         }
         let create: Create = match serde_json::from_slice(&body) {
             Ok(c) => c,
-            Err(e) => {
-                return rpc_error(
-                    StatusCode::BAD_REQUEST,
-                    "INVALID_ARGUMENT",
-                    &format!("invalid request body: {e}"),
-                    Some("REASON_INVALID_INPUT"),
-                );
-            }
+            Err(e) => return invalid_body(&e.to_string()),
         };
         if let Some(r) = gatekeep(&sim, &cluster, &create.name, &headers).await {
             return r;
@@ -1174,13 +1154,8 @@ async fn config_put_handler(
         if let Some(r) = gatekeep(&sim, &cluster, &name, &headers).await {
             return r;
         }
-        let Some(config) = string_map(&body) else {
-            return rpc_error(
-                StatusCode::BAD_REQUEST,
-                "INVALID_ARGUMENT",
-                "invalid request body: expected a map of strings",
-                Some("REASON_INVALID_INPUT"),
-            );
+        let Ok(config) = serde_json::from_slice::<BTreeMap<String, String>>(&body) else {
+            return invalid_body("expected a map of strings");
         };
         if let Some(r) = refuse_config(&name, &config) {
             return r;
@@ -1216,12 +1191,7 @@ async fn restart_handler(
         }
         // The documents say to always send the body; the gateway refuses a request without it.
         let Ok(restart) = serde_json::from_slice::<Restart>(&body) else {
-            return rpc_error(
-                StatusCode::BAD_REQUEST,
-                "INVALID_ARGUMENT",
-                "invalid request body: expected {\"include_tasks\": bool, \"only_failed\": bool}",
-                Some("REASON_INVALID_INPUT"),
-            );
+            return invalid_body(r#"expected {"include_tasks": bool, "only_failed": bool}"#);
         };
         let Some((_, state, faults)) = sim.current(&cluster, &name) else {
             return no_connector(&name);
@@ -1236,23 +1206,15 @@ async fn restart_handler(
             .is_some_and(|l| l.spec.fails_again);
         if !fails_again {
             let restart_one = |s: &str| !restart.only_failed || s == "FAILED";
-            let connector = if restart_one(&state.state) {
-                "RUNNING"
-            } else {
-                state.state.as_str()
-            };
-            let mut tasks = Vec::new();
-            for t in &state.tasks {
-                for _ in 0..t.count.max(1) {
-                    tasks.push(if restart.include_tasks && restart_one(&t.state) {
-                        "RUNNING"
-                    } else {
-                        t.state.as_str()
-                    });
-                }
-            }
-            let connector = connector.to_string();
-            let tasks: Vec<String> = tasks.into_iter().map(str::to_string).collect();
+            let after =
+                |s: &str, restarted: bool| if restarted { "RUNNING" } else { s }.to_string();
+            let connector = after(&state.state, restart_one(&state.state));
+            let tasks: Vec<String> = state
+                .tasks
+                .iter()
+                .flat_map(|t| std::iter::repeat_n(t, t.count.max(1)))
+                .map(|t| after(&t.state, restart.include_tasks && restart_one(&t.state)))
+                .collect();
             let tasks: Vec<&str> = tasks.iter().map(String::as_str).collect();
             sim.set_state(&cluster, &name, &connector, &tasks);
         }

@@ -420,19 +420,27 @@ fn is_cluster_not_found(message: &str) -> bool {
 /// The status endpoint's URL: the base URL (which may carry a path prefix) plus
 /// `v1/kafka-connect/clusters/{cluster}/connectors/{name}/status`, each segment percent-encoded.
 pub fn status_url(base: &Url, cluster: &str, connector: &str) -> Result<Url, String> {
-    http::endpoint_url(
-        base,
-        &[
-            "v1",
-            "kafka-connect",
-            "clusters",
-            cluster,
-            "connectors",
-            connector,
-            "status",
-        ],
-        &[],
-    )
+    connector_url(base, cluster, connector, Some("status"))
+}
+
+/// `v1/kafka-connect/clusters/{cluster}/connectors/{name}` plus `tail` (`status`, `config`,
+/// `pause`, ...), under the base URL, each segment percent-encoded.
+pub fn connector_url(
+    base: &Url,
+    cluster: &str,
+    connector: &str,
+    tail: Option<&str>,
+) -> Result<Url, String> {
+    let mut segments = vec![
+        "v1",
+        "kafka-connect",
+        "clusters",
+        cluster,
+        "connectors",
+        connector,
+    ];
+    segments.extend(tail);
+    http::endpoint_url(base, &segments, &[])
 }
 
 /// The shared Data Plane client: one HTTP connection pool and one token cache; every request
@@ -483,9 +491,8 @@ impl DataplaneClient {
             .await
         {
             Ok(r) => probe::Answer::Reported(r),
-            Err(Refusal::Token(f)) => probe::Answer::Failed(f),
             Err(Refusal::Api(DataplaneError::Paused(left))) => probe::Answer::Deferred(left),
-            Err(Refusal::Api(e)) => probe::Answer::Failed(e.to_failure(cluster, connector)),
+            Err(refusal) => probe::Answer::Failed(refusal.into_failure(cluster, connector)),
         }
     }
 
@@ -616,25 +623,13 @@ impl DataplaneClient {
     }
 }
 
+/// The Data Plane's configuration reads and commands.
 impl DataplaneClient {
-    /// `.../clusters/{cluster}/connectors/{name}` plus `tail`.
-    fn connector_url(
-        base: &Url,
-        cluster: &str,
-        connector: &str,
-        tail: Option<&str>,
-    ) -> Result<Url, Failure> {
-        let mut segments = vec![
-            "v1",
-            "kafka-connect",
-            "clusters",
-            cluster,
-            "connectors",
-            connector,
-        ];
-        segments.extend(tail);
-        http::endpoint_url(base, &segments, &[])
-            .map_err(|e| Failure::new(FailureKind::DataplaneUrlMissing, e))
+    fn target_of(target: &Target) -> Result<(&Url, &Credentials), Failure> {
+        match &target.source {
+            Source::DataPlane { url, credentials } => Ok((url, credentials)),
+            _ => Err(wrong_source("Data Plane")),
+        }
     }
 
     /// The connector's configuration (`GET .../config`); `None` when it does not exist.
@@ -645,7 +640,8 @@ impl DataplaneClient {
         connector: &str,
         creds: &Credentials,
     ) -> Result<Option<Actual>, Failure> {
-        let url = Self::connector_url(base, cluster, connector, Some("config"))?;
+        let url = connector_url(base, cluster, connector, Some("config"))
+            .map_err(|e| Failure::new(FailureKind::DataplaneUrlMissing, e))?;
         let result = self
             .authorized(creds, &url, |token| {
                 self.get(&url, token, "config", parse_actual)
@@ -653,7 +649,7 @@ impl DataplaneClient {
             .await;
         match result {
             Ok(actual) => Ok(Some(actual)),
-            Err(refusal) => match self.refusal_failure(refusal, cluster, connector) {
+            Err(refusal) => match refusal.into_failure(cluster, connector) {
                 f if f.kind == FailureKind::ConnectorNotFound => Ok(None),
                 f => Err(f),
             },
@@ -690,7 +686,8 @@ impl DataplaneClient {
             ),
             Command::Delete => (Method::DELETE, None, None),
         };
-        let url = Self::connector_url(base, cluster, connector, tail)?;
+        let url = connector_url(base, cluster, connector, tail)
+            .map_err(|e| Failure::new(FailureKind::DataplaneUrlMissing, e))?;
         let result = self
             .authorized(creds, &url, |token| {
                 self.send(
@@ -705,19 +702,12 @@ impl DataplaneClient {
             .await;
         match result {
             Ok(()) => Ok(()),
-            Err(refusal) => match self.refusal_failure(refusal, cluster, connector) {
+            Err(refusal) => match refusal.into_failure(cluster, connector) {
                 f if f.kind == FailureKind::ConnectorNotFound && *command == Command::Delete => {
                     Ok(())
                 }
                 f => Err(f),
             },
-        }
-    }
-
-    fn refusal_failure(&self, refusal: Refusal, cluster: &str, connector: &str) -> Failure {
-        match refusal {
-            Refusal::Token(f) => f,
-            Refusal::Api(e) => e.to_failure(cluster, connector),
         }
     }
 }
@@ -729,6 +719,16 @@ pub enum Refusal {
     Token(Failure),
     /// The API's answer, or no answer.
     Api(DataplaneError),
+}
+
+impl Refusal {
+    /// The failure for people (a pause is a passing unavailability with its delay).
+    pub fn into_failure(self, cluster: &str, connector: &str) -> Failure {
+        match self {
+            Refusal::Token(f) => f,
+            Refusal::Api(e) => e.to_failure(cluster, connector),
+        }
+    }
 }
 
 fn interpret_error(fetched: Fetched) -> DataplaneError {
@@ -790,7 +790,7 @@ impl StatusSource for DataplaneClient {
 
     fn config<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Option<Actual>, Failure>> {
         async move {
-            let (url, credentials) = Self::dataplane_target(target)?;
+            let (url, credentials) = Self::target_of(target)?;
             self.read_config(url, &target.cluster, &target.connector, credentials)
                 .await
         }
@@ -803,7 +803,7 @@ impl StatusSource for DataplaneClient {
         command: &'a Command,
     ) -> BoxFuture<'a, Result<(), Failure>> {
         async move {
-            let (url, credentials) = Self::dataplane_target(target)?;
+            let (url, credentials) = Self::target_of(target)?;
             self.send_command(
                 url,
                 &target.cluster,
@@ -814,16 +814,6 @@ impl StatusSource for DataplaneClient {
             .await
         }
         .boxed()
-    }
-}
-
-/// The Data Plane's writes and configuration reads.
-impl DataplaneClient {
-    fn dataplane_target(target: &Target) -> Result<(&Url, &Credentials), Failure> {
-        match &target.source {
-            Source::DataPlane { url, credentials } => Ok((url, credentials)),
-            _ => Err(wrong_source("Data Plane")),
-        }
     }
 }
 

@@ -445,28 +445,10 @@ pub fn settle(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::health::{ConnectStatus, InstanceStatus, TaskStatus};
     use crate::probe::Report;
 
     fn found(connector: &str, tasks: &[&str]) -> Observation {
-        let status = ConnectStatus {
-            name: "c".into(),
-            connector: InstanceStatus {
-                state: connector.into(),
-                ..Default::default()
-            },
-            tasks: tasks
-                .iter()
-                .enumerate()
-                .map(|(i, s)| TaskStatus {
-                    id: i as i32,
-                    state: s.to_string(),
-                    ..Default::default()
-                })
-                .collect(),
-            ..Default::default()
-        };
-        Report::from_connect(status).assess()
+        Report::from_connect(crate::health::test_status(connector, tasks)).assess()
     }
 
     fn not_found() -> Observation {

@@ -294,6 +294,27 @@ impl Env {
         .await;
     }
 
+    /// Creates a Secret in the test's namespace from `stringData`.
+    pub async fn secret(&self, name: &str, data: serde_json::Value) {
+        let secrets: Api<Secret> = Api::namespaced(self.client.clone(), &self.ns);
+        secrets
+            .create(
+                &PostParams::default(),
+                &serde_json::from_value(json!({"metadata": {"name": name}, "stringData": data}))
+                    .unwrap(),
+            )
+            .await
+            .expect("secret created");
+    }
+
+    /// Every Event of the namespace and the resource's status, as text (to look for what must
+    /// not be there).
+    pub async fn visible_text(&self, name: &str) -> String {
+        let events = kubectl_ok(&["get", "events.events.k8s.io", "-n", &self.ns, "-o", "json"]);
+        let status = serde_json::to_string(&self.get(name).await.status).unwrap();
+        format!("{events}\n{status}")
+    }
+
     pub async fn get(&self, name: &str) -> ManagedConnector {
         self.api()
             .get(name)

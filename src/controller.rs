@@ -247,6 +247,7 @@ impl Context {
 #[tracing::instrument(name = "reconcile", skip_all, fields(namespace = mc.metadata.namespace.as_deref().unwrap_or_default(), name = mc.metadata.name.as_deref().unwrap_or_default()))]
 pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<Action, Error> {
     ctx.metrics.reconcile();
+    let _running = ctx.metrics.reconcile_running();
     let namespace = mc.namespace().ok_or(Error::MissingMetadata("namespace"))?;
     let name = mc
         .metadata
@@ -445,12 +446,10 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
         next.holistic_state,
         next.connector.as_ref().map(|_| status::task_counts(&next)),
     );
-    ctx.metrics.set_ready(
-        &who,
-        next.conditions
-            .iter()
-            .any(|c| c.type_ == status::READY && c.status == "True"),
-    );
+    if let Some(ready) = next.conditions.iter().find(|c| c.type_ == status::READY) {
+        ctx.metrics
+            .set_ready(&who, ready.status == "True", &ready.reason);
+    }
     ctx.tracked
         .lock()
         .unwrap_or_else(|e| e.into_inner())

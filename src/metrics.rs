@@ -13,7 +13,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Identifies one ManagedConnector in per-resource series. Shared strings: a resource has
@@ -41,6 +42,13 @@ struct StateLabels {
     namespace: Arc<str>,
     name: Arc<str>,
     state: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResourceReasonLabels {
+    namespace: Arc<str>,
+    name: Arc<str>,
+    reason: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -93,16 +101,45 @@ const TASK_STATES: [&str; 6] = [
     "OTHER",
 ];
 
+/// Probe results the alerts watch, created at zero (see [`Metrics::new`]).
+fn probe_results() -> [&'static str; 6] {
+    use crate::probe::FailureKind::*;
+    [
+        "ok",
+        "deferred",
+        TokenQuotaExceeded.reason(),
+        CredentialsRejected.reason(),
+        Unauthenticated.reason(),
+        PermissionDenied.reason(),
+    ]
+}
+
+/// Event reasons the alerts watch, created at zero.
+const ALERTED_EVENTS: [&str; 1] = [crate::manage::plan::GAVE_UP];
+
+/// A running reconcile; dropping it takes it off `managed_connector_reconciles_in_flight`.
+pub struct InFlight(Gauge);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
 /// Every metric the operator exports. Cheap to clone: the families share their storage.
 #[derive(Clone)]
 pub struct Metrics {
     holistic_state: Family<StateLabels, Gauge>,
     ready: Family<ResourceLabels, Gauge>,
+    ready_reason: Family<ResourceReasonLabels, Gauge>,
+    /// The reason each resource's `ready_reason` series carries now, so a change removes the old.
+    reasons: Arc<Mutex<HashMap<ResourceLabels, String>>>,
     tasks: Family<StateLabels, Gauge>,
     requests: Family<RequestLabels, Counter>,
     latency: Family<EndpointLabels, Histogram>,
     probes: Family<ResultLabels, Counter>,
     reconciles: Counter,
+    in_flight: Gauge,
     reconcile_errors: Family<ResultLabels, Counter>,
     token_requests: Family<OutcomeLabels, Counter>,
     tokens_issued: Counter,
@@ -121,6 +158,8 @@ impl Metrics {
         let m = Metrics {
             holistic_state: Family::default(),
             ready: Family::default(),
+            ready_reason: Family::default(),
+            reasons: Arc::default(),
             tasks: Family::default(),
             requests: Family::default(),
             latency: Family::new_with_constructor(|| {
@@ -130,6 +169,7 @@ impl Metrics {
             }),
             probes: Family::default(),
             reconciles: Counter::default(),
+            in_flight: Gauge::default(),
             reconcile_errors: Family::default(),
             token_requests: Family::default(),
             tokens_issued: Counter::default(),
@@ -153,6 +193,11 @@ impl Metrics {
             m.ready.clone(),
         );
         r.register(
+            "ready_reason",
+            "The reason of each ManagedConnector's Ready condition (a CamelCase word such as Running, ConnectorFailed, CredentialsRejected), always 1; its message is in the resource's status",
+            m.ready_reason.clone(),
+        );
+        r.register(
             "tasks",
             "Tasks of each ManagedConnector by Kafka Connect state",
             m.tasks.clone(),
@@ -173,6 +218,11 @@ impl Metrics {
             m.probes.clone(),
         );
         r.register("reconciles", "Reconciles started", m.reconciles.clone());
+        r.register(
+            "reconciles_in_flight",
+            "Reconciles running now; at --concurrency, further resources wait in the queue",
+            m.in_flight.clone(),
+        );
         r.register(
             "reconcile_errors",
             "Reconciles that failed on the Kubernetes side, by error",
@@ -223,7 +273,30 @@ impl Metrics {
             "Commands sent to connectors, by action (put_config, pause, resume, stop, restart, restart_task, delete), trigger (automatic, requested, declared, deletion) and outcome (ok or a failure reason)",
             m.actions.clone(),
         );
+        // Series an alert takes the rate or increase of exist from the start: a counter born at
+        // 1 shows Prometheus no increase, so its first occurrence would go unnoticed.
+        for result in probe_results() {
+            m.probes.get_or_create(&ResultLabels { result }).inc_by(0);
+        }
+        for result in ["api", "client", "metadata", "fenced"] {
+            m.reconcile_errors
+                .get_or_create(&ResultLabels { result })
+                .inc_by(0);
+        }
+        for reason in ALERTED_EVENTS {
+            m.events
+                .get_or_create(&ReasonLabels {
+                    reason: reason.to_string(),
+                })
+                .inc_by(0);
+        }
         m
+    }
+
+    /// Counts a reconcile as running until the returned guard is dropped.
+    pub fn reconcile_running(&self) -> InFlight {
+        self.in_flight.inc();
+        InFlight(self.in_flight.clone())
     }
 
     /// Counts one command sent to a connector.
@@ -273,14 +346,35 @@ impl Metrics {
         }
     }
 
-    /// Records whether a resource is Ready.
-    pub fn set_ready(&self, who: &ResourceLabels, ready: bool) {
+    /// Records whether a resource is Ready, and why (the condition's reason).
+    pub fn set_ready(&self, who: &ResourceLabels, ready: bool, reason: &str) {
         self.ready.get_or_create(who).set(i64::from(ready));
+        let mut reasons = self.reasons.lock().unwrap_or_else(|e| e.into_inner());
+        match reasons.get(who) {
+            Some(current) if current == reason => return,
+            Some(current) => {
+                self.ready_reason
+                    .remove(&reason_labels(who, current.clone()));
+            }
+            None => {}
+        }
+        self.ready_reason
+            .get_or_create(&reason_labels(who, reason.to_string()))
+            .set(1);
+        reasons.insert(who.clone(), reason.to_string());
     }
 
     /// Drops every series of a resource that no longer exists.
     pub fn forget(&self, who: &ResourceLabels) {
         self.ready.remove(who);
+        let reason = self
+            .reasons
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(who);
+        if let Some(reason) = reason {
+            self.ready_reason.remove(&reason_labels(who, reason));
+        }
         for s in HolisticState::ALL {
             self.holistic_state.remove(&state_labels(who, s.as_str()));
         }
@@ -371,6 +465,14 @@ impl Metrics {
     }
 }
 
+fn reason_labels(who: &ResourceLabels, reason: String) -> ResourceReasonLabels {
+    ResourceReasonLabels {
+        namespace: who.namespace.clone(),
+        name: who.name.clone(),
+        reason,
+    }
+}
+
 fn state_labels(who: &ResourceLabels, state: &'static str) -> StateLabels {
     StateLabels {
         namespace: who.namespace.clone(),
@@ -422,6 +524,17 @@ mod tests {
         assert!(text.contains(
             r#"managed_connector_holistic_state{namespace="ns",name="orders",state="Degraded"} 0"#
         ));
+        m.set_ready(&who, false, "ConnectorFailed");
+        m.set_ready(&who, true, "Running");
+        let text = render(&registry);
+        assert!(
+            text.contains(r#"managed_connector_ready_reason{namespace="ns",name="orders",reason="Running"} 1"#),
+            "{text}"
+        );
+        assert!(
+            !text.contains(r#"reason="ConnectorFailed""#),
+            "the old reason is gone: {text}"
+        );
         m.forget(&who);
         assert!(!render(&registry).contains("orders"));
     }

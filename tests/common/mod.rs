@@ -217,7 +217,7 @@ impl Env {
         if let Some(kubeconfig) = &self.operator_kubeconfig {
             command.env("KUBECONFIG", kubeconfig);
         }
-        command
+        let replica = command
             .args([
                 "run",
                 "--namespace",
@@ -237,7 +237,33 @@ impl Env {
             .stderr(Stdio::from(log))
             .spawn()
             .map(Replica)
-            .expect("operator starts")
+            .expect("operator starts");
+        self.announce_to_prometheus(metrics_port);
+        replica
+    }
+
+    /// Under `hack/test` a real Prometheus scrapes every operator process (hack/promenv): a file
+    /// per process, with the target labels the chart's ServiceMonitor gives a Pod.
+    fn announce_to_prometheus(&self, metrics_port: u16) {
+        let Some(dir) = std::env::var_os("E2E_PROMETHEUS_TARGETS").map(PathBuf::from) else {
+            return;
+        };
+        let target = json!([{
+            "targets": [format!("127.0.0.1:{metrics_port}")],
+            "labels": {
+                "namespace": self.ns,
+                "service": "managed-connector-operator-metrics",
+                "job": "managed-connector-operator-metrics",
+                "pod": format!("managed-connector-operator-{metrics_port}"),
+                "container": "operator",
+                "endpoint": "metrics",
+            }
+        }]);
+        // Written whole, then renamed: Prometheus never reads half a file.
+        let path = dir.join(format!("{}-{metrics_port}.json", self.ns));
+        let partial = path.with_extension("partial");
+        std::fs::write(&partial, target.to_string()).expect("target file written");
+        std::fs::rename(&partial, &path).expect("target file renamed");
     }
 
     /// SIGTERM, and wait for a graceful exit.
@@ -457,6 +483,14 @@ impl Drop for Env {
         if let Some(mut child) = self.operator.take() {
             let _ = child.kill();
             let _ = child.wait();
+        }
+        if let Some(dir) = std::env::var_os("E2E_PROMETHEUS_TARGETS").map(PathBuf::from) {
+            let prefix = format!("{}-", self.ns);
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
         }
     }
 }

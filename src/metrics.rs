@@ -528,7 +528,9 @@ mod tests {
         m.set_ready(&who, true, "Running");
         let text = render(&registry);
         assert!(
-            text.contains(r#"managed_connector_ready_reason{namespace="ns",name="orders",reason="Running"} 1"#),
+            text.contains(
+                r#"managed_connector_ready_reason{namespace="ns",name="orders",reason="Running"} 1"#
+            ),
             "{text}"
         );
         assert!(

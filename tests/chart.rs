@@ -17,53 +17,9 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-const CHART: &str = "charts/managed-connector-operator";
-
-fn helm_bin() -> PathBuf {
-    root().join(".tools/bin/helm")
-}
-
-fn helm(args: &[&str]) -> std::process::Output {
-    Command::new(helm_bin())
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("helm runs (hack/tools.sh helm builds it)")
-}
-
-fn helm_ok(args: &[&str]) -> String {
-    let out = helm(args);
-    assert!(
-        out.status.success(),
-        "helm {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Renders the chart and parses every document.
+/// Renders the chart as release `mco` in `mco-system` and parses every document.
 fn template(set: &[&str]) -> Vec<Value> {
-    let mut args = vec![
-        "template",
-        "mco",
-        CHART,
-        "--namespace",
-        "mco-system",
-        "--include-crds",
-    ];
-    for s in set {
-        args.push("--set");
-        args.push(s);
-    }
-    let out = helm_ok(&args);
-    out.split("\n---")
-        .filter(|doc| {
-            doc.lines()
-                .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-        })
-        .map(|doc| serde_saphyr::from_str::<Value>(doc).unwrap_or_else(|e| panic!("{e}: {doc}")))
-        .filter(|v| !v.is_null())
-        .collect()
+    helm_template("mco", "mco-system", set)
 }
 
 fn find<'a>(docs: &'a [Value], kind: &str) -> Vec<&'a Value> {
@@ -228,6 +184,9 @@ fn chart_renders_namespaced_mode_replicas_credentials_monitoring_and_argocd() {
         "networkPolicy.egress.cidrs={10.0.0.0/8}",
         "metrics.serviceMonitor.enabled=true",
         "metrics.prometheusRule.enabled=true",
+        "metrics.grafanaDashboard.enabled=true",
+        "metrics.grafanaDashboard.namespace=monitoring",
+        "metrics.grafanaDashboard.annotations.grafana_folder=Kafka",
         "argocd.healthCheck.enabled=true",
         "rbac.secretNamespaces={ignored-in-namespaced-mode}",
     ]);
@@ -301,28 +260,47 @@ fn chart_renders_namespaced_mode_replicas_credentials_monitoring_and_argocd() {
     let secret = one(&docs, "Secret");
     assert_eq!(secret["stringData"]["client_id"], "the-client");
     assert!(one(&docs, "ServiceMonitor")["spec"]["endpoints"][0]["port"] == "metrics");
-    let alerts: Vec<_> = one(&docs, "PrometheusRule")["spec"]["groups"][0]["rules"]
+    // What each alert does is proven by promtool (tests/observability.rs); here, that the values
+    // reach the rendered rules.
+    let rules = one(&docs, "PrometheusRule")["spec"]["groups"][0]["rules"]
         .as_array()
         .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["alert"].as_str().unwrap().to_string(),
-                r["for"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+        .clone();
+    assert!(rules.len() >= 8, "{rules:?}");
+    for rule in &rules {
+        assert!(
+            rule["alert"]
+                .as_str()
+                .unwrap()
+                .starts_with("ManagedConnector")
+        );
+        assert_eq!(rule["labels"]["severity"], "warning");
+    }
+    let dashboard = find(&docs, "ConfigMap")
+        .into_iter()
+        .find(|c| c["metadata"]["namespace"] == "monitoring")
+        .expect("Grafana dashboard ConfigMap in the namespace asked for");
+    assert_eq!(dashboard["metadata"]["labels"]["grafana_dashboard"], "1");
     assert_eq!(
-        alerts,
-        vec![
-            ("ManagedConnectorNotReady".to_string(), "15m".to_string()),
-            ("ManagedConnectorFailedTasks".to_string(), "5m".to_string()),
-            (
-                "ManagedConnectorDataPlaneUnreachable".to_string(),
-                "10m".to_string()
-            ),
-        ]
+        dashboard["metadata"]["annotations"]["grafana_folder"],
+        "Kafka"
     );
+    let shipped: Value = serde_json::from_str(
+        dashboard["data"]["managed-connectors.json"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let file: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            root()
+                .join(CHART)
+                .join("dashboards/managed-connectors.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(shipped, file);
     let cm = find(&docs, "ConfigMap")
         .into_iter()
         .find(|c| c["metadata"]["namespace"] == "argocd")

@@ -31,24 +31,35 @@ impl Connect {
         }
     }
 
+    /// One request of the test's own to the worker. The worker is shared by tests that create and
+    /// delete connectors at the same time: while it rebalances it answers 409, or 500 "a rebalance
+    /// is expected"; such answers are retried for up to 30 s.
     async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
         body: Option<serde_json::Value>,
     ) -> (u16, String) {
-        let mut req = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.url));
-        if let Some(b) = body {
-            req = req.json(&b);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let mut req = self
+                .http
+                .request(method.clone(), format!("{}{path}", self.url));
+            if let Some(b) = &body {
+                req = req.json(b);
+            }
+            let resp = req
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+            let status = resp.status().as_u16();
+            let text = resp.text().await.unwrap_or_default();
+            let rebalancing = status == 409 || (status == 500 && text.contains("rebalance"));
+            if !rebalancing || Instant::now() > deadline {
+                return (status, text);
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
-        let resp = req
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-        let status = resp.status().as_u16();
-        (status, resp.text().await.unwrap_or_default())
     }
 
     async fn put_config(&self, name: &str, config: serde_json::Value) {
@@ -172,11 +183,6 @@ async fn a_real_connector_through_running_paused_stopped_restarting() {
                 None,
             )
             .await;
-        // 409: the worker is rebalancing (other tests create and delete connectors on it).
-        if status == 409 {
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            continue;
-        }
         assert!(
             matches!(status, 200 | 202 | 204),
             "restart: {status} {body}"

@@ -23,7 +23,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const CHART: &str = "charts/managed-connector-operator";
 const RELEASE: &str = "mco-node";
 const FULLNAME: &str = "mco-node-managed-connector-operator";
 
@@ -62,10 +61,6 @@ fn run(program: &str, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn helm(args: &[&str]) -> String {
-    run(root().join(".tools/bin/helm").to_str().unwrap(), args)
 }
 
 /// Builds the image again from the same binary (`--tag` for another version) and returns
@@ -226,7 +221,7 @@ fn the_image_holds_only_what_the_binary_needs_runs_as_nonroot_and_is_reproducibl
     std::fs::remove_file(&again).unwrap();
 
     // The chart installs this image unless told otherwise.
-    let rendered = helm(&[
+    let rendered = helm_ok(&[
         "template",
         "x",
         CHART,
@@ -466,7 +461,7 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
 
     // helm install with the chart's defaults: its default image is the one hack/image built.
     eprintln!("[node] helm install {RELEASE} into {system} (restricted), watching {tenant}");
-    helm(&[
+    helm_ok(&[
         "install",
         RELEASE,
         CHART,
@@ -678,7 +673,7 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
     // Pinned by digest, as production installs do.
     let next_digest = next["digest"].as_str().unwrap().to_string();
     eprintln!("[node] helm upgrade to {}@{next_digest}", next["name"]);
-    helm(&[
+    helm_ok(&[
         "upgrade",
         RELEASE,
         CHART,
@@ -763,7 +758,7 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
     // Two replicas: deleting the leader's Pod hands the Lease to the other one.
     let lease_duration = Duration::from_secs(8);
     eprintln!("[node] two replicas");
-    helm(&[
+    helm_ok(&[
         "upgrade",
         RELEASE,
         CHART,
@@ -874,7 +869,7 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
     .await;
 
     // helm uninstall removes everything the chart created (CRDs stay, as Helm keeps crds/).
-    let manifest = helm(&["get", "manifest", RELEASE, "--namespace", &system]);
+    let manifest = helm_ok(&["get", "manifest", RELEASE, "--namespace", &system]);
     let created: Vec<(String, String, String)> = manifest
         .split("\n---")
         .filter_map(|doc| serde_saphyr::from_str::<Value>(doc).ok())
@@ -894,7 +889,7 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
         created.iter().any(|c| c.0 == "Deployment") && created.len() >= 6,
         "{created:?}"
     );
-    helm(&[
+    helm_ok(&[
         "uninstall",
         RELEASE,
         "--namespace",

@@ -693,3 +693,52 @@ pub async fn tls_front(
     });
     addr
 }
+
+/// The chart's path, relative to the repository.
+pub const CHART: &str = "charts/managed-connector-operator";
+
+pub fn helm(args: &[&str]) -> std::process::Output {
+    Command::new(root().join(".tools/bin/helm"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("helm runs (hack/tools.sh helm builds it)")
+}
+
+pub fn helm_ok(args: &[&str]) -> String {
+    let out = helm(args);
+    assert!(
+        out.status.success(),
+        "helm {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Renders the chart (CRDs included) as `release` in `namespace` and parses every document.
+pub fn helm_template(release: &str, namespace: &str, set: &[&str]) -> Vec<serde_json::Value> {
+    let mut args = vec![
+        "template",
+        release,
+        CHART,
+        "--namespace",
+        namespace,
+        "--include-crds",
+    ];
+    for s in set {
+        args.push("--set");
+        args.push(s);
+    }
+    let out = helm_ok(&args);
+    out.split("\n---")
+        .filter(|doc| {
+            doc.lines()
+                .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        })
+        .map(|doc| {
+            serde_saphyr::from_str::<serde_json::Value>(doc)
+                .unwrap_or_else(|e| panic!("{e}: {doc}"))
+        })
+        .filter(|v| !v.is_null())
+        .collect()
+}

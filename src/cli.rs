@@ -41,6 +41,27 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Print the ManagedConnector CustomResourceDefinition as YAML.
     Crd,
+    /// Show connectors' health as the operator last wrote it: a table of a namespace's (or every
+    /// namespace's) ManagedConnectors, trouble first, or one in full. Reads with your kubeconfig.
+    /// Installed as `kubectl-mconn` on the PATH, it is the kubectl plugin `kubectl mconn`.
+    Status(crate::report::StatusArgs),
+}
+
+/// The command line when run as the kubectl plugin `kubectl mconn` (the binary installed or linked
+/// as `kubectl-mconn`): the flags of `status`.
+#[derive(Debug, Parser)]
+#[command(name = "kubectl mconn", version)]
+pub struct PluginCli {
+    /// The flags of `status`.
+    #[command(flatten)]
+    pub args: crate::report::StatusArgs,
+}
+
+/// Whether the program was started as the kubectl plugin (its file name is `kubectl-mconn`).
+pub fn invoked_as_plugin(argv0: &std::ffi::OsStr) -> bool {
+    std::path::Path::new(argv0)
+        .file_stem()
+        .is_some_and(|stem| stem == "kubectl-mconn")
 }
 
 /// Flags of `run`.

@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod policy;
 pub mod probe;
 pub mod refs;
+pub mod report;
 pub mod resolve;
 pub mod schedule;
 pub mod server;

@@ -1,5 +1,5 @@
 use clap::Parser;
-use managed_connector_operator::cli::{Cli, Command};
+use managed_connector_operator::cli::{Cli, Command, PluginCli, invoked_as_plugin};
 use std::process::ExitCode;
 
 /// mimalloc instead of glibc's malloc: the operator allocates many small objects on several
@@ -10,12 +10,20 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
+    let as_plugin = std::env::args_os()
+        .next()
+        .is_some_and(|argv0| invoked_as_plugin(&argv0));
+    let command = if as_plugin {
+        Command::Status(PluginCli::parse().args)
+    } else {
+        Cli::parse().command
+    };
+    let result = match command {
         Command::Crd => managed_connector_operator::crd::crd_yaml()
             .map(|yaml| print!("{yaml}"))
             .map_err(anyhow::Error::from),
         Command::Run(args) => managed_connector_operator::cli::run(*args).await,
+        Command::Status(args) => managed_connector_operator::report::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,187 @@
+//! `managed-connector-operator status` (also `kubectl mconn`): the connectors' health as the
+//! operator last wrote it, for a person at a terminal. Reads with the user's own kubeconfig and
+//! RBAC, never the operator's: what it shows is what `kubectl get` would let them see.
+//!
+//! The views are pure functions of the resources (`fleet`, `detail`); this file only reads them.
+
+pub mod detail;
+pub mod fleet;
+pub mod paint;
+
+use crate::crd::ManagedConnector;
+use anyhow::Context as _;
+use clap::{Args, ValueEnum};
+use detail::HistoryEntry;
+use k8s_openapi::api::core::v1::Event;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::ListParams;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Api, Client, Config};
+use paint::Paint;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Flags of `status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// One ManagedConnector: its tasks with their workers, parsed errors, conditions and history.
+    /// Without it, a table of all of them, those needing attention first.
+    pub name: Option<String>,
+
+    /// Namespace to look in (default: the kubeconfig context's, else `default`).
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+
+    /// Every namespace you may list ManagedConnectors in.
+    #[arg(short = 'A', long, conflicts_with_all = ["namespace", "name"])]
+    pub all_namespaces: bool,
+
+    /// Colour: auto (only on a terminal, and not when NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Kubeconfig file (default: $KUBECONFIG, else ~/.kube/config, else in-cluster).
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Kubeconfig context (default: its current context).
+    #[arg(long)]
+    pub context: Option<String>,
+}
+
+/// When to colour the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorChoice {
+    fn paint(self) -> Paint {
+        let color = match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        };
+        Paint { color }
+    }
+}
+
+/// Prints the fleet table or one connector's view.
+pub async fn run(args: StatusArgs) -> anyhow::Result<()> {
+    crate::http::install_crypto_provider();
+    let options = KubeConfigOptions {
+        context: args.context.clone(),
+        ..Default::default()
+    };
+    let config = match (&args.kubeconfig, &args.context) {
+        (Some(path), _) => {
+            let file = Kubeconfig::read_from(path)
+                .with_context(|| format!("reading kubeconfig {}", path.display()))?;
+            Config::from_custom_kubeconfig(file, &options)
+                .await
+                .with_context(|| format!("kubeconfig {}", path.display()))?
+        }
+        // $KUBECONFIG (several files merged, as kubectl does) or ~/.kube/config.
+        (None, Some(context)) => Config::from_kubeconfig(&options)
+            .await
+            .with_context(|| format!("kubeconfig context {context}"))?,
+        // The same, else the in-cluster ServiceAccount.
+        (None, None) => Config::infer()
+            .await
+            .context("no kubeconfig ($KUBECONFIG, ~/.kube/config) and not in a cluster")?,
+    };
+    let namespace = args
+        .namespace
+        .clone()
+        .unwrap_or_else(|| config.default_namespace.clone());
+    let client = Client::try_from(config).context("building the Kubernetes client")?;
+    let paint = args.color.paint();
+    let now = Timestamp::now();
+
+    let out = match &args.name {
+        Some(name) => {
+            let api: Api<ManagedConnector> = Api::namespaced(client.clone(), &namespace);
+            let mc = api
+                .get_opt(name)
+                .await
+                .with_context(|| format!("reading managedconnector {namespace}/{name}"))?
+                .with_context(|| format!("no managedconnector {name} in namespace {namespace}"))?;
+            let history = history(&client, &namespace, name).await;
+            detail::render(&mc, &history, now, paint)
+        }
+        None => {
+            let api: Api<ManagedConnector> = if args.all_namespaces {
+                Api::all(client)
+            } else {
+                Api::namespaced(client, &namespace)
+            };
+            let items = api
+                .list(&ListParams::default())
+                .await
+                .with_context(|| match args.all_namespaces {
+                    true => "listing managedconnectors in all namespaces".to_string(),
+                    false => format!("listing managedconnectors in namespace {namespace}"),
+                })?
+                .items;
+            if items.is_empty() {
+                let place = match args.all_namespaces {
+                    true => "any namespace".to_string(),
+                    false => format!("namespace {namespace}"),
+                };
+                eprintln!("No ManagedConnectors in {place}.");
+                return Ok(());
+            }
+            fleet::render(&items, args.all_namespaces, now, paint)
+        }
+    };
+    print!("{out}");
+    Ok(())
+}
+
+/// The resource's Events, oldest first, or why they could not be read (RBAC may allow the
+/// resources but not Events; the view then says so and shows the rest).
+async fn history(
+    client: &Client,
+    namespace: &str,
+    name: &str,
+) -> Result<Vec<HistoryEntry>, String> {
+    let api: Api<Event> = Api::namespaced(client.clone(), namespace);
+    let selector = format!("involvedObject.kind=ManagedConnector,involvedObject.name={name}");
+    let events = api
+        .list(&ListParams::default().fields(&selector))
+        .await
+        .map_err(|e| match e {
+            kube::Error::Api(s) => format!("{} ({})", s.message, s.reason),
+            other => other.to_string(),
+        })?;
+    let mut entries: Vec<HistoryEntry> = events
+        .items
+        .into_iter()
+        .map(|e| {
+            let time = e
+                .series
+                .as_ref()
+                .and_then(|s| s.last_observed_time.as_ref().map(|t| t.0))
+                .or(e.last_timestamp.map(|t| t.0))
+                .or(e.event_time.map(|t| t.0))
+                .or(e.first_timestamp.map(|t| t.0));
+            HistoryEntry {
+                time,
+                type_: e.type_.unwrap_or_default(),
+                reason: e.reason.unwrap_or_default(),
+                count: e.series.and_then(|s| s.count).or(e.count).unwrap_or(1),
+                message: e.message.unwrap_or_default(),
+            }
+        })
+        .collect();
+    entries.sort_by_key(|e| e.time);
+    Ok(entries)
+}

@@ -742,3 +742,33 @@ pub fn helm_template(release: &str, namespace: &str, set: &[&str]) -> Vec<serde_
         .filter(|v| !v.is_null())
         .collect()
 }
+
+/// A kubeconfig for ServiceAccount `namespace/name`, with a token from `kubectl create token`.
+pub fn service_account_kubeconfig(namespace: &str, name: &str, file: &str) -> PathBuf {
+    let token = kubectl_ok(&["create", "token", name, "-n", namespace, "--duration=4h"]);
+    let server = kubectl_ok(&[
+        "config",
+        "view",
+        "--minify",
+        "-o",
+        "jsonpath={.clusters[0].cluster.server}",
+    ]);
+    let ca = kubectl_ok(&[
+        "config",
+        "view",
+        "--minify",
+        "-o",
+        "jsonpath={.clusters[0].cluster.certificate-authority}",
+    ]);
+    let path = root().join("target/chart").join(file);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: testenv\n  cluster: {{server: {server}, certificate-authority: {ca}}}\nusers:\n- name: sa\n  user: {{token: {}}}\ncontexts:\n- name: sa\n  context: {{cluster: testenv, user: sa}}\ncurrent-context: sa\n",
+            token.trim()
+        ),
+    )
+    .unwrap();
+    path
+}

@@ -617,6 +617,9 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
     )
     .await;
 
+    // A real Prometheus scrapes the Pod as the chart's ServiceMonitor would have it scraped.
+    scraped_as_the_service_monitor_says(&system, &tenant, &pod_name).await;
+
     // kubectl logs: one JSON object per line, and the API server it found in the cluster.
     let logs = kubectl_ok(&["logs", "-n", &system, &pod_name]);
     let lines: Vec<Value> = logs
@@ -945,4 +948,111 @@ fn kubectl_apply(object: &Value) {
         "-f",
         file.path().to_str().unwrap(),
     ]);
+}
+
+/// The Prometheus of `hack/promenv` scrapes the operator's Pod. Debian's Prometheus has no
+/// Kubernetes service discovery, so this does what the Prometheus Operator's configuration for the
+/// chart's ServiceMonitor does: the Services carrying the ServiceMonitor's selector labels, the
+/// addresses of their Endpoints on the port it names, with the target labels it sets. Then the
+/// operator's series must arrive with the resource's namespace kept (honorLabels) and the Pod's.
+async fn scraped_as_the_service_monitor_says(system: &str, tenant: &str, pod_name: &str) {
+    let prometheus = std::env::var("PROMETHEUS_URL")
+        .expect("PROMETHEUS_URL: hack/promenv up, then eval \"$(hack/promenv env)\"");
+    let monitor = helm_template(RELEASE, system, &["metrics.serviceMonitor.enabled=true"])
+        .into_iter()
+        .find(|d| d["kind"] == "ServiceMonitor")
+        .expect("the chart renders a ServiceMonitor");
+    let selector: Vec<String> = monitor["spec"]["selector"]["matchLabels"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap()))
+        .collect();
+    let port_name = monitor["spec"]["endpoints"][0]["port"].as_str().unwrap();
+    let services: Value = serde_json::from_str(&kubectl_ok(&[
+        "get",
+        "services",
+        "-n",
+        system,
+        "-l",
+        &selector.join(","),
+        "-o",
+        "json",
+    ]))
+    .unwrap();
+    let mut targets = Vec::new();
+    for service in services["items"].as_array().unwrap() {
+        let service_name = service["metadata"]["name"].as_str().unwrap();
+        let endpoints: Value = serde_json::from_str(&kubectl_ok(&[
+            "get",
+            "endpoints",
+            service_name,
+            "-n",
+            system,
+            "-o",
+            "json",
+        ]))
+        .unwrap();
+        for subset in endpoints["subsets"].as_array().into_iter().flatten() {
+            let Some(port) = subset["ports"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|p| p["name"] == port_name)
+            else {
+                continue;
+            };
+            for address in subset["addresses"].as_array().into_iter().flatten() {
+                targets.push(json!({
+                    "targets": [format!("{}:{}", address["ip"].as_str().unwrap(), port["port"])],
+                    "labels": {
+                        "namespace": system,
+                        "service": service_name,
+                        "job": service_name,
+                        "pod": address["targetRef"]["name"],
+                        "container": "operator",
+                        "endpoint": port_name,
+                    }
+                }));
+            }
+        }
+    }
+    assert_eq!(
+        targets.len(),
+        1,
+        "one Pod behind the metrics Service: {targets:?}"
+    );
+    let dir = root().join("target/prometheus/targets/node");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("{RELEASE}.json"));
+    std::fs::write(
+        file.with_extension("partial"),
+        Value::from(targets).to_string(),
+    )
+    .unwrap();
+    std::fs::rename(file.with_extension("partial"), &file).unwrap();
+
+    let query = format!(
+        "managed_connector_holistic_state{{namespace=\"{tenant}\",name=\"orders-sink\",state=\"Healthy\"}} == 1"
+    );
+    let mut url = url::Url::parse(&format!("{prometheus}/api/v1/query")).unwrap();
+    url.query_pairs_mut().append_pair("query", &query);
+    let series = wait_until(
+        "Prometheus scraping the Pod",
+        Duration::from_secs(60),
+        system,
+        async || {
+            let answer: Value = reqwest::get(url.clone()).await.ok()?.json().await.ok()?;
+            answer["data"]["result"].as_array()?.first().cloned()
+        },
+    )
+    .await;
+    let labels = &series["metric"];
+    assert_eq!(labels["pod"], pod_name, "{series}");
+    assert_eq!(
+        labels["namespace"], tenant,
+        "the resource's namespace, not the Pod's: {series}"
+    );
+    assert_eq!(labels["endpoint"], port_name, "{series}");
+    eprintln!("[node] Prometheus scraped the Pod: {series}");
 }

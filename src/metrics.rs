@@ -220,7 +220,7 @@ impl Metrics {
         r.register("reconciles", "Reconciles started", m.reconciles.clone());
         r.register(
             "reconciles_in_flight",
-            "Reconciles running now; at --concurrency, further resources wait in the queue",
+            "Reconciles running now; at the limit (4 x --max-concurrent-requests) further resources wait in the queue",
             m.in_flight.clone(),
         );
         r.register(

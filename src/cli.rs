@@ -605,6 +605,30 @@ mod tests {
     use clap::CommandFactory;
 
     #[test]
+    fn the_kubectl_plugin_takes_the_flags_of_status() {
+        use std::ffi::OsStr;
+        PluginCli::command().debug_assert();
+        assert!(invoked_as_plugin(OsStr::new(
+            "/usr/local/bin/kubectl-mconn"
+        )));
+        assert!(invoked_as_plugin(OsStr::new("kubectl-mconn")));
+        assert!(!invoked_as_plugin(OsStr::new(
+            "/usr/bin/managed-connector-operator"
+        )));
+        let plugin =
+            PluginCli::try_parse_from(["kubectl-mconn", "-n", "team-a", "orders"]).expect("parses");
+        assert_eq!(plugin.args.namespace.as_deref(), Some("team-a"));
+        assert_eq!(plugin.args.name.as_deref(), Some("orders"));
+        assert!(
+            PluginCli::try_parse_from(["kubectl-mconn", "-A", "-n", "x"]).is_err(),
+            "-A and -n exclude each other"
+        );
+        let status =
+            Cli::try_parse_from(["mco", "status", "-A", "--color", "never"]).expect("parses");
+        assert!(matches!(status.command, Command::Status(a) if a.all_namespaces));
+    }
+
+    #[test]
     fn cli_is_consistent_and_every_flag_is_explained() {
         Cli::command().debug_assert();
         let run = Cli::command().find_subcommand("run").cloned().expect("run");

@@ -2,7 +2,7 @@
 //! configuration, conditions and their history (the resource's Events). Pure.
 
 use super::paint::{Cell, Paint, Tone, age, table, tone_of};
-use crate::crd::{ErrorType, ManagedConnector, StatusSource};
+use crate::crd::{ErrorType, ManagedConnector};
 use k8s_openapi::jiff::Timestamp;
 use std::fmt::Write as _;
 
@@ -45,12 +45,13 @@ pub fn render(
     let name = mc.metadata.name.as_deref().unwrap_or_default();
     field(&mut out, "Name:", &format!("{namespace}/{name}"));
     let status = mc.status.as_ref();
-    let source = match (status.and_then(|s| s.source), &mc.spec.kafka_connect) {
-        (Some(StatusSource::KafkaConnect), _) | (None, Some(_)) => match &mc.spec.kafka_connect {
-            Some(k) => format!("Kafka Connect at {}", k.url),
-            None => "Kafka Connect".to_string(),
+    // The URL as the operator logs it: never a query or userinfo, where secrets hide.
+    let source = match &mc.spec.kafka_connect {
+        Some(k) => match url::Url::parse(&k.url) {
+            Ok(url) => format!("Kafka Connect at {}", crate::policy::display_url(&url)),
+            Err(_) => "Kafka Connect (invalid URL)".to_string(),
         },
-        _ => format!("Data Plane API, cluster {}", mc.spec.cluster_name),
+        None => format!("Data Plane API, cluster {}", mc.spec.cluster_name),
     };
     let connector = status
         .and_then(|s| s.connector_name.clone())
@@ -319,6 +320,19 @@ History:
 ";
         assert_eq!(out, expected);
         let refused = render(&mc, &Err("forbidden".into()), now, Paint { color: false });
+        let mut connect = mc.clone();
+        connect.spec.kafka_connect = serde_json::from_value(
+            json!({"url": "https://connect.example:8083/base?token=hunter2"}),
+        )
+        .unwrap();
+        let shown = render(&connect, &history, now, Paint { color: false });
+        assert!(
+            shown.contains(
+                "orders-sink (sink) on Kafka Connect at https://connect.example:8083/base\n"
+            ),
+            "{shown}"
+        );
+        assert!(!shown.contains("hunter2"));
         assert!(
             refused.ends_with("History:\n  (its Events could not be read: forbidden)\n"),
             "{refused}"

@@ -194,7 +194,7 @@ impl Metrics {
         );
         r.register(
             "ready_reason",
-            "The reason of each ManagedConnector's Ready condition (a CamelCase word such as Running, ConnectorFailed, CredentialsRejected), always 1; its message is in the resource's status",
+            "The reason of each ManagedConnector's Ready condition (a CamelCase word such as Healthy, Degraded, ConnectorNotFound, CredentialsRejected), always 1; its message is in the resource's status",
             m.ready_reason.clone(),
         );
         r.register(
@@ -524,17 +524,17 @@ mod tests {
         assert!(text.contains(
             r#"managed_connector_holistic_state{namespace="ns",name="orders",state="Degraded"} 0"#
         ));
-        m.set_ready(&who, false, "ConnectorFailed");
-        m.set_ready(&who, true, "Running");
+        m.set_ready(&who, false, "Degraded");
+        m.set_ready(&who, true, "Healthy");
         let text = render(&registry);
         assert!(
             text.contains(
-                r#"managed_connector_ready_reason{namespace="ns",name="orders",reason="Running"} 1"#
+                r#"managed_connector_ready_reason{namespace="ns",name="orders",reason="Healthy"} 1"#
             ),
             "{text}"
         );
         assert!(
-            !text.contains(r#"reason="ConnectorFailed""#),
+            !text.contains(r#"reason="Degraded""#),
             "the old reason is gone: {text}"
         );
         m.forget(&who);

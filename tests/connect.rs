@@ -215,11 +215,8 @@ async fn a_real_connector_through_running_paused_stopped_restarting() {
     env.wait_state("lifecycle", HolisticState::Healthy, POLL * 2 + MARGIN)
         .await;
 
-    let events = env.events("lifecycle").await;
-    let reasons: Vec<_> = events.iter().map(|(_, r, _)| r.as_str()).collect();
-    for reason in ["Healthy", "Paused", "Stopped", "Restarting"] {
-        assert!(reasons.contains(&reason), "{reason} Event in {reasons:?}");
-    }
+    env.assert_events("lifecycle", &["Healthy", "Paused", "Stopped", "Restarting"])
+        .await;
 
     // Deleted in Connect: the operator reports ConnectorNotFound.
     connect.delete(&connector).await;
@@ -586,19 +583,17 @@ async fn a_connector_declared_in_git_is_created_changed_paused_stopped_and_delet
             assert_eq!(cond(&mc, "Stalled").0, "False");
         }
     }
-    let events = env.events("declared").await;
-    for reason in [
-        "ConnectorCreated",
-        "ConfigApplied",
-        "Pausing",
-        "Stopping",
-        "Resuming",
-    ] {
-        assert!(
-            events.iter().any(|(_, r, _)| r == reason),
-            "{reason}: {events:?}"
-        );
-    }
+    env.assert_events(
+        "declared",
+        &[
+            "ConnectorCreated",
+            "ConfigApplied",
+            "Pausing",
+            "Stopping",
+            "Resuming",
+        ],
+    )
+    .await;
     assert!(!env.visible_text("declared").await.contains(&password));
 
     // Deleting the resource deletes the connector first.

@@ -1593,19 +1593,17 @@ async fn a_connector_declared_in_git_is_created_reconfigured_paused_stopped_and_
             "{endpoint}: {counts:?}"
         );
     }
-    let events = env.events("orders").await;
-    for reason in [
-        "ConnectorCreated",
-        "ConfigApplied",
-        "Pausing",
-        "Stopping",
-        "Resuming",
-    ] {
-        assert!(
-            events.iter().any(|(_, r, _)| r == reason),
-            "{reason}: {events:?}"
-        );
-    }
+    env.assert_events(
+        "orders",
+        &[
+            "ConnectorCreated",
+            "ConfigApplied",
+            "Pausing",
+            "Stopping",
+            "Resuming",
+        ],
+    )
+    .await;
     assert!(
         !env.visible_text("orders").await.contains(&password),
         "the Secret's value shows in an Event or the status"

@@ -214,34 +214,46 @@ async fn prometheus(path: &str, params: &[(&str, String)]) -> Value {
     answer.json().await.expect("Prometheus answers JSON")
 }
 
+/// The whole run so far, as Unix seconds: from the start of this Prometheus (hack/promenv up
+/// writes it) to now.
+fn run_window() -> (String, String) {
+    let started = std::fs::read_to_string(prometheus_dir().join("started"))
+        .expect("target/prometheus/started (hack/promenv up)");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    (started.trim().to_string(), now.to_string())
+}
+
+/// `query` evaluated every `step` seconds over the run.
+async fn query_range(query: &str, step: u32) -> Value {
+    let (start, end) = run_window();
+    prometheus(
+        "/api/v1/query_range",
+        &[
+            ("query", query.to_string()),
+            ("start", start),
+            ("end", end),
+            ("step", step.to_string()),
+        ],
+    )
+    .await
+}
+
 #[tokio::test]
 #[ignore = "needs helm and the Prometheus of hack/promenv after the end-to-end tests"]
 async fn every_dashboard_query_returns_series_scraped_from_the_real_operator() {
     let dashboard = shipped_dashboard();
     let queries = panel_queries(&dashboard);
     assert!(queries.len() >= 20, "{} queries", queries.len());
-    // The whole run so far: from the start of this Prometheus (hack/promenv up writes it).
-    let started = std::fs::read_to_string(prometheus_dir().join("started"))
-        .expect("target/prometheus/started (hack/promenv up)");
-    let end = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let (started, _) = run_window();
     let mut failures = Vec::new();
     for (title, query) in &queries {
         // `or vector(0)` shows 0 rather than "No data" on a stat; without it, a misspelt metric
         // is still caught.
         let sent = as_grafana_sends(query.trim_end_matches(" or vector(0)"));
-        let answer = prometheus(
-            "/api/v1/query_range",
-            &[
-                ("query", sent.clone()),
-                ("start", started.trim().to_string()),
-                ("end", end.to_string()),
-                ("step", "15".to_string()),
-            ],
-        )
-        .await;
+        let answer = query_range(&sent, 15).await;
         let series = answer["data"]["result"].as_array().map(Vec::len);
         match (answer["status"].as_str(), series) {
             (Some("success"), Some(n)) if n > 0 => {
@@ -265,7 +277,7 @@ async fn every_dashboard_query_returns_series_scraped_from_the_real_operator() {
             &format!("/api/v1/label/{}/values", label.trim()),
             &[
                 ("match[]", as_grafana_sends(selector.trim())),
-                ("start", started.trim().to_string()),
+                ("start", started.clone()),
             ],
         )
         .await;
@@ -290,25 +302,7 @@ async fn every_dashboard_query_returns_series_scraped_from_the_real_operator() {
 #[tokio::test]
 #[ignore = "needs the Prometheus of hack/promenv after the end-to-end tests"]
 async fn the_alerts_went_off_on_the_real_operators_series_during_the_run() {
-    let started = std::fs::read_to_string(prometheus_dir().join("started"))
-        .expect("target/prometheus/started (hack/promenv up)");
-    let end = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let answer = prometheus(
-        "/api/v1/query_range",
-        &[
-            (
-                "query",
-                "count by (alertname, alertstate) (ALERTS)".to_string(),
-            ),
-            ("start", started.trim().to_string()),
-            ("end", end.to_string()),
-            ("step", "5".to_string()),
-        ],
-    )
-    .await;
+    let answer = query_range("count by (alertname, alertstate) (ALERTS)", 5).await;
     let seen: BTreeSet<String> = answer["data"]["result"]
         .as_array()
         .unwrap_or_else(|| panic!("{answer}"))

@@ -43,7 +43,7 @@ panel("table", "Not ready now", "Each connector not Ready, with the reason of it
 row("Connector $namespace/$name", 21)
 panel("state-timeline", "Holistic state", "The connector's holistic state over time (one row per state it was in).",
       [(f'managed_connector_holistic_state{{{ONE}}} == 1', "{{state}}")], 12, 6, 0, 22)
-panel("state-timeline", "Ready reason", "The reason of the Ready condition over time: Running, ConnectorFailed, TaskFailed, CredentialsRejected, ...",
+panel("state-timeline", "Ready reason", "The reason of the Ready condition over time: Healthy, Degraded, Unhealthy, ConnectorNotFound, CredentialsRejected, ...",
       [(f'managed_connector_ready_reason{{{ONE}}}', "{{reason}}")], 12, 6, 12, 22)
 panel("timeseries", "Tasks by state", "The connector's tasks by Kafka Connect state. Which worker runs each task, and each failed task's parsed error, are in the resource: managed-connector-operator status -n NAMESPACE NAME.",
       [(f'sum by (state) (managed_connector_tasks{{{ONE}}})', "{{state}}")], 12, 8, 0, 28)

@@ -906,6 +906,23 @@ async fn revoke_handler(State(sim): State<Sim>) -> Response {
 
 // --- The write endpoints (Kafka Connect through the Data Plane, v1). -------------------------
 
+/// A connector endpoint: the gateway's checks ([`gatekeep`]), then `handle` (not run when they
+/// refuse), the answer counted under `endpoint` whichever it is.
+async fn gated(
+    sim: &Sim,
+    endpoint: &str,
+    (cluster, name): (&str, &str),
+    headers: &HeaderMap,
+    handle: impl std::future::Future<Output = Response>,
+) -> Response {
+    let response = match gatekeep(sim, cluster, name, headers).await {
+        Some(refused) => refused,
+        None => handle.await,
+    };
+    sim.count(endpoint, response.status());
+    response
+}
+
 /// The checks every connector endpoint makes before its own work: token, path parameters,
 /// global faults, known cluster. `Some(answer)` when one of them answers instead.
 async fn gatekeep(sim: &Sim, cluster: &str, name: &str, headers: &HeaderMap) -> Option<Response> {
@@ -1100,15 +1117,13 @@ async fn info_handler(
     Path((cluster, name)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let response = match gatekeep(&sim, &cluster, &name, &headers).await {
-        Some(r) => r,
-        None => match (sim.current(&cluster, &name), sim.config_of(&cluster, &name)) {
+    gated(&sim, "info", (&cluster, &name), &headers, async {
+        match (sim.current(&cluster, &name), sim.config_of(&cluster, &name)) {
             (Some(_), Some(config)) => json_response(StatusCode::OK, spec_json(&name, &config)),
             _ => no_connector(&name),
-        },
-    };
-    sim.count("info", response.status());
-    response
+        }
+    })
+    .await
 }
 
 async fn delete_connector_handler(
@@ -1116,16 +1131,14 @@ async fn delete_connector_handler(
     Path((cluster, name)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let response = match gatekeep(&sim, &cluster, &name, &headers).await {
-        Some(r) => r,
-        None if sim.current(&cluster, &name).is_none() => no_connector(&name),
-        None => {
-            sim.delete(&cluster, &name);
-            StatusCode::NO_CONTENT.into_response()
+    gated(&sim, "delete", (&cluster, &name), &headers, async {
+        if sim.current(&cluster, &name).is_none() {
+            return no_connector(&name);
         }
-    };
-    sim.count("delete", response.status());
-    response
+        sim.delete(&cluster, &name);
+        StatusCode::NO_CONTENT.into_response()
+    })
+    .await
 }
 
 async fn config_get_handler(
@@ -1133,15 +1146,13 @@ async fn config_get_handler(
     Path((cluster, name)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let response = match gatekeep(&sim, &cluster, &name, &headers).await {
-        Some(r) => r,
-        None => match (sim.current(&cluster, &name), sim.config_of(&cluster, &name)) {
+    gated(&sim, "config", (&cluster, &name), &headers, async {
+        match (sim.current(&cluster, &name), sim.config_of(&cluster, &name)) {
             (Some(_), Some(config)) => json_response(StatusCode::OK, json!({ "config": config })),
             _ => no_connector(&name),
-        },
-    };
-    sim.count("config", response.status());
-    response
+        }
+    })
+    .await
 }
 
 async fn config_put_handler(
@@ -1150,10 +1161,7 @@ async fn config_put_handler(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let response = async {
-        if let Some(r) = gatekeep(&sim, &cluster, &name, &headers).await {
-            return r;
-        }
+    gated(&sim, "put_config", (&cluster, &name), &headers, async {
         let Ok(config) = serde_json::from_slice::<BTreeMap<String, String>>(&body) else {
             return invalid_body("expected a map of strings");
         };
@@ -1167,10 +1175,8 @@ async fn config_put_handler(
             StatusCode::OK
         };
         json_response(status, spec_json(&name, &config))
-    }
-    .await;
-    sim.count("put_config", response.status());
-    response
+    })
+    .await
 }
 
 async fn restart_handler(
@@ -1179,10 +1185,7 @@ async fn restart_handler(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let response = async {
-        if let Some(r) = gatekeep(&sim, &cluster, &name, &headers).await {
-            return r;
-        }
+    gated(&sim, "restart", (&cluster, &name), &headers, async {
         #[derive(serde::Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Restart {
@@ -1219,10 +1222,8 @@ async fn restart_handler(
             sim.set_state(&cluster, &name, &connector, &tasks);
         }
         StatusCode::NO_CONTENT.into_response()
-    }
-    .await;
-    sim.count("restart", response.status());
-    response
+    })
+    .await
 }
 
 async fn state_handler(
@@ -1236,13 +1237,11 @@ async fn state_handler(
         "stop" => "stop",
         _ => "unknown",
     };
-    let response = async {
-        if endpoint == "unknown" {
-            return StatusCode::NOT_FOUND.into_response();
-        }
-        if let Some(r) = gatekeep(&sim, &cluster, &name, &headers).await {
-            return r;
-        }
+    if endpoint == "unknown" {
+        sim.count(endpoint, StatusCode::NOT_FOUND);
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    gated(&sim, endpoint, (&cluster, &name), &headers, async {
         let Some((_, state, _)) = sim.current(&cluster, &name) else {
             return no_connector(&name);
         };
@@ -1261,8 +1260,6 @@ async fn state_handler(
         };
         sim.set_state(&cluster, &name, connector, &tasks);
         StatusCode::ACCEPTED.into_response()
-    }
-    .await;
-    sim.count(endpoint, response.status());
-    response
+    })
+    .await
 }

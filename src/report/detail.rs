@@ -277,7 +277,7 @@ mod tests {
                 ],
                 "errors": [{"type": "Error", "title": "Task 1 failed", "content": "org.example.Boom: no table\nsee the sink's log"}],
                 "conditions": [
-                    {"type": "Ready", "status": "False", "reason": "TaskFailed", "message": "1 of 2 tasks failed", "lastTransitionTime": "2026-11-29T11:55:00Z"},
+                    {"type": "Ready", "status": "False", "reason": "Degraded", "message": "1 of 2 tasks failed", "lastTransitionTime": "2026-11-29T11:55:00Z"},
                     {"type": "Synced", "status": "True", "reason": "Synced", "message": "ok", "lastTransitionTime": "2026-11-29T10:00:00Z"}
                 ],
                 "lastSyncTime": "2026-11-29T11:59:50Z",
@@ -289,7 +289,7 @@ mod tests {
         let history = Ok(vec![HistoryEntry {
             time: Some("2026-11-29T11:55:00Z".parse().unwrap()),
             type_: "Warning".into(),
-            reason: "TaskFailed".into(),
+            reason: "Degraded".into(),
             count: 3,
             message: "1 of 2 tasks failed".into(),
         }]);
@@ -298,7 +298,7 @@ mod tests {
 Name:        team-a/orders
 Connector:   orders-sink (sink) on Data Plane API, cluster redpanda
 State:       Degraded
-Ready:       False TaskFailed: 1 of 2 tasks failed
+Ready:       False Degraded: 1 of 2 tasks failed
 Last sync:   10s ago
 Instance:    RUNNING on 10.0.0.1:8083
 Tasks:       1/2 running
@@ -311,12 +311,12 @@ Errors:
     see the sink's log
 Restarts:    2 automatic, last 3m ago, next in 6m
 Conditions:
-  TYPE    STATUS  REASON      SINCE  MESSAGE
-  Ready   False   TaskFailed  5m     1 of 2 tasks failed
-  Synced  True    Synced      120m   ok
+  TYPE    STATUS  REASON    SINCE  MESSAGE
+  Ready   False   Degraded  5m     1 of 2 tasks failed
+  Synced  True    Synced    120m   ok
 History:
-  AGE  TYPE     REASON      TIMES  MESSAGE
-  5m   Warning  TaskFailed  x3     1 of 2 tasks failed
+  AGE  TYPE     REASON    TIMES  MESSAGE
+  5m   Warning  Degraded  x3     1 of 2 tasks failed
 ";
         assert_eq!(out, expected);
         let refused = render(&mc, &Err("forbidden".into()), now, Paint { color: false });

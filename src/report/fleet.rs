@@ -140,25 +140,25 @@ mod tests {
     #[test]
     fn trouble_comes_first() {
         let items = vec![
-            mc("healthy", Some("Healthy"), Some(("True", "Running")), false),
+            mc("healthy", Some("Healthy"), Some(("True", "Healthy")), false),
             mc("paused", Some("Paused"), Some(("True", "Paused")), false),
             mc("new", None, None, false),
             mc(
                 "degraded",
                 Some("Degraded"),
-                Some(("False", "TaskFailed")),
+                Some(("False", "Degraded")),
                 false,
             ),
             mc(
                 "failed",
                 Some("Unhealthy"),
-                Some(("False", "ConnectorFailed")),
+                Some(("False", "Unhealthy")),
                 false,
             ),
             mc(
                 "gave-up",
                 Some("Unhealthy"),
-                Some(("False", "ConnectorFailed")),
+                Some(("False", "Unhealthy")),
                 true,
             ),
             mc(
@@ -182,13 +182,11 @@ mod tests {
             ]
         );
         assert!(
-            out.starts_with(
-                "NAME      STATE      TASKS  READY    REASON           SYNCED  MESSAGE\n"
-            ),
+            out.starts_with("NAME      STATE      TASKS  READY    REASON       SYNCED  MESSAGE\n"),
             "{out}"
         );
         assert!(
-            out.contains("\nnew       Pending    -      -        -                -\n"),
+            out.contains("\nnew       Pending    -      -        -            -\n"),
             "{out}"
         );
         assert!(out.contains("30s"), "{out}");

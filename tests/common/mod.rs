@@ -402,6 +402,17 @@ impl Env {
         .await
     }
 
+    /// Asserts that the resource's Events include each of `reasons`.
+    pub async fn assert_events(&self, name: &str, reasons: &[&str]) {
+        let events = self.events(name).await;
+        for reason in reasons {
+            assert!(
+                events.iter().any(|(_, r, _)| r == reason),
+                "no {reason} Event for {name}: {events:?}"
+            );
+        }
+    }
+
     /// Events published for one resource: (type, reason, times).
     pub async fn events(&self, name: &str) -> Vec<(String, String, i32)> {
         let api: Api<Event> = Api::namespaced(self.client.clone(), &self.ns);

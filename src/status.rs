@@ -358,6 +358,8 @@ pub fn desired_status_managed(
         ..last_known.clone()
     };
     let prev_ready = find(&last_known.conditions, READY);
+    // Whether any answer about the connector (a status, or "no such connector") was ever had.
+    let ever_known = last_known.last_sync_time.is_some();
     let name = &subject.connector_name;
 
     if let Outcome::Probed(Observation::Deferred(_)) = outcome
@@ -515,7 +517,10 @@ pub fn desired_status_managed(
         }
         Outcome::Probed(Observation::Failed(failure)) if failure.kind.needs_attention() => {
             let reason = failure.kind.reason();
-            let ready = match prev_ready {
+            // Before the first status there is no state to keep: the Ready a first visit wrote
+            // ("Probing") would show a lasting error as progress in `kubectl get`, Argo CD and
+            // Flux, so Ready says the error itself.
+            let ready = match prev_ready.filter(|_| ever_known) {
                 Some(c) => Target {
                     type_: ConditionType::Ready,
                     status: ConditionStatus::parse(&c.status),
@@ -524,7 +529,7 @@ pub fn desired_status_managed(
                 },
                 None => target(
                     ConditionType::Ready,
-                    ConditionStatus::Unknown,
+                    ConditionStatus::False,
                     reason,
                     &failure.message,
                 ),
@@ -573,50 +578,66 @@ pub fn desired_status_managed(
                 ),
                 _ => (None, None, None),
             };
-            let (fallback_reason, fallback_msg) = if last_known.last_sync_time.is_some() {
-                (
+            if !ever_known {
+                // Passing trouble before the first status: still on the way to one.
+                let msg = format!(
+                    "waiting for the first status of connector {name}: {}",
+                    failure.message
+                );
+                let probing = |type_, status| target(type_, status, "Probing", &msg);
+                [
+                    probing(ConditionType::Ready, ConditionStatus::Unknown),
+                    target(
+                        ConditionType::Synced,
+                        ConditionStatus::False,
+                        reason,
+                        &failure.message,
+                    ),
+                    probing(ConditionType::Reconciling, ConditionStatus::True),
+                    probing(ConditionType::Stalled, ConditionStatus::False),
+                ]
+            } else {
+                let (fallback_reason, fallback_msg) = (
                     "StatusStale".to_string(),
                     format!(
                         "no status for over {}: {}",
                         humanize(settings.stale_after),
                         failure.message
                     ),
-                )
-            } else {
-                (reason.to_string(), failure.message.clone())
-            };
-            [
-                ready.unwrap_or_else(|| {
+                );
+                [
+                    ready.unwrap_or_else(|| {
+                        target(
+                            ConditionType::Ready,
+                            ConditionStatus::Unknown,
+                            &fallback_reason,
+                            &fallback_msg,
+                        )
+                    }),
                     target(
-                        ConditionType::Ready,
-                        ConditionStatus::Unknown,
-                        &fallback_reason,
-                        &fallback_msg,
-                    )
-                }),
-                target(
-                    ConditionType::Synced,
-                    ConditionStatus::False,
-                    reason,
-                    &failure.message,
-                ),
-                reconciling.unwrap_or_else(|| {
-                    target(
-                        ConditionType::Reconciling,
+                        ConditionType::Synced,
                         ConditionStatus::False,
-                        &fallback_reason,
-                        &fallback_msg,
-                    )
-                }),
-                stalled.unwrap_or_else(|| {
-                    target(
-                        ConditionType::Stalled,
-                        ConditionStatus::False,
-                        &fallback_reason,
-                        &fallback_msg,
-                    )
-                }),
-            ]
+                        reason,
+                        &failure.message,
+                    ),
+                    reconciling.unwrap_or_else(|| {
+                        target(
+                            ConditionType::Reconciling,
+                            ConditionStatus::False,
+                            &fallback_reason,
+                            &fallback_msg,
+                        )
+                    }),
+                    stalled.unwrap_or_else(|| {
+                        target(
+                            ConditionType::Stalled,
+                            ConditionStatus::False,
+                            &fallback_reason,
+                            &fallback_msg,
+                        )
+                    }),
+                ]
+            }
         }
     };
     if let Outcome::Probed(_) = outcome {
@@ -1272,13 +1293,41 @@ mod tests {
             assert_eq!(kstatus(&s), "Failed", "{kind:?}");
             assert_eq!(s.tasks, healthy.tasks, "{kind:?}: last known tasks kept");
 
-            let fresh = build(None, &failed(kind), 40);
-            assert_eq!(
-                cond(&fresh, READY),
-                ("Unknown", kind.reason()),
-                "{kind:?}: Ready Unknown without history"
-            );
-            assert_eq!(kstatus(&fresh), "Failed");
+            // Before any status, also after the first visit wrote "Probing": Ready says the
+            // error, so `kubectl get`, Argo CD and Flux do not show it as progress.
+            let first_visit = build(None, &Outcome::NotProbed, 5);
+            for prev in [None, Some(&first_visit)] {
+                let fresh = build(prev, &failed(kind), 40);
+                assert_eq!(
+                    cond(&fresh, READY),
+                    ("False", kind.reason()),
+                    "{kind:?}: Ready False without history (after {prev:?})"
+                );
+                assert_eq!(cond(&fresh, STALLED), ("True", kind.reason()), "{kind:?}");
+                assert_eq!(kstatus(&fresh), "Failed");
+            }
+        }
+    }
+
+    #[test]
+    fn passing_failures_before_the_first_status_keep_probing() {
+        let first_visit = build(None, &Outcome::NotProbed, 5);
+        for kind in [
+            FailureKind::DataPlaneUnavailable,
+            FailureKind::ConnectUnavailable,
+            FailureKind::InvalidResponse,
+            FailureKind::TokenQuotaExceeded,
+        ] {
+            for prev in [None, Some(&first_visit)] {
+                let s = build(prev, &failed(kind), 40);
+                assert_eq!(cond(&s, READY), ("Unknown", "Probing"), "{kind:?}");
+                assert_eq!(cond(&s, SYNCED), ("False", kind.reason()), "{kind:?}");
+                assert_eq!(cond(&s, RECONCILING).0, "True", "{kind:?}");
+                assert_eq!(cond(&s, STALLED).0, "False", "{kind:?}");
+                assert_eq!(kstatus(&s), "InProgress", "{kind:?}");
+                let ready = s.conditions.iter().find(|c| c.type_ == READY).unwrap();
+                assert!(ready.message.contains("waiting for the first status"), "{ready:?}");
+            }
         }
     }
 
@@ -1311,7 +1360,7 @@ mod tests {
         assert_eq!(stale.tasks, degraded.tasks, "data kept even when stale");
 
         let never = build(None, &failed(FailureKind::DataPlaneUnavailable), 10);
-        assert_eq!(cond(&never, READY), ("Unknown", "DataPlaneUnavailable"));
+        assert_eq!(cond(&never, READY), ("Unknown", "Probing"));
         assert_eq!(kstatus(&never), "InProgress");
     }
 

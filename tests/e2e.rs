@@ -473,7 +473,12 @@ async fn probe_failures_get_their_conditions_and_events() {
             ("True".into(), reason.into()),
             "{name}"
         );
-        assert_eq!(cond(&mc, "Ready").0, "Unknown", "{name}: nothing known yet");
+        // Nothing known yet, and a person must act: Ready says so (never "Probing").
+        assert_eq!(
+            cond(&mc, "Ready"),
+            ("False".into(), reason.into()),
+            "{name}: Ready names the lasting error"
+        );
         let message = condition(&mc, "Synced").unwrap().2;
         assert!(
             !message.contains("guessed-wrong"),

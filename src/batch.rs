@@ -11,11 +11,10 @@
 //! hour); and once for a member the current snapshot did not consider (a resource created since:
 //! one GET gives it a status at once, the next listing includes it).
 //!
-//! A failed listing leaves members with their last known state (the failure goes into their
-//! conditions as Synced=False), never with a false `ConnectorNotFound`; a connector missing from a
-//! complete listing after having been in the previous one is asked for on its own before it is
-//! called gone, so one moving between pages while they are read is not lost.
+//! A listing is not proof of absence: what a listing's silence means is decided in
+//! [`crate::absence`].
 
+use crate::absence::{Listed, confirmation, fan_out, is_outage, outage_failure};
 use crate::crd::ManagedConnector;
 use crate::fetch::Prober;
 use crate::probe::{Failure, FailureKind, ListFailure, Observation};
@@ -372,31 +371,46 @@ fn spec_origin(
     Some((kind, url.to_string(), cluster))
 }
 
-/// Fan-out (pure): the observations a complete listing gives for the connectors it considered,
-/// and the ones to ask for on their own before calling them gone (absent now, present in the
-/// previous listing).
-pub fn fan_out(
-    found: Vec<(String, Observation)>,
-    considered: &HashSet<String>,
-    previous: Option<&Snapshot>,
-) -> (HashMap<String, Observation>, Vec<String>) {
-    let found: HashMap<String, Observation> = found
-        .into_iter()
-        .filter(|(name, _)| considered.contains(name))
-        .collect();
-    let was_there = |name: &str| {
-        previous.is_some_and(|p| match &p.result {
-            Ok(found) => found.contains_key(name),
-            Err(_) => false,
-        })
-    };
-    let mut confirm: Vec<String> = considered
-        .iter()
-        .filter(|name| !found.contains_key(*name) && was_there(name))
-        .cloned()
-        .collect();
-    confirm.sort();
-    (found, confirm)
+/// Reads the connectors a listing left out on their own (see the module docs), adding what
+/// each read says to `found`.
+async fn confirm_left_out(
+    prober: &Prober,
+    target: &Target,
+    confirm: Vec<String>,
+    found: &mut HashMap<String, Observation>,
+) {
+    let (mut failed, mut answered) = (0usize, 0usize);
+    let mut outage: Option<Failure> = None;
+    let left_out = confirm.len();
+    for connector in confirm {
+        if let Some(f) = &outage {
+            found.insert(connector, Observation::Failed(f.clone()));
+            continue;
+        }
+        let single = Target {
+            connector: connector.clone(),
+            ..target.clone()
+        };
+        let read = prober.fetch_one(&single).await;
+        let o = confirmation(read, target.source.kind(), &target.cluster);
+        match &o {
+            Observation::Failed(f) if f.kind != FailureKind::ConnectorNotFound => {
+                failed += 1;
+                if is_outage(failed, answered) {
+                    tracing::warn!(
+                        cluster = target.cluster,
+                        left_out,
+                        reason = f.kind.reason(),
+                        message = f.message,
+                        "the connector list left out connectors whose own reads fail: an outage, last known states kept"
+                    );
+                    outage = Some(outage_failure(f, left_out, &target.cluster));
+                }
+            }
+            _ => answered += 1,
+        }
+        found.insert(connector, o);
+    }
 }
 
 /// The group's poller: lists, fans out, triggers, sleeps; ends when the group stops being
@@ -443,18 +457,11 @@ async fn poll_group(batcher: Arc<Batcher>, prober: Arc<Prober>, group: Arc<Group
         let started = Instant::now();
         let listed = list(&prober, &target, &considered, batcher.page_size).await;
         let wait = match listed {
-            Ok((found, pages)) => {
+            Ok((listed, pages)) => {
                 let previous = group.lock().snapshot.clone();
-                let (mut found, confirm) = fan_out(found, &considered, previous.as_deref());
-                for connector in confirm {
-                    let single = Target {
-                        connector: connector.clone(),
-                        ..target.clone()
-                    };
-                    if let o @ Observation::Found { .. } = prober.fetch_one(&single).await {
-                        found.insert(connector, o);
-                    }
-                }
+                let previous = previous.as_deref().and_then(|p| p.result.as_ref().ok());
+                let (mut found, confirm) = fan_out(listed, &considered, previous);
+                confirm_left_out(&prober, &target, confirm, &mut found).await;
                 failures = 0;
                 tracing::debug!(
                     cluster = target.cluster,
@@ -571,10 +578,10 @@ async fn list(
     target: &Target,
     considered: &HashSet<String>,
     page_size: u32,
-) -> Result<(Vec<(String, Observation)>, usize), ListFailure> {
+) -> Result<(Listed, usize), ListFailure> {
     let wanted = |name: &str| considered.contains(name);
     let source = prober.source(target.source.kind());
-    let mut found = Vec::new();
+    let mut found = Listed::default();
     let mut token: Option<String> = None;
     let mut pages = 0usize;
     loop {
@@ -582,7 +589,10 @@ async fn list(
             .page(target, page_size, token.as_deref(), &wanted)
             .await?;
         pages += 1;
-        found.extend(page.reports.into_iter().map(|(name, r)| (name, r.assess())));
+        found
+            .found
+            .extend(page.reports.into_iter().map(|(name, r)| (name, r.assess())));
+        found.unstated.extend(page.unstated);
         match page.next {
             None => return Ok((found, pages)),
             Some(next) if token.as_deref() == Some(next.as_str()) || pages >= MAX_PAGES => {
@@ -644,22 +654,10 @@ mod tests {
     }
 
     #[test]
-    fn fan_out_gives_each_considered_connector_its_entry_or_not_found() {
-        let considered = names(&["a", "b", "c"]);
-        let (map, confirm) = fan_out(
-            vec![
-                ("a".into(), found("RUNNING")),
-                ("b".into(), found("FAILED")),
-                ("zzz".into(), found("RUNNING")),
-            ],
-            &considered,
-            None,
-        );
-        assert_eq!(map.len(), 2, "entries nobody considered are dropped");
-        assert!(confirm.is_empty(), "nothing was there before");
+    fn a_snapshot_answers_only_for_what_it_considered() {
         let snapshot = Snapshot {
-            considered,
-            result: Ok(map),
+            considered: names(&["a", "c"]),
+            result: Ok([("a".to_string(), found("RUNNING"))].into_iter().collect()),
         };
         assert!(matches!(
             snapshot.observe("a"),
@@ -673,32 +671,6 @@ mod tests {
             snapshot.observe("new").is_none(),
             "not considered: read alone"
         );
-    }
-
-    #[test]
-    fn a_connector_that_vanishes_between_listings_is_confirmed_first() {
-        let considered = names(&["a", "b"]);
-        let previous = Snapshot {
-            considered: considered.clone(),
-            result: Ok([
-                ("a".to_string(), found("RUNNING")),
-                ("b".to_string(), found("RUNNING")),
-            ]
-            .into_iter()
-            .collect()),
-        };
-        let (_, confirm) = fan_out(
-            vec![("a".into(), found("RUNNING"))],
-            &considered,
-            Some(&previous),
-        );
-        assert_eq!(confirm, ["b"]);
-        let failed_before = Snapshot {
-            considered: considered.clone(),
-            result: Err(Failure::new(FailureKind::DataPlaneUnavailable, "down")),
-        };
-        let (_, confirm) = fan_out(vec![], &considered, Some(&failed_before));
-        assert!(confirm.is_empty());
     }
 
     #[test]

@@ -229,7 +229,7 @@ impl ConnectClient {
         auth: &ConnectAuth,
         ca_pem: Option<&[u8]>,
         wanted: Wanted<'_>,
-    ) -> Result<Vec<(String, ConnectStatus)>, ListFailure> {
+    ) -> Result<Vec<(String, Option<ConnectStatus>)>, ListFailure> {
         let url = endpoint_url(base, &["connectors"], &[("expand", "status")])
             .map_err(ListFailure::Failed)?;
         match self
@@ -482,14 +482,14 @@ impl StatusSource for ConnectClient {
             let Source::KafkaConnect { url, auth, ca } = &target.source else {
                 return Err(ListFailure::Failed(wrong_source("Kafka Connect")));
             };
-            let entries = self.list(url, auth, ca.as_deref(), wanted).await?;
-            Ok(Page {
-                reports: entries
-                    .into_iter()
-                    .map(|(name, status)| (name, Report::from_connect(status)))
-                    .collect(),
-                next: None,
-            })
+            let mut page = Page::default();
+            for (name, status) in self.list(url, auth, ca.as_deref(), wanted).await? {
+                match status {
+                    Some(status) => page.reports.push((name, Report::from_connect(status))),
+                    None => page.unstated.push(name),
+                }
+            }
+            Ok(page)
         }
         .boxed()
     }
@@ -574,14 +574,15 @@ fn endpoint_url(base: &Url, segments: &[&str], query: &[(&str, &str)]) -> Result
 pub const MAX_LISTED_CONNECTORS: usize = 100_000;
 
 /// Parses `GET /connectors?expand=status`: `{"<name>": {"status": {...}, "info"?: {...}}}`.
-/// Entries not wanted are skipped unread.
+/// Entries not wanted are skipped unread; a wanted entry without a status (a connector created a
+/// moment ago) is kept as `None`: it exists.
 pub fn parse_expanded_list(
     body: &[u8],
     wanted: Wanted<'_>,
-) -> Result<Vec<(String, ConnectStatus)>, String> {
+) -> Result<Vec<(String, Option<ConnectStatus>)>, String> {
     struct ListVisitor<'w>(&'w (dyn Fn(&str) -> bool + Sync));
     impl<'de> Visitor<'de> for ListVisitor<'_> {
-        type Value = Vec<(String, ConnectStatus)>;
+        type Value = Vec<(String, Option<ConnectStatus>)>;
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("a map of connector names to their status")
         }
@@ -597,9 +598,7 @@ pub fn parse_expanded_list(
                 }
                 if (self.0)(&name) {
                     let expanded = map.next_value::<Expanded>()?;
-                    if let Some(status) = expanded.status {
-                        kept.push((name, status));
-                    }
+                    kept.push((name, expanded.status));
                 } else {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -670,9 +669,14 @@ mod tests {
             "no-status": {"info": {}}
         }"#;
         let kept = parse_expanded_list(body, &|n: &str| n != "other").expect("parses");
-        assert_eq!(kept.len(), 1, "other not wanted, no-status has none");
+        assert_eq!(kept.len(), 2, "other not wanted");
         assert_eq!(kept[0].0, "orders");
-        assert_eq!(kept[0].1.tasks[0].state, "FAILED");
+        assert_eq!(kept[0].1.as_ref().unwrap().tasks[0].state, "FAILED");
+        assert_eq!(
+            kept[1],
+            ("no-status".to_string(), None),
+            "exists, no status"
+        );
         assert_eq!(
             parse_expanded_list(b"{}", &|_: &str| true).unwrap().len(),
             0

@@ -5,6 +5,7 @@
 //! resource's status. The pure core ([`health`], [`status`]) decides; the shell ([`dataplane`],
 //! [`controller`], [`server`]) talks to the world.
 
+pub mod absence;
 pub mod apply;
 pub mod batch;
 pub mod cli;

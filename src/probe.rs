@@ -177,10 +177,7 @@ pub enum ErrorBody {
 /// The one classification table: an HTTP error answer of `source` -> the failure class. Sources
 /// only add their words to the message.
 pub fn classify(source: SourceKind, status: u16, body: ErrorBody) -> FailureKind {
-    let unavailable = match source {
-        SourceKind::DataPlane => FailureKind::DataPlaneUnavailable,
-        SourceKind::KafkaConnect => FailureKind::ConnectUnavailable,
-    };
+    let unavailable = FailureKind::unavailable(source);
     match (status, body) {
         (404, ErrorBody::ClusterNotFound) => FailureKind::ClusterNotFound,
         (404, ErrorBody::Source) => FailureKind::ConnectorNotFound,
@@ -196,6 +193,14 @@ pub fn classify(source: SourceKind, status: u16, body: ErrorBody) -> FailureKind
 }
 
 impl FailureKind {
+    /// The passing unavailability of `source`.
+    pub fn unavailable(source: SourceKind) -> Self {
+        match source {
+            SourceKind::DataPlane => FailureKind::DataPlaneUnavailable,
+            SourceKind::KafkaConnect => FailureKind::ConnectUnavailable,
+        }
+    }
+
     /// Condition reason.
     pub fn reason(self) -> &'static str {
         match self {

@@ -16,6 +16,9 @@ pub type Wanted<'a> = &'a (dyn Fn(&str) -> bool + Sync);
 pub struct Page {
     /// (connector name, what the source reported).
     pub reports: Vec<(String, Report)>,
+    /// Kept connectors the page names without a status (created a moment ago, or a worker
+    /// rebalancing): they exist, their state is not known from the page.
+    pub unstated: Vec<String>,
     /// Token of the next page; `None` on the last.
     pub next: Option<String>,
 }

@@ -1326,7 +1326,10 @@ mod tests {
                 assert_eq!(cond(&s, STALLED).0, "False", "{kind:?}");
                 assert_eq!(kstatus(&s), "InProgress", "{kind:?}");
                 let ready = s.conditions.iter().find(|c| c.type_ == READY).unwrap();
-                assert!(ready.message.contains("waiting for the first status"), "{ready:?}");
+                assert!(
+                    ready.message.contains("waiting for the first status"),
+                    "{ready:?}"
+                );
             }
         }
     }

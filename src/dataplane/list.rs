@@ -19,6 +19,8 @@ const MAX_PAGE_TOKEN: usize = 4096;
 pub struct ListPage {
     /// Entries whose name was wanted: (connector name, status).
     pub entries: Vec<(String, StatusResponse)>,
+    /// Wanted entries named without a status: they exist, their state is not on the page.
+    pub unstated: Vec<String>,
     /// Entries on the page, wanted or not.
     pub seen: usize,
     /// Token of the next page; `None` on the last page (the server sends `""`).
@@ -135,6 +137,9 @@ impl<'de> Visitor<'de> for EntriesSeed<'_, '_> {
                 )));
             }
             let Some(answer) = entry.status else {
+                if let Some(name) = entry.name.filter(|n| !n.is_empty() && (self.wanted)(n)) {
+                    self.page.unstated.push(name);
+                }
                 continue;
             };
             let status = answer.into_response();
@@ -201,6 +206,7 @@ mod tests {
         let page = parse_list_page(body, &|n: &str| n != "b").expect("parses");
         let names: Vec<&str> = page.entries.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["a", "c"], "b not wanted, d has no status");
+        assert_eq!(page.unstated, ["d"], "d exists without a status");
         assert_eq!(page.seen, 4);
         assert_eq!(page.next_page_token.as_deref(), Some("3"));
         assert_eq!(

@@ -782,6 +782,7 @@ impl StatusSource for DataplaneClient {
                 .map_err(|r| list_failure(r, &target.cluster))?;
             Ok(Page {
                 reports: page.entries,
+                unstated: page.unstated,
                 next: page.next_page_token,
             })
         }

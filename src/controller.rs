@@ -127,6 +127,11 @@ pub struct Context {
     /// Per object uid: Kubernetes API failures in a row, and what the last probe found when its
     /// status could not be written, so the retry writes it without asking the source again.
     kube_failures: Mutex<HashMap<String, KubeFailures>>,
+    /// Per object uid: the declaration a source refused (its fingerprint) and why; it is not put
+    /// again until the declaration, Secret values included, changes.
+    refusals: Mutex<HashMap<String, (Vec<u8>, String)>>,
+    /// Key of those fingerprints; never leaves the process.
+    fingerprint_key: ring::hmac::Key,
 }
 
 /// Kubernetes API trouble of one resource.
@@ -158,6 +163,20 @@ impl Context {
             fence,
             failures: Mutex::default(),
             kube_failures: Mutex::default(),
+            refusals: Mutex::default(),
+            fingerprint_key: ring::hmac::Key::generate(
+                ring::hmac::HMAC_SHA256,
+                &ring::rand::SystemRandom::new(),
+            )
+            .unwrap_or_else(|_| {
+                // No system randomness: a key from the clock still keeps the digests apart
+                // from any value's plain hash.
+                let seed = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos())
+                    .unwrap_or_default();
+                ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &seed.to_le_bytes())
+            }),
             tracked: Mutex::default(),
             watched: AtomicUsize::new(0),
         }
@@ -213,6 +232,27 @@ impl Context {
         drop(failures);
         let mut kube = self.kube_failures.lock().unwrap_or_else(|e| e.into_inner());
         kube.retain(|uid, _| live_uids.contains(uid));
+        drop(kube);
+        let mut refusals = self.refusals.lock().unwrap_or_else(|e| e.into_inner());
+        refusals.retain(|uid, _| live_uids.contains(uid));
+    }
+
+    /// Why the source refused this declaration before, if it did.
+    fn refusal(&self, uid: &str, fingerprint: &[u8]) -> Option<String> {
+        let refusals = self.refusals.lock().unwrap_or_else(|e| e.into_inner());
+        refusals
+            .get(uid)
+            .filter(|(f, _)| f.as_slice() == fingerprint)
+            .map(|(_, why)| why.clone())
+    }
+
+    /// Remembers (or forgets, with `None`) the refusal of a declaration.
+    fn note_refusal(&self, uid: &str, refusal: Option<(Vec<u8>, String)>) {
+        let mut refusals = self.refusals.lock().unwrap_or_else(|e| e.into_inner());
+        match refusal {
+            Some(r) => refusals.insert(uid.to_string(), r),
+            None => refusals.remove(uid),
+        };
     }
 
     /// What the last probe found, if its status could not be written and it is still fresh.
@@ -487,6 +527,9 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
         ctx.note_result(&uid, false);
         return Ok(Action::requeue(backstop(poll, rand::random::<f64>())));
     }
+    // A failed command backs off like a failed probe: a source that refuses a command (or is
+    // down) is not asked again every few seconds.
+    let failure = managed.command_failure.take().or(failure);
     let counts_as_failure = failure
         .as_ref()
         .is_some_and(|f| f.kind != FailureKind::ConnectorNotFound);
@@ -508,7 +551,10 @@ const AFTER_A_COMMAND: Duration = Duration::from_secs(2);
 struct Managed {
     management: Management,
     events: Vec<status::EventSpec>,
+    /// Commands were sent and all succeeded.
     acted: bool,
+    /// A command failed: the next attempt backs off as a failed probe would.
+    command_failure: Option<Failure>,
     wake: Option<Timestamp>,
     /// The status written before a restart was sent (the restart is recorded first).
     written: Option<ManagedConnectorStatus>,
@@ -520,6 +566,7 @@ impl Managed {
             management: Management::carry(stored),
             events: Vec::new(),
             acted: false,
+            command_failure: None,
             wake: None,
             written: None,
         }
@@ -573,6 +620,11 @@ async fn manage_connector(
         },
     };
     let now = Timestamp::now();
+    let uid = mc.uid().unwrap_or_default();
+    let fingerprint = declared
+        .as_ref()
+        .map(|d| d.fingerprint(&ctx.fingerprint_key));
+    let refused = fingerprint.as_deref().and_then(|f| ctx.refusal(&uid, f));
     let mut plan = plan::plan(&plan::Inputs {
         spec: &mc.spec,
         connector: &subject.connector_name,
@@ -582,6 +634,7 @@ async fn manage_connector(
         declared: declared.as_ref(),
         actual: actual.as_ref().map(Option::as_ref),
         source: target.source.kind(),
+        refused: refused.as_deref(),
         now,
     });
     let mut written = None;
@@ -610,7 +663,21 @@ async fn manage_connector(
             .await
             .map_err(|_| Error::Fenced)?
     };
-    let acted = !plan.steps.is_empty();
+    let command_failure = failed.as_ref().map(|(_, f)| f.clone());
+    let put_config =
+        |i: usize| matches!(plan.steps[i].command, crate::source::Command::PutConfig(_));
+    let put_outcome = match &failed {
+        Some((i, f)) if put_config(*i) => Some(Some(f.kind)),
+        _ if plan
+            .steps
+            .iter()
+            .any(|s| matches!(s.command, crate::source::Command::PutConfig(_))) =>
+        {
+            Some(None)
+        }
+        _ => None,
+    };
+    let acted = !plan.steps.is_empty() && command_failure.is_none();
     let events = plan::settle(
         &mut plan,
         failed,
@@ -618,10 +685,25 @@ async fn manage_connector(
         declared.as_ref(),
         &subject.connector_name,
     );
+    match (put_outcome, &plan.management.note, fingerprint) {
+        // Refused: remembered, so the same declaration is not put again.
+        (
+            Some(Some(_)),
+            Some(Note::Failed {
+                reason, message, ..
+            }),
+            Some(f),
+        ) if reason == plan::CONFIG_REJECTED => {
+            ctx.note_refusal(&uid, Some((f, message.clone())));
+        }
+        (Some(None), _, _) => ctx.note_refusal(&uid, None),
+        _ => {}
+    }
     Ok(Managed {
         management: plan.management,
         events,
         acted,
+        command_failure,
         wake: plan.wake,
         written,
     })

@@ -241,9 +241,96 @@ impl FailureKind {
     }
 }
 
+/// Kafka Connect's words for a configuration it will not take. It answers some of them with a
+/// 500 (an unknown `connector.class`), and Redpanda's Data Plane passes those on as
+/// `500 INTERNAL`: by their status alone they look like an outage, and would be put again and
+/// again.
+const CONFIG_REFUSALS: &[&str] = &[
+    "failed to find any class that implements connector",
+    "connector configuration is invalid",
+    "contains no connector type",
+    "missing required configuration",
+    "invalid value",
+    "doesn't match connector name in the url",
+];
+
+/// A failed configuration write, classified by what the source said (pure): a passing
+/// unavailability whose message is Kafka Connect refusing the configuration is a refusal
+/// ([`FailureKind::InvalidArgument`]), not an outage; anything else is left as it is.
+pub fn config_refusal(f: Failure) -> Failure {
+    let passing = matches!(
+        f.kind,
+        FailureKind::DataPlaneUnavailable | FailureKind::ConnectUnavailable
+    );
+    let lower = f.message.to_ascii_lowercase();
+    if !passing || !CONFIG_REFUSALS.iter().any(|p| lower.contains(p)) {
+        return f;
+    }
+    let detail = f
+        .message
+        .split_once(" unavailable: ")
+        .map_or(f.message.as_str(), |(_, d)| d);
+    Failure::new(
+        FailureKind::InvalidArgument,
+        format!("the configuration was refused: {detail}"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn configuration_refusals_are_told_from_outages() {
+        use FailureKind::*;
+        // As captured from Redpanda's Data Plane in front of Kafka Connect 3.9.1.
+        let unknown_class = "Data Plane API unavailable: HTTP 500 INTERNAL: failed to create connector: Failed to find any class that implements Connector and which name matches com.example.DoesNotExist, available connectors are: PluginDesc{...} (500)";
+        let table = [
+            (DataPlaneUnavailable, unknown_class, InvalidArgument),
+            (
+                ConnectUnavailable,
+                "Kafka Connect unavailable: HTTP 500: Failed to find any class that implements Connector and which name matches x",
+                InvalidArgument,
+            ),
+            (
+                ConnectUnavailable,
+                "Kafka Connect unavailable: HTTP 500: Connector configuration is invalid and contains the following 1 error(s):",
+                InvalidArgument,
+            ),
+            (
+                DataPlaneUnavailable,
+                "Data Plane API unavailable: HTTP 500 INTERNAL: dial tcp 127.0.0.1:38083: connect: connection refused",
+                DataPlaneUnavailable,
+            ),
+            (
+                DataPlaneUnavailable,
+                "Data Plane API unavailable: no answer within 10s",
+                DataPlaneUnavailable,
+            ),
+            // Already a refusal, or not a passing failure: unchanged.
+            (
+                InvalidArgument,
+                "Missing required configuration",
+                InvalidArgument,
+            ),
+            (PermissionDenied, "invalid value", PermissionDenied),
+            (InvalidResponse, "invalid value", InvalidResponse),
+        ];
+        for (kind, message, want) in table {
+            let f = config_refusal(Failure::new(kind, message));
+            assert_eq!(f.kind, want, "{message}");
+            if kind != want {
+                assert!(
+                    f.message
+                        .starts_with("the configuration was refused: HTTP 500"),
+                    "{}",
+                    f.message
+                );
+            } else {
+                assert_eq!(f.message, message);
+            }
+        }
+    }
 
     #[test]
     fn one_table_classifies_both_sources() {

@@ -196,6 +196,20 @@ impl Declared {
         )
     }
 
+    /// A keyed digest of everything that would be sent, Secret values included: tells whether
+    /// the very declaration a source refused is declared again. The key lives only in the
+    /// process's memory, so the digest reveals nothing even where it is kept.
+    pub fn fingerprint(&self, key: &ring::hmac::Key) -> Vec<u8> {
+        let mut ctx = ring::hmac::Context::with_key(key);
+        for (k, v) in &self.values {
+            for part in [k.as_str(), v.as_str()] {
+                ctx.update(&(part.len() as u64).to_le_bytes());
+                ctx.update(part.as_bytes());
+            }
+        }
+        ctx.sign().as_ref().to_vec()
+    }
+
     /// `message` with every Secret value replaced: a source may quote a rejected value back.
     pub fn redact(&self, message: &str) -> String {
         let mut out = message.to_string();

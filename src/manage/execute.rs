@@ -8,6 +8,7 @@ use crate::fetch::Prober;
 use crate::leader::Fence;
 use crate::probe::{Failure, FailureKind};
 use crate::resolve::{Source, Target};
+use crate::source::Command;
 
 /// This replica is not the leader: nothing was sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +53,13 @@ pub async fn execute(
         if !fence.may_write() {
             return Err(NotLeader);
         }
-        let result = source.command(target, &step.command).await;
+        let result = source
+            .command(target, &step.command)
+            .await
+            .map_err(|f| match step.command {
+                Command::PutConfig(_) => crate::probe::config_refusal(f),
+                _ => f,
+            });
         let outcome = match &result {
             Ok(()) => "ok",
             Err(f) => f.kind.reason(),

@@ -21,6 +21,8 @@ use std::collections::BTreeMap;
 
 /// Reason of the Stalled condition once automatic restarts are exhausted.
 pub const GAVE_UP: &str = "RestartsExhausted";
+/// Reason of the Synced condition when the source refused the declared configuration.
+pub const CONFIG_REJECTED: &str = "ConfigRejected";
 
 /// What one reconcile knows.
 pub struct Inputs<'a> {
@@ -40,6 +42,9 @@ pub struct Inputs<'a> {
     pub actual: Option<Option<&'a Actual>>,
     /// The source (the Data Plane has no single-task restart).
     pub source: SourceKind,
+    /// Why the source refused this very declaration (Secret values included) before: it is not
+    /// put again until the declaration changes.
+    pub refused: Option<&'a str>,
     /// Now.
     pub now: Timestamp,
 }
@@ -114,7 +119,15 @@ pub fn plan(i: &Inputs<'_>) -> Plan {
     // 1. The declared configuration and state.
     if let Some(d) = i.declared {
         let mut cs = stored_config.clone().unwrap_or_default();
+        let refusal = i.refused.map(|why| Note::Failed {
+            reason: CONFIG_REJECTED.into(),
+            message: format!("{why} (not put again until spec.config or its Secrets change)"),
+            attention: true,
+        });
         match i.actual {
+            Some(None) if found.is_none() && refusal.is_some() => {
+                plan.management.note = refusal;
+            }
             Some(None) if found.is_none() => {
                 plan.steps.push(Step {
                     command: Command::PutConfig(d.body()),
@@ -148,6 +161,8 @@ pub fn plan(i: &Inputs<'_>) -> Plan {
                     && cs.last_applied_time.is_some();
                 if drift.is_empty() {
                     cs.applied_hash = Some(d.hash.clone());
+                } else if refusal.is_some() {
+                    plan.management.note = refusal;
                 } else if not_kept {
                     plan.management.note = Some(Note::Failed {
                         reason: "ConfigNotKept".into(),
@@ -416,7 +431,7 @@ pub fn settle(
             failure.message
         ));
         let reason = match (&step.command, failure.kind) {
-            (Command::PutConfig(_), FailureKind::InvalidArgument) => "ConfigRejected",
+            (Command::PutConfig(_), FailureKind::InvalidArgument) => CONFIG_REJECTED,
             (_, kind) => kind.reason(),
         };
         if matches!(step.command, Command::PutConfig(_))
@@ -436,7 +451,7 @@ pub fn settle(
         plan.management.note = Some(Note::Failed {
             reason: reason.to_string(),
             message,
-            attention: reason == "ConfigRejected" || failure.kind.needs_attention(),
+            attention: reason == CONFIG_REJECTED || failure.kind.needs_attention(),
         });
     }
     events
@@ -481,6 +496,7 @@ mod tests {
             declared: None,
             actual: None,
             source: SourceKind::KafkaConnect,
+            refused: None,
             now: Timestamp::from_second(1_800_000_000).unwrap(),
         }
     }
@@ -645,5 +661,71 @@ mod tests {
         assert_eq!(p.management.config.as_ref().unwrap().applied_hash, None);
         assert_eq!(events.len(), 1);
         assert!(events[0].warning);
+    }
+
+    #[test]
+    fn a_refused_declaration_is_not_put_again() {
+        use crate::crd::ManagedConnector;
+        let mut mc = ManagedConnector::new(
+            "c",
+            ManagedConnectorSpec {
+                config: Some([("connector.class".to_string(), "x.Nope".to_string())].into()),
+                ..Default::default()
+            },
+        );
+        mc.metadata.namespace = Some("ns".into());
+        let d = super::super::declared::declared(&mc, &Default::default())
+            .unwrap()
+            .unwrap();
+        let none = BTreeMap::new();
+        let absent = not_found();
+        let running = found("RUNNING", &["RUNNING"]);
+        let other = super::super::declared::parse_actual(br#"{"connector.class":"y"}"#).unwrap();
+        // (observation, actual): to create, to reconfigure.
+        for (observation, actual) in [(&absent, None), (&running, Some(&other))] {
+            let mut i = inputs(&mc.spec, &none, None, observation);
+            i.declared = Some(&d);
+            i.actual = Some(actual);
+            assert_eq!(
+                commands(&plan(&i)),
+                [Command::PutConfig(d.body())],
+                "not refused: put"
+            );
+            i.refused = Some("the configuration was refused: HTTP 500");
+            let p = plan(&i);
+            assert!(p.steps.is_empty(), "refused: not put again ({actual:?})");
+            match &p.management.note {
+                Some(Note::Failed {
+                    reason,
+                    message,
+                    attention: true,
+                }) => {
+                    assert_eq!(reason, CONFIG_REJECTED);
+                    assert!(message.contains("HTTP 500") && message.contains("not put again"));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_configuration_refused_with_a_500_is_config_rejected() {
+        let mut p = Plan {
+            steps: vec![Step {
+                command: Command::PutConfig(super::super::declared::ConfigBody(Default::default())),
+                reason: "ConnectorCreated",
+                note: String::new(),
+            }],
+            ..Default::default()
+        };
+        let refused = crate::probe::config_refusal(Failure::new(
+            FailureKind::DataPlaneUnavailable,
+            "Data Plane API unavailable: HTTP 500 INTERNAL: failed to create connector: Failed to find any class that implements Connector and which name matches com.example.DoesNotExist",
+        ));
+        settle(&mut p, Some((0, refused)), None, None, "c");
+        assert!(matches!(
+            &p.management.note,
+            Some(Note::Failed { reason, attention: true, .. }) if reason == CONFIG_REJECTED
+        ));
     }
 }

@@ -1,31 +1,38 @@
-//! A simulator of the Redpanda Cloud Data Plane API's Kafka Connect status endpoints and of its
-//! OAuth2 token endpoint, for tests, the demo and the benchmark (Redpanda Cloud cannot be reached
-//! from CI). It follows the service's observed behaviour (`../shared/reference/dataplane-api.md`):
-//! wrapped or flat bodies, enum names as strings, `google.rpc.Status` errors with code names, the two
-//! different 404s, 401 with `WWW-Authenticate`, path validation, the daily token quota with its
+//! A simulator of the Redpanda Cloud Data Plane API's Kafka Connect endpoints and of its OAuth2
+//! token endpoint, for tests, the demo and the benchmark (Redpanda Cloud cannot be reached from
+//! CI). It follows the answers Redpanda's own Data Plane code gave in front of a real Connect
+//! worker (`tests/data/dataplane-captured/`, compared answer by answer in `tests/captured.rs`):
+//! snake_case bodies with defaults printed, `google.rpc.Status` errors with code names and an
+//! `ErrorInfo`, the two different 404s, opaque page tokens, random order without `page_size`, an
+//! empty listing (200) while the worker is down, no status for a moment after a create, 500 for
+//! an unknown connector class. Holistic state and errors are computed by [`redpanda`], code of
+//! its own. From the documented service (`dataplane-api.md`) it adds the gateway: 401 with
+//! `WWW-Authenticate`, path validation, the daily token quota with its
 //! `Auth0-Organization-Quota-Limit` header. Faults are injected per connector or globally.
 //!
 //! Used in-process by the integration tests ([`Sim::start`]) and as the `dataplane-sim` binary.
 
+mod reads;
+pub mod redpanda;
 pub mod scenario;
+pub mod wire;
+mod writes;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use managed_connector_operator::health::{
-    self, ConnectStatus, InstanceStatus, ServerError, TaskStatus,
-};
 use scenario::{BodyShape, ConnectorScenario, ConnectorState, Faults, Scenario};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
+use wire::{code_name, rpc_error};
 
 /// A running (or runnable) simulator. Cheap to clone; clones share state.
 #[derive(Clone)]
@@ -55,7 +62,14 @@ struct Live {
     since: Instant,
     /// Its configuration (empty for scenario connectors).
     config: BTreeMap<String, String>,
+    /// When it was created through the API (it has no status for [`STATUS_DELAY`]).
+    created: Option<Instant>,
 }
+
+/// How long a connector created through the API has no status: the worker takes a moment to
+/// start it, and Redpanda answers 404 `No status found` meanwhile (and leaves it out of the
+/// listing, as Kafka Connect's own listing does).
+pub const STATUS_DELAY: Duration = Duration::from_millis(1000);
 
 /// Request counts, as `/sim/requests` reports them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -96,6 +110,7 @@ impl Sim {
                         spec: conn.clone(),
                         since: started,
                         config: BTreeMap::new(),
+                        created: None,
                     },
                 );
             }
@@ -109,6 +124,7 @@ impl Sim {
                             spec: ConnectorScenario::new(&name, "RUNNING", &tasks),
                             since: started,
                             config: BTreeMap::new(),
+                            created: None,
                         },
                     );
                 }
@@ -149,29 +165,42 @@ impl Sim {
     /// The HTTP routes.
     pub fn router(&self) -> Router {
         Router::new()
+            .route("/v1/kafka-connect/clusters", get(reads::clusters_handler))
+            .route(
+                "/v1/kafka-connect/clusters/{cluster}",
+                get(reads::cluster_handler),
+            )
             .route(
                 "/v1/kafka-connect/clusters/{cluster}/connectors/{name}/status",
-                get(status_handler),
+                get(reads::status_handler),
             )
             .route(
                 "/v1/kafka-connect/clusters/{cluster}/connectors",
-                get(list_handler).post(create_handler),
+                get(reads::list_handler).post(writes::create_handler),
+            )
+            .route(
+                "/v1/kafka-connect/clusters/{cluster}/connectors/{name}/topics",
+                get(writes::topics_handler),
+            )
+            .route(
+                "/v1/kafka-connect/clusters/{cluster}/connectors/{name}/topics/reset",
+                put(writes::topics_reset_handler),
             )
             .route(
                 "/v1/kafka-connect/clusters/{cluster}/connectors/{name}",
-                get(info_handler).delete(delete_connector_handler),
+                get(writes::info_handler).delete(writes::delete_connector_handler),
             )
             .route(
                 "/v1/kafka-connect/clusters/{cluster}/connectors/{name}/config",
-                get(config_get_handler).put(config_put_handler),
+                get(writes::config_get_handler).put(writes::config_put_handler),
             )
             .route(
                 "/v1/kafka-connect/clusters/{cluster}/connectors/{name}/restart",
-                post(restart_handler),
+                post(writes::restart_handler),
             )
             .route(
                 "/v1/kafka-connect/clusters/{cluster}/connectors/{name}/{action}",
-                put(state_handler),
+                put(writes::state_handler),
             )
             .route("/oauth/token", post(token_handler))
             .route("/metrics", get(metrics_handler))
@@ -185,6 +214,7 @@ impl Sim {
                 "/sim/clusters/{cluster}/connectors/{name}/faults",
                 put(connector_faults_handler),
             )
+            .route("/sim/clusters/{cluster}/worker", put(worker_handler))
             .route("/sim/tokens/revoke", post(revoke_handler))
             .with_state(self.clone())
     }
@@ -199,6 +229,7 @@ impl Sim {
                 spec: connector,
                 since: Instant::now(),
                 config: BTreeMap::new(),
+                created: None,
             },
         );
     }
@@ -218,6 +249,48 @@ impl Sim {
                 spec.fails_again = live.spec.fails_again;
                 live.spec = spec;
                 live.since = Instant::now();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether a connector has a status yet (one created through the API has none for
+    /// [`STATUS_DELAY`]).
+    fn has_status(&self, cluster: &str, name: &str) -> bool {
+        self.lock()
+            .connectors
+            .get(&(cluster.to_string(), name.to_string()))
+            .is_some_and(|l| l.created.is_none_or(|c| c.elapsed() >= STATUS_DELAY))
+    }
+
+    /// Replaces a connector's current state (connector and tasks, traces included), keeping its
+    /// configuration, faults and timeline start; `false` if it does not exist.
+    pub fn set_status(&self, cluster: &str, name: &str, state: ConnectorState) -> bool {
+        let mut s = self.lock();
+        match s
+            .connectors
+            .get_mut(&(cluster.to_string(), name.to_string()))
+        {
+            Some(live) => {
+                live.spec.state = state.state;
+                live.spec.worker_id = state.worker_id;
+                live.spec.trace = state.trace;
+                live.spec.tasks = state.tasks;
+                live.spec.timeline.clear();
+                live.since = Instant::now();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Takes a cluster's Connect worker down (or back up); `false` when the cluster does not
+    /// exist.
+    pub fn set_worker_down(&self, cluster: &str, down: bool) -> bool {
+        match self.lock().scenario.clusters.get_mut(cluster) {
+            Some(c) => {
+                c.worker_down = down;
                 true
             }
             None => false,
@@ -385,80 +458,6 @@ impl Sim {
     }
 }
 
-/// The wire body of one connector's status, as the server computes it.
-fn status_json(scenario_shape: bool, spec: &ConnectorScenario, state: &ConnectorState) -> Value {
-    let mut tasks = Vec::new();
-    for t in &state.tasks {
-        for _ in 0..t.count.max(1) {
-            tasks.push(TaskStatus {
-                id: tasks.len() as i32,
-                state: t.state.clone(),
-                worker_id: t.worker_id.clone(),
-                trace: t.trace.clone(),
-            });
-        }
-    }
-    let status = ConnectStatus {
-        name: spec.name.clone(),
-        connector: InstanceStatus {
-            state: state.state.clone(),
-            worker_id: state.worker_id.clone(),
-            trace: state.trace.clone(),
-        },
-        tasks,
-        omitted: Default::default(),
-        type_: spec.type_.clone(),
-    };
-    let mut body = json!({
-        "name": status.name,
-        "connector": {"state": status.connector.state, "worker_id": status.connector.worker_id, "trace": status.connector.trace},
-        "tasks": status.tasks.iter().map(|t| json!({"id": t.id, "state": t.state, "worker_id": t.worker_id, "trace": t.trace})).collect::<Vec<_>>(),
-        "type": status.type_,
-    });
-    if scenario_shape {
-        let state = health::holistic_state(&status);
-        let errors: Vec<ServerError> = health::parsed_errors(&status, state)
-            .iter()
-            .map(ServerError::from_status)
-            .collect();
-        body["holistic_state"] = json!(health::holistic_state_to_wire(state));
-        body["errors"] = json!(errors);
-    }
-    body
-}
-
-fn rpc_error(status: StatusCode, code: &str, message: &str, reason: Option<&str>) -> Response {
-    let details: Vec<Value> = reason
-        .map(|r| {
-            vec![json!({
-                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                "reason": r,
-                "domain": "redpanda.com/dataplane",
-            })]
-        })
-        .unwrap_or_default();
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        json!({"code": code, "message": message, "details": details}).to_string(),
-    )
-        .into_response()
-}
-
-fn code_name(status: u16) -> &'static str {
-    match status {
-        400 => "INVALID_ARGUMENT",
-        401 => "UNAUTHENTICATED",
-        403 => "PERMISSION_DENIED",
-        404 => "NOT_FOUND",
-        409 => "ALREADY_EXISTS",
-        429 => "RESOURCE_EXHAUSTED",
-        501 => "UNIMPLEMENTED",
-        502..=504 => "UNAVAILABLE",
-        _ => "INTERNAL",
-    }
-}
-
 fn valid_cluster_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 128
@@ -549,193 +548,12 @@ fn bytes_of(n: usize) -> axum::body::Bytes {
     axum::body::Bytes::from(vec![b' '; n])
 }
 
-async fn status_handler(
-    State(sim): State<Sim>,
-    Path((cluster, name)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    let now = sim.inner.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-    sim.inner.max_in_flight.fetch_max(now, Ordering::SeqCst);
-    // Counted down even when the client gives up on a hung request and the future is dropped.
-    let _guard = InFlight(&sim.inner.in_flight);
-    let response = status_response(&sim, &cluster, &name, &headers).await;
-    sim.count("status", response.status());
-    *sim.lock().per_connector.entry(name).or_insert(0) += 1;
-    response
-}
-
 struct InFlight<'a>(&'a AtomicUsize);
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
     }
-}
-
-async fn status_response(sim: &Sim, cluster: &str, name: &str, headers: &HeaderMap) -> Response {
-    if let Some(r) = gatekeep(sim, cluster, name, headers).await {
-        return r;
-    }
-    let (shape, computed) = {
-        let s = sim.lock();
-        (s.scenario.shape, s.scenario.holistic_state)
-    };
-    let Some((spec, state, faults)) = sim.current(cluster, name) else {
-        return rpc_error(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            &format!("No status found for connector {name} (404)"),
-            Some("REASON_KAFKA_CONNECT_API_ERROR"),
-        );
-    };
-    if let Some(r) = apply_faults(&faults).await {
-        return r;
-    }
-    let body = status_json(computed, &spec, &state);
-    let body = match shape {
-        BodyShape::Wrapped => json!({ "status": body }),
-        BodyShape::Flat => body,
-    };
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
-}
-
-fn invalid_params() -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        [(header::CONTENT_TYPE, "application/json")],
-        json!({
-            "code": "INVALID_ARGUMENT",
-            "message": "provided parameters are invalid",
-            "details": [{
-                "@type": "type.googleapis.com/google.rpc.BadRequest",
-                "field_violations": [{"field": "cluster_name", "description": "value does not match regex pattern `^[a-zA-Z0-9-_]+$`"}]
-            }, {
-                "@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                "reason": "REASON_INVALID_INPUT",
-                "domain": "redpanda.com/dataplane"
-            }]
-        })
-        .to_string(),
-    )
-        .into_response()
-}
-
-async fn list_handler(
-    State(sim): State<Sim>,
-    Path(cluster): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> Response {
-    let now = sim.inner.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-    sim.inner.max_in_flight.fetch_max(now, Ordering::SeqCst);
-    let _guard = InFlight(&sim.inner.in_flight);
-    let response = list_response(&sim, &cluster, &query, &headers).await;
-    sim.count("list", response.status());
-    response
-}
-
-async fn list_response(
-    sim: &Sim,
-    cluster: &str,
-    query: &HashMap<String, String>,
-    headers: &HeaderMap,
-) -> Response {
-    if let Some(r) = sim.refuse_unauthorized(headers) {
-        return r;
-    }
-    if !valid_cluster_name(cluster) {
-        return invalid_params();
-    }
-    let global = {
-        let s = sim.lock();
-        if !s.scenario.clusters.contains_key(cluster) {
-            return rpc_error(
-                StatusCode::NOT_FOUND,
-                "NOT_FOUND",
-                "a client for the given cluster name does not exist",
-                None,
-            );
-        }
-        s.scenario.faults.clone()
-    };
-    if let Some(r) = apply_faults(&global).await {
-        return r;
-    }
-    let page_size: i64 = query
-        .get("page_size")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(100);
-    let start: usize = query
-        .get("page_token")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    let page = if page_size <= 0 {
-        1
-    } else {
-        start / page_size as usize + 1
-    };
-    let (list_faults, pages) = {
-        let s = sim.lock();
-        let c = s.scenario.clusters.get(cluster);
-        (
-            c.map(|c| c.list_faults.clone()).unwrap_or_default(),
-            c.map(|c| c.list_fault_pages.clone()).unwrap_or_default(),
-        )
-    };
-    if (pages.is_empty() || pages.contains(&page))
-        && let Some(r) = apply_faults(&list_faults).await
-    {
-        return r;
-    }
-    // Read after the faults' latency: a connector created or deleted meanwhile shifts the
-    // pages, as on a server whose page token is an offset.
-    let (computed, names) = {
-        let s = sim.lock();
-        let names: Vec<String> = s
-            .connectors
-            .keys()
-            .filter(|(c, _)| c == cluster)
-            .map(|(_, n)| n.clone())
-            .collect();
-        (s.scenario.holistic_state, names)
-    };
-    let end = if page_size <= 0 {
-        names.len()
-    } else {
-        (start + page_size as usize).min(names.len())
-    };
-    let mut connectors = Vec::new();
-    for name in names.iter().skip(start).take(end.saturating_sub(start)) {
-        if let Some((spec, state, _)) = sim.current(cluster, name) {
-            connectors.push(json!({
-                "name": name,
-                "info": {"name": name, "config": {}, "tasks": [], "type": spec.type_},
-                "status": status_json(computed, &spec, &state),
-            }));
-        }
-    }
-    {
-        let mut s = sim.lock();
-        for c in &connectors {
-            if let Some(name) = c["name"].as_str() {
-                *s.per_connector.entry(name.to_string()).or_insert(0) += 1;
-            }
-        }
-    }
-    let next = if end < names.len() {
-        end.to_string()
-    } else {
-        String::new()
-    };
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        json!({"connectors": connectors, "next_page_token": next}).to_string(),
-    )
-        .into_response()
 }
 
 async fn token_handler(State(sim): State<Sim>, body: String) -> Response {
@@ -899,6 +717,24 @@ async fn delete_handler(
     }
 }
 
+async fn worker_handler(
+    State(sim): State<Sim>,
+    Path(cluster): Path<String>,
+    axum::Json(down): axum::Json<WorkerSwitch>,
+) -> Response {
+    if sim.set_worker_down(&cluster, down.down) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        StatusCode::NOT_FOUND.into_response()
+    }
+}
+
+/// `PUT /sim/clusters/{cluster}/worker` body.
+#[derive(serde::Deserialize)]
+struct WorkerSwitch {
+    down: bool,
+}
+
 async fn revoke_handler(State(sim): State<Sim>) -> Response {
     sim.revoke_tokens();
     StatusCode::NO_CONTENT.into_response()
@@ -930,336 +766,27 @@ async fn gatekeep(sim: &Sim, cluster: &str, name: &str, headers: &HeaderMap) -> 
         return Some(r);
     }
     if !valid_cluster_name(cluster) || name.is_empty() || name.len() > 1024 {
-        return Some(invalid_params());
+        return Some(wire::invalid_input(&[(
+            "cluster_name",
+            "value does not match regex pattern `^[a-zA-Z0-9-_]+$`",
+        )]));
     }
-    let (global, known) = {
+    let (global, cluster_info) = {
         let s = sim.lock();
         (
             s.scenario.faults.clone(),
-            s.scenario.clusters.contains_key(cluster),
+            s.scenario.clusters.get(cluster).cloned(),
         )
     };
     if let Some(r) = apply_faults(&global).await {
         return Some(r);
     }
-    if !known {
-        return Some(rpc_error(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            "a client for the given cluster name does not exist",
-            None,
-        ));
+    match cluster_info {
+        None => Some(wire::unknown_cluster()),
+        Some(c) if c.worker_down => Some(wire::worker_down(
+            &c.address,
+            &format!("/connectors/{name}"),
+        )),
+        Some(_) => None,
     }
-    None
-}
-
-fn connect_error(status: StatusCode, message: &str) -> Response {
-    rpc_error(
-        status,
-        code_name(status.as_u16()),
-        message,
-        Some("REASON_KAFKA_CONNECT_API_ERROR"),
-    )
-}
-
-fn no_connector(name: &str) -> Response {
-    connect_error(
-        StatusCode::NOT_FOUND,
-        &format!("Connector {name} not found (404)"),
-    )
-}
-
-fn json_response(status: StatusCode, body: Value) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
-}
-
-/// Kafka Connect's own validation of a configuration write, with its wording: it quotes the
-/// configuration back (values included) when the connector class is missing.
-fn refuse_config(name: &str, config: &BTreeMap<String, String>) -> Option<Response> {
-    if let Some(n) = config.get("name")
-        && n != name
-    {
-        return Some(connect_error(
-            StatusCode::BAD_REQUEST,
-            &format!(
-                "Connector name configuration ({n}) doesn't match connector name in the URL ({name})"
-            ),
-        ));
-    }
-    if !config.contains_key("connector.class") {
-        let quoted = config
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        return Some(connect_error(
-            StatusCode::BAD_REQUEST,
-            &format!("Connector config {{{quoted}}} contains no connector type"),
-        ));
-    }
-    None
-}
-
-fn tasks_of(config: &BTreeMap<String, String>) -> usize {
-    config
-        .get("tasks.max")
-        .and_then(|t| t.parse::<usize>().ok())
-        .unwrap_or(1)
-        .clamp(1, 100)
-}
-
-fn spec_json(name: &str, config: &BTreeMap<String, String>) -> Value {
-    json!({"name": name, "config": config, "tasks": [], "type": "sink"})
-}
-
-impl Sim {
-    /// Creates or reconfigures a connector (running, with `tasks.max` running tasks); `true`
-    /// when it was created.
-    fn put_connector(&self, cluster: &str, name: &str, config: BTreeMap<String, String>) -> bool {
-        let mut s = self.lock();
-        let tasks = vec!["RUNNING"; tasks_of(&config)];
-        let key = (cluster.to_string(), name.to_string());
-        let created = !s.connectors.contains_key(&key);
-        let mut spec = ConnectorScenario::new(name, "RUNNING", &tasks);
-        if let Some(old) = s.connectors.get(&key) {
-            spec.faults = old.spec.faults.clone();
-            spec.fails_again = old.spec.fails_again;
-        }
-        s.connectors.insert(
-            key,
-            Live {
-                spec,
-                since: Instant::now(),
-                config,
-            },
-        );
-        created
-    }
-
-    /// A connector's configuration, as the simulator holds it.
-    pub fn config_of(&self, cluster: &str, name: &str) -> Option<BTreeMap<String, String>> {
-        self.lock()
-            .connectors
-            .get(&(cluster.to_string(), name.to_string()))
-            .map(|l| l.config.clone())
-    }
-
-    /// Makes a connector fail again after every restart (or not).
-    pub fn set_fails_again(&self, cluster: &str, name: &str, fails_again: bool) -> bool {
-        match self
-            .lock()
-            .connectors
-            .get_mut(&(cluster.to_string(), name.to_string()))
-        {
-            Some(l) => {
-                l.spec.fails_again = fails_again;
-                true
-            }
-            None => false,
-        }
-    }
-}
-
-/// The gateway's answer to a body it cannot read.
-fn invalid_body(detail: &str) -> Response {
-    rpc_error(
-        StatusCode::BAD_REQUEST,
-        "INVALID_ARGUMENT",
-        &format!("invalid request body: {detail}"),
-        Some("REASON_INVALID_INPUT"),
-    )
-}
-
-async fn create_handler(
-    State(sim): State<Sim>,
-    Path(cluster): Path<String>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    let response = async {
-        #[derive(serde::Deserialize)]
-        struct Create {
-            name: String,
-            #[serde(default)]
-            config: BTreeMap<String, String>,
-        }
-        let create: Create = match serde_json::from_slice(&body) {
-            Ok(c) => c,
-            Err(e) => return invalid_body(&e.to_string()),
-        };
-        if let Some(r) = gatekeep(&sim, &cluster, &create.name, &headers).await {
-            return r;
-        }
-        if sim.current(&cluster, &create.name).is_some() {
-            return connect_error(
-                StatusCode::CONFLICT,
-                &format!("Connector {} already exists", create.name),
-            );
-        }
-        if let Some(r) = refuse_config(&create.name, &create.config) {
-            return r;
-        }
-        sim.put_connector(&cluster, &create.name, create.config.clone());
-        json_response(StatusCode::CREATED, spec_json(&create.name, &create.config))
-    }
-    .await;
-    sim.count("create", response.status());
-    response
-}
-
-async fn info_handler(
-    State(sim): State<Sim>,
-    Path((cluster, name)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    gated(&sim, "info", (&cluster, &name), &headers, async {
-        match (sim.current(&cluster, &name), sim.config_of(&cluster, &name)) {
-            (Some(_), Some(config)) => json_response(StatusCode::OK, spec_json(&name, &config)),
-            _ => no_connector(&name),
-        }
-    })
-    .await
-}
-
-async fn delete_connector_handler(
-    State(sim): State<Sim>,
-    Path((cluster, name)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    gated(&sim, "delete", (&cluster, &name), &headers, async {
-        if sim.current(&cluster, &name).is_none() {
-            return no_connector(&name);
-        }
-        sim.delete(&cluster, &name);
-        StatusCode::NO_CONTENT.into_response()
-    })
-    .await
-}
-
-async fn config_get_handler(
-    State(sim): State<Sim>,
-    Path((cluster, name)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    gated(&sim, "config", (&cluster, &name), &headers, async {
-        match (sim.current(&cluster, &name), sim.config_of(&cluster, &name)) {
-            (Some(_), Some(config)) => json_response(StatusCode::OK, json!({ "config": config })),
-            _ => no_connector(&name),
-        }
-    })
-    .await
-}
-
-async fn config_put_handler(
-    State(sim): State<Sim>,
-    Path((cluster, name)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    gated(&sim, "put_config", (&cluster, &name), &headers, async {
-        let Ok(config) = serde_json::from_slice::<BTreeMap<String, String>>(&body) else {
-            return invalid_body("expected a map of strings");
-        };
-        if let Some(r) = refuse_config(&name, &config) {
-            return r;
-        }
-        let created = sim.put_connector(&cluster, &name, config.clone());
-        let status = if created {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        };
-        json_response(status, spec_json(&name, &config))
-    })
-    .await
-}
-
-async fn restart_handler(
-    State(sim): State<Sim>,
-    Path((cluster, name)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    gated(&sim, "restart", (&cluster, &name), &headers, async {
-        #[derive(serde::Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Restart {
-            include_tasks: bool,
-            only_failed: bool,
-        }
-        // The documents say to always send the body; the gateway refuses a request without it.
-        let Ok(restart) = serde_json::from_slice::<Restart>(&body) else {
-            return invalid_body(r#"expected {"include_tasks": bool, "only_failed": bool}"#);
-        };
-        let Some((_, state, faults)) = sim.current(&cluster, &name) else {
-            return no_connector(&name);
-        };
-        if let Some(r) = apply_faults(&faults).await {
-            return r;
-        }
-        let fails_again = sim
-            .lock()
-            .connectors
-            .get(&(cluster.clone(), name.clone()))
-            .is_some_and(|l| l.spec.fails_again);
-        if !fails_again {
-            let restart_one = |s: &str| !restart.only_failed || s == "FAILED";
-            let after =
-                |s: &str, restarted: bool| if restarted { "RUNNING" } else { s }.to_string();
-            let connector = after(&state.state, restart_one(&state.state));
-            let tasks: Vec<String> = state
-                .tasks
-                .iter()
-                .flat_map(|t| std::iter::repeat_n(t, t.count.max(1)))
-                .map(|t| after(&t.state, restart.include_tasks && restart_one(&t.state)))
-                .collect();
-            let tasks: Vec<&str> = tasks.iter().map(String::as_str).collect();
-            sim.set_state(&cluster, &name, &connector, &tasks);
-        }
-        StatusCode::NO_CONTENT.into_response()
-    })
-    .await
-}
-
-async fn state_handler(
-    State(sim): State<Sim>,
-    Path((cluster, name, action)): Path<(String, String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    let endpoint = match action.as_str() {
-        "pause" => "pause",
-        "resume" => "resume",
-        "stop" => "stop",
-        _ => "unknown",
-    };
-    if endpoint == "unknown" {
-        sim.count(endpoint, StatusCode::NOT_FOUND);
-        return StatusCode::NOT_FOUND.into_response();
-    }
-    gated(&sim, endpoint, (&cluster, &name), &headers, async {
-        let Some((_, state, _)) = sim.current(&cluster, &name) else {
-            return no_connector(&name);
-        };
-        let tasks = sim
-            .config_of(&cluster, &name)
-            .map(|c| tasks_of(&c))
-            .unwrap_or(state.tasks.len().max(1));
-        let (connector, task) = match endpoint {
-            "pause" => ("PAUSED", Some("PAUSED")),
-            "resume" => ("RUNNING", Some("RUNNING")),
-            _ => ("STOPPED", None),
-        };
-        let tasks: Vec<&str> = match task {
-            Some(t) => vec![t; tasks],
-            None => Vec::new(),
-        };
-        sim.set_state(&cluster, &name, connector, &tasks);
-        StatusCode::ACCEPTED.into_response()
-    })
-    .await
 }

@@ -102,7 +102,7 @@ pub struct ClientScenario {
 }
 
 /// One Connect cluster.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClusterScenario {
     /// Its connectors.
@@ -117,6 +117,91 @@ pub struct ClusterScenario {
     /// The pages (1 = first) `listFaults` applies to; empty: every page.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub list_fault_pages: Vec<usize>,
+    /// The Connect worker's REST address, as the Data Plane names it; connectors created through
+    /// the API run on it (their `worker_id` is its host and port).
+    #[serde(default = "default_address")]
+    pub address: String,
+    /// The worker's Kafka version, as `info.version` and the plugins' version.
+    #[serde(default = "default_version")]
+    pub version: String,
+    /// Connector classes the worker has; a create or configuration write naming another class
+    /// is refused as Kafka Connect refuses it (500). Empty: the defaults.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plugins: Vec<PluginScenario>,
+    /// The Connect worker behind the Data Plane is down: the listing answers an empty list
+    /// (200), everything else 500 with the dial error, as Redpanda's code does.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub worker_down: bool,
+}
+
+/// A connector plugin of a cluster.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PluginScenario {
+    /// Its class.
+    pub class: String,
+    /// `source` or `sink`.
+    #[serde(rename = "type")]
+    pub type_: String,
+}
+
+impl ClusterScenario {
+    /// The plugins (the defaults when none are named): Kafka's FileStream connectors and the
+    /// classes the tests and the demo use.
+    pub fn plugins(&self) -> Vec<PluginScenario> {
+        if !self.plugins.is_empty() {
+            return self.plugins.clone();
+        }
+        [
+            ("sink", "com.example.Sink"),
+            ("source", "com.example.Source"),
+            (
+                "sink",
+                "org.apache.kafka.connect.file.FileStreamSinkConnector",
+            ),
+            (
+                "source",
+                "org.apache.kafka.connect.file.FileStreamSourceConnector",
+            ),
+        ]
+        .into_iter()
+        .map(|(t, c)| PluginScenario {
+            class: c.into(),
+            type_: t.into(),
+        })
+        .collect()
+    }
+
+    /// The `worker_id` of connectors created on this cluster.
+    pub fn worker_id(&self) -> String {
+        let a = self
+            .address
+            .split_once("://")
+            .map_or(self.address.as_str(), |(_, r)| r);
+        a.trim_end_matches('/').to_string()
+    }
+}
+
+impl Default for ClusterScenario {
+    fn default() -> Self {
+        ClusterScenario {
+            connectors: Vec::new(),
+            synthetic: None,
+            list_faults: Faults::default(),
+            list_fault_pages: Vec::new(),
+            address: default_address(),
+            version: default_version(),
+            plugins: Vec::new(),
+            worker_down: false,
+        }
+    }
+}
+
+fn default_address() -> String {
+    "http://10.0.3.7:8083".into()
+}
+fn default_version() -> String {
+    "3.9.1".into()
 }
 
 /// Many generated connectors.

@@ -166,9 +166,8 @@ fn every_captured_error_is_classified() {
     let mut checked = 0;
     for e in exchanges().iter().filter(|e| e.status >= 400) {
         let rpc = parse_rpc_error(e.answer.as_bytes()).expect("a google.rpc.Status body");
-        assert_eq!(
+        assert!(
             rpc.reason.is_some(),
-            true,
             "{}: the ErrorInfo reason is read ({:?})",
             e.path,
             e.answer

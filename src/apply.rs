@@ -78,6 +78,9 @@ pub async fn apply(
     Ok(next)
 }
 
+/// Longest Event note sent (the API server allows 1024 bytes).
+pub const EVENT_NOTE_LIMIT: usize = 1000;
+
 /// Publishes Events about the resource (and logs each). An Event is a courtesy: losing one does
 /// not fail the reconcile.
 pub async fn publish(
@@ -87,7 +90,10 @@ pub async fn publish(
     events: Vec<EventSpec>,
     action: &str,
 ) {
-    for event in events {
+    for mut event in events {
+        // The API server refuses an Event whose note exceeds 1024 bytes (a source's message can
+        // be longer: Kafka Connect lists every plugin when it refuses a class).
+        event.note = crate::status::cut(&event.note, EVENT_NOTE_LIMIT);
         tracing::info!(
             namespace,
             name,

@@ -23,6 +23,8 @@ use std::collections::BTreeMap;
 pub const GAVE_UP: &str = "RestartsExhausted";
 /// Reason of the Synced condition when the source refused the declared configuration.
 pub const CONFIG_REJECTED: &str = "ConfigRejected";
+/// What a refusal's message says first (the source's message can be long, and is cut).
+const NOT_PUT_AGAIN: &str = "not put again until spec.config or its Secrets change";
 
 /// What one reconcile knows.
 pub struct Inputs<'a> {
@@ -121,7 +123,11 @@ pub fn plan(i: &Inputs<'_>) -> Plan {
         let mut cs = stored_config.clone().unwrap_or_default();
         let refusal = i.refused.map(|why| Note::Failed {
             reason: CONFIG_REJECTED.into(),
-            message: format!("{why} (not put again until spec.config or its Secrets change)"),
+            message: if why.starts_with(NOT_PUT_AGAIN) {
+                why.to_string()
+            } else {
+                format!("{NOT_PUT_AGAIN}: {why}")
+            },
             attention: true,
         });
         match i.actual {
@@ -433,6 +439,12 @@ pub fn settle(
         let reason = match (&step.command, failure.kind) {
             (Command::PutConfig(_), FailureKind::InvalidArgument) => CONFIG_REJECTED,
             (_, kind) => kind.reason(),
+        };
+        // The shell remembers a refused declaration (see `Inputs::refused`).
+        let message = if reason == CONFIG_REJECTED {
+            format!("{NOT_PUT_AGAIN}: {message}")
+        } else {
+            message
         };
         if matches!(step.command, Command::PutConfig(_))
             && let Some(cs) = plan.management.config.as_mut()

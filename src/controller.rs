@@ -15,6 +15,7 @@ use crate::metrics::{Metrics, ResourceLabels};
 use crate::policy::UrlPolicy;
 use crate::probe::Failure;
 use crate::probe::{FailureKind, Observation};
+use crate::redact::Redactor;
 use crate::resolve::{Lookups, Target};
 use crate::status::{self, Outcome, Settings, Subject};
 use crate::status::{Management, Note};
@@ -471,6 +472,9 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
     if let Some(written) = managed.written.take() {
         stored = Some(written);
     }
+    // Connectors quote their configuration in traces and errors (a JDBC driver prints the
+    // connection URL): nothing the source said reaches status, Events or logs with a Secret value.
+    let observation = managed.redactor.observation(observation);
     let next = status::desired_status_managed(
         stored.as_ref(),
         &subject,
@@ -555,6 +559,8 @@ struct Managed {
     acted: bool,
     /// A command failed: the next attempt backs off as a failed probe would.
     command_failure: Option<Failure>,
+    /// The Secret values the resource sends, to be kept out of everything the source says.
+    redactor: Redactor,
     wake: Option<Timestamp>,
     /// The status written before a restart was sent (the restart is recorded first).
     written: Option<ManagedConnectorStatus>,
@@ -567,6 +573,7 @@ impl Managed {
             events: Vec::new(),
             acted: false,
             command_failure: None,
+            redactor: Redactor::default(),
             wake: None,
             written: None,
         }
@@ -704,6 +711,7 @@ async fn manage_connector(
         events,
         acted,
         command_failure,
+        redactor: declared.as_ref().map(|d| d.redactor()).unwrap_or_default(),
         wake: plan.wake,
         written,
     })

@@ -21,6 +21,7 @@ pub mod manage;
 pub mod metrics;
 pub mod policy;
 pub mod probe;
+pub mod redact;
 pub mod refs;
 pub mod report;
 pub mod resolve;

@@ -8,6 +8,7 @@
 
 use crate::crd::{DesiredState, ManagedConnector};
 use crate::probe::{Failure, FailureKind};
+use crate::redact::Redactor;
 use crate::refs::{Lookup, RefKind, unreadable};
 use crate::resolve::{Lookups, Reference};
 use kube::ResourceExt;
@@ -210,15 +211,19 @@ impl Declared {
         ctx.sign().as_ref().to_vec()
     }
 
+    /// The redaction of the Secret values this declaration sends.
+    pub fn redactor(&self) -> Redactor {
+        Redactor::new(
+            self.secret_keys
+                .iter()
+                .filter_map(|k| self.values.get(k))
+                .map(String::as_str),
+        )
+    }
+
     /// `message` with every Secret value replaced: a source may quote a rejected value back.
     pub fn redact(&self, message: &str) -> String {
-        let mut out = message.to_string();
-        for key in &self.secret_keys {
-            if let Some(v) = self.values.get(key).filter(|v| !v.is_empty()) {
-                out = out.replace(v.as_str(), "[redacted]");
-            }
-        }
-        out
+        self.redactor().text(message)
     }
 }
 

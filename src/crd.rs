@@ -122,6 +122,7 @@ pub struct ManagedConnectorSpec {
     /// when the connector's name is not a valid Kubernetes name (upper case, underscores, dots...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 1024))]
+    #[x_kube(validation = Rule::new("self != '.' && self != '..'").message("connectorName must not be . or .. (it is a path segment of every request)"))]
     pub connector_name: Option<String>,
 
     /// Name of the Kafka Connect cluster in the Data Plane API. Redpanda Cloud always uses
@@ -227,6 +228,7 @@ pub enum RestartPolicyType {
 /// The restart backoff curve's unit and cap.
 #[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!has(self.max) || !self.max.matches('^([0-9]+(\\\\.[0-9]+)?(ms|s|m|h))+$') || (has(self.base) && !self.base.matches('^([0-9]+(\\\\.[0-9]+)?(ms|s|m|h))+$')) || duration(self.max) >= duration(has(self.base) ? self.base : '1m')").message("backoff.max must be at least backoff.base (1m unless set): a smaller cap would restart a failing connector on every reconcile"))]
 pub struct RestartBackoff {
     /// Unit of the curve, as a duration, at least `1s` (`1m` unless set).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -389,6 +389,22 @@ async fn invalid_specs_are_refused_with_a_clear_message() {
             json!({"dataplane": {}, "deletionPolicy": "Remove"}),
             "spec.deletionPolicy",
         ),
+        (
+            json!({"dataplane": {}, "restartPolicy": {"type": "OnFailure", "backoff": {"base": "10s", "max": "0s"}}}),
+            "backoff.max must be at least backoff.base",
+        ),
+        (
+            json!({"dataplane": {}, "restartPolicy": {"type": "OnFailure", "backoff": {"max": "30s"}}}),
+            "backoff.max must be at least backoff.base",
+        ),
+        (
+            json!({"dataplane": {}, "connectorName": ".."}),
+            "connectorName must not be . or ..",
+        ),
+        (
+            json!({"dataplane": {}, "connectorName": "."}),
+            "connectorName must not be . or ..",
+        ),
     ];
     for (i, (spec, message)) in cases.iter().enumerate() {
         let doc = json!({

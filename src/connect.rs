@@ -210,8 +210,9 @@ impl ConnectClient {
         };
         let parsed = self
             .get(&url, auth, ca_pem, "status", |body| {
-                serde_json::from_slice::<ConnectStatus>(body)
-                    .map_err(|e| format!("not a connector status: {e}"))
+                serde_json::from_slice::<ConnectStatus>(body).map_err(|e| {
+                    format!("not a connector status: {}", probe::describe_json_error(&e))
+                })
             })
             .await;
         match parsed {
@@ -614,8 +615,8 @@ pub fn parse_expanded_list(
     let mut de = serde_json::Deserializer::from_slice(body);
     let list = de
         .deserialize_map(ListVisitor(wanted))
-        .map_err(|e| format!("not a connector list: {e}"))?;
-    de.end().map_err(|e| e.to_string())?;
+        .map_err(|e| format!("not a connector list: {}", probe::describe_json_error(&e)))?;
+    de.end().map_err(|e| probe::describe_json_error(&e))?;
     Ok(list)
 }
 

@@ -241,6 +241,28 @@ impl FailureKind {
     }
 }
 
+/// A JSON parse error described by kind and position, never by quoting the body: a tenant may
+/// point a URL at a service that is not a source, and its answer must not reach a condition.
+/// serde_json quotes every piece of input it names (`invalid type: string "…"`), so a message
+/// with a quote in it is replaced by its kind; the parsers' own messages (limits) have none.
+pub fn describe_json_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let core = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(core, _)| core);
+    let what = if core.contains(['"', '`', '\'']) {
+        match e.classify() {
+            serde_json::error::Category::Syntax => "not valid JSON",
+            serde_json::error::Category::Eof => "cut short",
+            serde_json::error::Category::Data => "not the expected shape",
+            serde_json::error::Category::Io => "unreadable",
+        }
+    } else {
+        core
+    };
+    format!("{what} at line {} column {}", e.line(), e.column())
+}
+
 /// Kafka Connect's words for a configuration it will not take. It answers some of them with a
 /// 500 (an unknown `connector.class`), and Redpanda's Data Plane passes those on as
 /// `500 INTERNAL`: by their status alone they look like an outage, and would be put again and
@@ -279,6 +301,34 @@ pub fn config_refusal(f: Failure) -> Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_errors_never_quote_the_body() {
+        let table: [(&[u8], &str); 5] = [
+            (
+                br#""internal-only-secret-token""#,
+                "not the expected shape at line 1",
+            ),
+            (br#"{"name": 42}"#, "not the expected shape at line 1"),
+            (
+                b"<html>internal-only</html>",
+                "expected value at line 1 column 1",
+            ),
+            (br#"{"name": "internal-only"#, "at line 1"),
+            (b"", "EOF while parsing a value at line 1 column 0"),
+        ];
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Shape {
+            name: String,
+        }
+        for (body, want) in table {
+            let e = serde_json::from_slice::<Shape>(body).expect_err("not a Shape");
+            let d = describe_json_error(&e);
+            assert!(d.contains(want), "{d}");
+            assert!(!d.contains("internal-only"), "{d}");
+        }
+    }
 
     #[test]
     fn configuration_refusals_are_told_from_outages() {

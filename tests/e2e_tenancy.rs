@@ -64,3 +64,62 @@ async fn a_trace_that_quotes_a_secret_value_reaches_status_and_events_redacted()
         "the operator log holds the password"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local control plane: hack/test"]
+async fn an_answer_that_is_not_the_sources_is_described_never_quoted() {
+    let env = Env::new("reflection", &[]).await;
+    // A service inside the cluster that is not Kafka Connect, answering what only it should know:
+    // a JSON string on the status path, a JSON object with a `message` on errors.
+    let secret = format!("internal-only-{}", rand::random::<u64>());
+    let (ok_body, err_body) = (
+        format!("\"{secret}\""),
+        format!("{{\"message\":\"{secret}\"}}"),
+    );
+    let app = axum::Router::new()
+        .route(
+            "/ok/connectors/{name}/status",
+            axum::routing::get(move || {
+                let b = ok_body.clone();
+                async move { ([("content-type", "application/json")], b) }
+            }),
+        )
+        .route(
+            "/err/connectors/{name}/status",
+            axum::routing::get(move || {
+                let b = err_body.clone();
+                async move {
+                    (
+                        axum::http::StatusCode::BAD_REQUEST,
+                        [("content-type", "application/json")],
+                        b,
+                    )
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    for (name, path, reason) in [
+        ("string-body", "ok", "InvalidResponse"),
+        ("message-body", "err", "InvalidArgument"),
+    ] {
+        env.apply(
+            name,
+            json!({"pollInterval": "5s", "connectorName": "x",
+                   "kafkaConnect": {"url": format!("http://{addr}/{path}")}}),
+        )
+        .await;
+        let mc = env
+            .wait_condition(name, "Synced", "False", reason, POLL * 2 + MARGIN)
+            .await;
+        let message = condition(&mc, "Synced").unwrap().2;
+        eprintln!("  {name}: {message}");
+        let visible = env.visible_text(name).await;
+        assert!(!visible.contains(&secret), "{name}: reflected: {visible}");
+    }
+    let log = std::fs::read_to_string(&env.log).unwrap_or_default();
+    assert!(!log.contains(&secret), "the operator log quotes the answer");
+}

@@ -54,8 +54,9 @@ pub fn parse_list_page(
     let mut de = serde_json::Deserializer::from_slice(body);
     let page = PageSeed { wanted }
         .deserialize(&mut de)
-        .map_err(|e| e.to_string())?;
-    de.end().map_err(|e| e.to_string())?;
+        .map_err(|e| crate::probe::describe_json_error(&e))?;
+    de.end()
+        .map_err(|e| crate::probe::describe_json_error(&e))?;
     Ok(page)
 }
 

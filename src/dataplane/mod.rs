@@ -72,8 +72,8 @@ const MAX_SERVER_ERRORS: usize = 100;
 /// answer costs more than its bytes and a bounded number of objects.
 pub fn parse_status_body(body: &[u8]) -> Result<StatusResponse, String> {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let answer = Answer::deserialize(&mut de).map_err(|e| e.to_string())?;
-    de.end().map_err(|e| e.to_string())?;
+    let answer = Answer::deserialize(&mut de).map_err(|e| probe::describe_json_error(&e))?;
+    de.end().map_err(|e| probe::describe_json_error(&e))?;
     Ok(answer.into_response())
 }
 
@@ -237,11 +237,17 @@ const RPC_CODES: [&str; 17] = [
     "UNAUTHENTICATED",
 ];
 
-/// Parses a `google.rpc.Status` body; `None` when the body is not one (an HTML error page, say).
+/// Parses a `google.rpc.Status` body; `None` when the body is not one (an HTML error page, or
+/// any other JSON: only the API's own shape, a `code` as a name or number and a `message` string,
+/// is quoted into conditions).
 pub fn parse_rpc_error(body: &[u8]) -> Option<RpcError> {
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
     let obj = v.as_object()?;
-    if !obj.contains_key("code") && !obj.contains_key("message") {
+    let code_ok = matches!(
+        obj.get("code"),
+        Some(serde_json::Value::String(_) | serde_json::Value::Number(_))
+    );
+    if !code_ok || !obj.get("message").is_some_and(serde_json::Value::is_string) {
         return None;
     }
     let code = match obj.get("code") {
@@ -904,6 +910,15 @@ mod tests {
         assert_eq!(by_numeric_string.code.as_deref(), Some("UNAUTHENTICATED"));
         assert_eq!(parse_rpc_error(b"<html>502 Bad Gateway</html>"), None);
         assert_eq!(parse_rpc_error(br#"{"other":1}"#), None);
+        // Only the API's own shape is quoted: any JSON with a `message` is not it.
+        for foreign in [
+            &br#"{"message":"internal-only"}"#[..],
+            br#"{"code":"X","message":{"internal":"only"}}"#,
+            br#"{"code":null,"message":"internal-only"}"#,
+            br#""internal-only""#,
+        ] {
+            assert_eq!(parse_rpc_error(foreign), None, "{foreign:?}");
+        }
     }
 
     fn api(status: u16, message: &str, rpc_body: bool) -> DataplaneError {

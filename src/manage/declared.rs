@@ -230,8 +230,12 @@ impl Declared {
 /// Reads a configuration answer: `{"config": {...}}` (the Data Plane) or the map itself (Kafka
 /// Connect). Values are reduced to digests at once.
 pub fn parse_actual(body: &[u8]) -> Result<Actual, String> {
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| format!("not a connector configuration: {e}"))?;
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        format!(
+            "not a connector configuration: {}",
+            crate::probe::describe_json_error(&e)
+        )
+    })?;
     let map = match value {
         serde_json::Value::Object(mut m) => match m.remove("config") {
             Some(serde_json::Value::Object(inner)) if m.is_empty() => inner,

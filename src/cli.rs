@@ -139,6 +139,13 @@ pub struct RunArgs {
     #[arg(long, env = "MCO_STALE_AFTER", default_value = "10m", value_parser = parse_duration)]
     pub stale_after: Duration,
 
+    /// How long a resource with `deletionPolicy: Delete` waits for its connector to be deleted
+    /// (credentials or source gone, refusals) before it is let go anyway, with a
+    /// `ConnectorLeftBehind` Warning naming the connector: a deletion always ends, and so does
+    /// the deletion of a namespace holding it.
+    #[arg(long, env = "MCO_DELETION_TIMEOUT", default_value = "5m", value_parser = parse_duration)]
+    pub deletion_timeout: Duration,
+
     /// Data Plane requests in flight at once, across all resources.
     #[arg(long, env = "MCO_MAX_CONCURRENT_REQUESTS", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     pub max_concurrent_requests: u16,
@@ -295,6 +302,7 @@ impl RunArgs {
                 .with_allowed_hosts(&self.allowed_hosts)
                 .with_link_local(self.allow_link_local),
             operator_credentials_may_act: self.operator_credentials_may_act,
+            deletion_timeout: self.deletion_timeout,
         }
     }
 

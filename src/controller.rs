@@ -84,6 +84,8 @@ pub struct OperatorConfig {
     pub url_policy: UrlPolicy,
     /// Whether the operator-wide credentials may change connectors (not only read them).
     pub operator_credentials_may_act: bool,
+    /// Longest a deletion waits for the connector to go before the resource is let go.
+    pub deletion_timeout: Duration,
 }
 
 impl Default for OperatorConfig {
@@ -98,6 +100,7 @@ impl Default for OperatorConfig {
             selector: None,
             url_policy: UrlPolicy::default(),
             operator_credentials_may_act: false,
+            deletion_timeout: Duration::from_secs(300),
         }
     }
 }
@@ -321,12 +324,13 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
     if mc.metadata.deletion_timestamp.is_some() {
         return finalize(&mc, (&namespace, &name), &uid, &ctx).await;
     }
-    if finalizer::wanted(&mc) != finalizer::present(&mc) {
+    let wanted = finalizer::wanted(&mc, ctx.prober.config.operator_credentials_may_act);
+    if wanted != finalizer::present(&mc) {
         if !ctx.fence.may_write() {
             return Err(Error::Fenced);
         }
         let api: Api<ManagedConnector> = Api::namespaced(ctx.client.clone(), &namespace);
-        finalizer::set(&api, &mc, finalizer::wanted(&mc)).await?;
+        finalizer::set(&api, &mc, wanted).await?;
     }
 
     if mc.spec.suspend {
@@ -547,6 +551,9 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
     tracing::debug!(namespace, name, next_probe_in = ?next, "probed");
     Ok(Action::requeue(next))
 }
+
+/// Event reason (and action outcome) of a connector a deletion gave up on.
+pub const LEFT_BEHIND: &str = "ConnectorLeftBehind";
 
 /// How long after sending commands the connector is read again.
 const AFTER_A_COMMAND: Duration = Duration::from_secs(2);
@@ -775,6 +782,35 @@ async fn finalize(
             finalizer::set(&api, mc, false).await?;
             Ok(Action::await_change())
         }
+        Some(f)
+            if finalizer::given_up(mc, ctx.prober.config.deletion_timeout, Timestamp::now()) =>
+        {
+            // A deletion always ends: the connector is left behind, said in a Warning (or only
+            // the log, where a terminating namespace refuses Events) and counted.
+            let timeout = ctx.prober.config.deletion_timeout;
+            tracing::warn!(namespace, name, connector, reason = f.kind.reason(), message = f.message, timeout = ?timeout, "could not delete the connector within the deletion timeout; letting the resource go and leaving the connector behind");
+            ctx.prober
+                .metrics
+                .action(step.command.verb(), "deletion", LEFT_BEHIND);
+            apply::publish(
+                mc,
+                (namespace, name),
+                ctx,
+                vec![status::EventSpec {
+                    warning: true,
+                    reason: LEFT_BEHIND.into(),
+                    note: format!(
+                        "connector {connector} was left behind: it could not be deleted within --deletion-timeout ({}): {}",
+                        status::humanize(timeout),
+                        f.message
+                    ),
+                }],
+                "Delete",
+            )
+            .await;
+            finalizer::set(&api, mc, false).await?;
+            Ok(Action::await_change())
+        }
         Some(f) => {
             let failures = ctx.note_result(uid, true);
             let retry = next_poll(
@@ -782,6 +818,11 @@ async fn finalize(
                 failures,
                 Duration::from_secs(30),
                 rand::random::<f64>(),
+            )
+            // Back when the deletion timeout ends, to let the resource go on time.
+            .min(
+                finalizer::left(mc, ctx.prober.config.deletion_timeout, Timestamp::now())
+                    .saturating_add(Duration::from_secs(1)),
             );
             tracing::warn!(namespace, name, connector, reason = f.kind.reason(), message = f.message, retry_in = ?retry, "could not delete the connector; the resource waits");
             apply::publish(

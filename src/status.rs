@@ -902,7 +902,8 @@ fn elapsed(since: Timestamp, now: Timestamp) -> Duration {
         .unwrap_or(Duration::ZERO)
 }
 
-fn humanize(d: Duration) -> String {
+/// A duration as people write it (`5m`, `90s`).
+pub fn humanize(d: Duration) -> String {
     let s = d.as_secs();
     if s > 0 && s.is_multiple_of(3600) {
         format!("{}h", s / 3600)

@@ -123,3 +123,103 @@ async fn an_answer_that_is_not_the_sources_is_described_never_quoted() {
     let log = std::fs::read_to_string(&env.log).unwrap_or_default();
     assert!(!log.contains(&secret), "the operator log quotes the answer");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local control plane: hack/test"]
+async fn a_deletion_always_ends() {
+    let env = Env::new("deletion-ends", &["--deletion-timeout", "10s"]).await;
+    let finalizers = |mc: &managed_connector_operator::crd::ManagedConnector| {
+        mc.metadata.finalizers.clone().unwrap_or_default()
+    };
+    // On the operator-wide credentials the resource may never delete: no finalizer to hang on.
+    env.sim
+        .upsert("redpanda", connector("shared", "RUNNING", &["RUNNING"]));
+    env.apply(
+        "shared",
+        json!({"pollInterval": "5s", "dataplane": {}, "deletionPolicy": "Delete"}),
+    )
+    .await;
+    // With its own Secret it may: the finalizer is added.
+    env.secret(
+        "own",
+        json!({"client_id": "e2e", "client_secret": "e2e-secret", "token_url": format!("{}/oauth/token", env.sim_url)}),
+    )
+    .await;
+    env.sim
+        .upsert("redpanda", connector("owned", "RUNNING", &["RUNNING"]));
+    env.apply(
+        "owned",
+        json!({"pollInterval": "5s", "dataplane": {"credentialsSecretRef": {"name": "own"}}, "deletionPolicy": "Delete"}),
+    )
+    .await;
+    env.wait_state("owned", HolisticState::Healthy, POLL * 2 + MARGIN)
+        .await;
+    let owned = env
+        .wait_for("owned", POLL + MARGIN, "holding the finalizer", |mc| {
+            !finalizers(mc).is_empty()
+        })
+        .await;
+    assert_eq!(
+        finalizers(&owned),
+        ["connectors.dataplane.dev/delete-connector"]
+    );
+    env.wait_for("shared", POLL + MARGIN, "reconciled", |mc| {
+        mc.status.as_ref().is_some_and(|s| !s.conditions.is_empty())
+    })
+    .await;
+    assert!(
+        finalizers(&env.get("shared").await).is_empty(),
+        "no finalizer where it could never delete"
+    );
+    let api = env.api();
+    api.delete("shared", &Default::default()).await.unwrap();
+    // The source refuses the deletion (it would otherwise still succeed: the credentials are
+    // cached), and, as in a namespace deletion, the Secret goes first, then the resource.
+    env.sim.set_global_faults(dataplane_sim::scenario::Faults {
+        status: Some(503),
+        ..Default::default()
+    });
+    let secrets: kube::Api<k8s_openapi::api::core::v1::Secret> =
+        kube::Api::namespaced(env.client.clone(), &env.ns);
+    secrets.delete("own", &Default::default()).await.unwrap();
+    let started = std::time::Instant::now();
+    api.delete("owned", &Default::default()).await.unwrap();
+    let gone = |name: &'static str| {
+        let api = api.clone();
+        async move {
+            let deadline = std::time::Instant::now() + POLL * 4 + MARGIN;
+            loop {
+                match api.get_opt(name).await.unwrap() {
+                    None => return,
+                    Some(_) if std::time::Instant::now() > deadline => {
+                        panic!("{name} still there after the deletion timeout")
+                    }
+                    Some(_) => tokio::time::sleep(std::time::Duration::from_millis(300)).await,
+                }
+            }
+        }
+    };
+    gone("shared").await;
+    gone("owned").await;
+    let waited = started.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_secs(9),
+        "owned waited for its connector first ({waited:?})"
+    );
+    let events = env.events("owned").await;
+    assert!(
+        events
+            .iter()
+            .any(|(t, r, _)| t == "Warning" && r == "ConnectorLeftBehind"),
+        "{events:?}"
+    );
+    assert!(
+        env.sim.config_of("redpanda", "owned").is_some(),
+        "the connector was left behind"
+    );
+    let metrics = env.metrics().await;
+    assert!(
+        metrics.contains(r#"outcome="ConnectorLeftBehind"} 1"#),
+        "counted: {metrics}"
+    );
+}

@@ -378,6 +378,9 @@ async fn check_selector(
 
 /// Runs the operator until SIGTERM or SIGINT.
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
+    // Before anything else: a SIGTERM during start-up (a rollout, a restart right after a start)
+    // is then a graceful stop once start-up reaches the shutdown handling, not a kill.
+    let signals = register_signals();
     telemetry::init(args.log_format, &args.log_level).map_err(anyhow::Error::msg)?;
     let config = args.operator_config();
     args.check_urls(&config.url_policy)?;
@@ -460,7 +463,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     // SIGTERM/SIGINT, observed once and shared by every phase below.
     let (signal_tx, mut signal_rx) = tokio::sync::watch::channel(None::<&'static str>);
     tokio::spawn(async move {
-        let _ = signal_tx.send(Some(shutdown_signal().await));
+        let _ = signal_tx.send(Some(shutdown_signal(signals).await));
     });
 
     let mut leadership = None;
@@ -590,12 +593,22 @@ async fn finish(
     }
 }
 
-async fn shutdown_signal() -> &'static str {
+/// SIGTERM and SIGINT handlers, registered at once (see [`run`]).
+struct Signals {
+    term: std::io::Result<tokio::signal::unix::Signal>,
+    int: std::io::Result<tokio::signal::unix::Signal>,
+}
+
+fn register_signals() -> Signals {
     use tokio::signal::unix::{SignalKind, signal};
-    match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) {
+    Signals {
+        term: signal(SignalKind::terminate()),
+        int: signal(SignalKind::interrupt()),
+    }
+}
+
+async fn shutdown_signal(signals: Signals) -> &'static str {
+    match (signals.term, signals.int) {
         (Ok(mut term), Ok(mut int)) => tokio::select! {
             _ = term.recv() => "SIGTERM",
             _ = int.recv() => "SIGINT",

@@ -14,8 +14,7 @@
 //! - A connector named without a status (created a moment ago, a worker rebalancing) exists: it
 //!   is read on its own like one left out.
 
-use crate::probe::{Failure, FailureKind, Observation};
-use crate::resolve::SourceKind;
+use crate::probe::{Failure, FailureKind, Observation, SourceKind};
 use std::collections::{HashMap, HashSet};
 
 /// Own reads of connectors a listing left out that must all fail before the listing counts as an

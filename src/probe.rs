@@ -3,8 +3,26 @@
 
 use crate::crd::HolisticState;
 use crate::health::{self, Assessment, ConnectStatus, ServerError};
-use crate::resolve::SourceKind;
 use std::time::Duration;
+
+/// Which kind of source, for metric labels and group keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SourceKind {
+    /// Redpanda Cloud's Data Plane API.
+    DataPlane,
+    /// A self-hosted Kafka Connect REST API.
+    KafkaConnect,
+}
+
+impl SourceKind {
+    /// Metric label value.
+    pub fn label(self) -> &'static str {
+        match self {
+            SourceKind::DataPlane => "dataplane",
+            SourceKind::KafkaConnect => "kafka_connect",
+        }
+    }
+}
 
 /// What a source reported for one connector, before assessment: Kafka Connect's status, and what
 /// the Data Plane computed from it when it did (Kafka Connect computes nothing).

@@ -60,24 +60,8 @@ pub enum Source {
     },
 }
 
-/// Which kind of source, for metric labels and group keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum SourceKind {
-    /// Redpanda Cloud's Data Plane API.
-    DataPlane,
-    /// A self-hosted Kafka Connect REST API.
-    KafkaConnect,
-}
-
-impl SourceKind {
-    /// Metric label value.
-    pub fn label(self) -> &'static str {
-        match self {
-            SourceKind::DataPlane => "dataplane",
-            SourceKind::KafkaConnect => "kafka_connect",
-        }
-    }
-}
+/// Which kind of source (the word lives with the failures it classifies, below every stage).
+pub use crate::probe::SourceKind;
 
 impl Source {
     /// Which kind of source this is.

@@ -123,23 +123,11 @@ fn of_cluster(cluster: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::health::{ConnectStatus, InstanceStatus};
     use crate::probe::Report;
     use std::time::Duration;
 
     fn found(state: &str) -> Observation {
-        let status = ConnectStatus {
-            name: "x".into(),
-            connector: InstanceStatus {
-                state: state.into(),
-                worker_id: "w".into(),
-                trace: String::new(),
-            },
-            tasks: vec![],
-            omitted: Default::default(),
-            type_: "sink".into(),
-        };
-        Report::from_connect(status).assess()
+        Report::from_connect(crate::health::test_status(state, &[])).assess()
     }
 
     fn listed(entries: &[(&str, &str)]) -> Listed {

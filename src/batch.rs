@@ -621,18 +621,7 @@ mod tests {
     use crate::probe::Report;
 
     fn found(state: &str) -> Observation {
-        let status = ConnectStatus {
-            name: "x".into(),
-            connector: InstanceStatus {
-                state: state.into(),
-                worker_id: "w".into(),
-                trace: String::new(),
-            },
-            tasks: vec![],
-            omitted: Default::default(),
-            type_: "sink".into(),
-        };
-        Report::from_connect(status).assess()
+        Report::from_connect(crate::health::test_status(state, &[])).assess()
     }
 
     fn names(list: &[&str]) -> HashSet<String> {

@@ -678,19 +678,11 @@ async fn manage_connector(
             .map_err(|_| Error::Fenced)?
     };
     let command_failure = failed.as_ref().map(|(_, f)| f.clone());
-    let put_config =
-        |i: usize| matches!(plan.steps[i].command, crate::source::Command::PutConfig(_));
-    let put_outcome = match &failed {
-        Some((i, f)) if put_config(*i) => Some(Some(f.kind)),
-        _ if plan
-            .steps
-            .iter()
-            .any(|s| matches!(s.command, crate::source::Command::PutConfig(_))) =>
-        {
-            Some(None)
-        }
-        _ => None,
-    };
+    let is_put = |s: &plan::Step| matches!(s.command, crate::source::Command::PutConfig(_));
+    let put_failed = failed
+        .as_ref()
+        .is_some_and(|(i, _)| is_put(&plan.steps[*i]));
+    let put_sent = plan.steps.iter().any(is_put);
     let acted = !plan.steps.is_empty() && command_failure.is_none();
     let events = plan::settle(
         &mut plan,
@@ -699,18 +691,17 @@ async fn manage_connector(
         declared.as_ref(),
         &subject.connector_name,
     );
-    match (put_outcome, &plan.management.note, fingerprint) {
-        // Refused: remembered, so the same declaration is not put again.
+    // A refused declaration is remembered so that it is not put again; one put is forgotten.
+    match (&plan.management.note, fingerprint) {
         (
-            Some(Some(_)),
             Some(Note::Failed {
                 reason, message, ..
             }),
             Some(f),
-        ) if reason == plan::CONFIG_REJECTED => {
+        ) if put_failed && reason == plan::CONFIG_REJECTED => {
             ctx.note_refusal(&uid, Some((f, message.clone())));
         }
-        (Some(None), _, _) => ctx.note_refusal(&uid, None),
+        _ if put_sent && !put_failed => ctx.note_refusal(&uid, None),
         _ => {}
     }
     Ok(Managed {

@@ -39,8 +39,13 @@ pub struct Cli {
 pub enum Command {
     /// Run the operator against the cluster of the current kubeconfig (or in-cluster config).
     Run(Box<RunArgs>),
-    /// Print the ManagedConnector CustomResourceDefinition as YAML.
-    Crd,
+    /// Print a CustomResourceDefinition as YAML: `managedconnectors` (default) or
+    /// `connectclusters`.
+    Crd {
+        /// Plural of the CRD.
+        #[arg(default_value = "managedconnectors", value_parser = clap::builder::PossibleValuesParser::new(crate::crd::PLURALS))]
+        plural: String,
+    },
     /// Show connectors' health as the operator last wrote it: a table of a namespace's (or every
     /// namespace's) ManagedConnectors, trouble first, or one in full. Reads with your kubeconfig.
     /// Installed as `kubectl-mconn` on the PATH, it is the kubectl plugin `kubectl mconn`.
@@ -191,6 +196,12 @@ pub struct RunArgs {
     )]
     pub operator_credentials_may_act: bool,
 
+    /// Tenants may use only Connect clusters the platform declares (`ConnectCluster`, named in
+    /// `spec.connectClusterRef`): resources naming `spec.dataplane` or `spec.kafkaConnect` are
+    /// refused with `ConnectClusterRefused`, so no tenant chooses where the operator connects.
+    #[arg(long, env = "MCO_REQUIRE_CONNECT_CLUSTER", default_value_t = false)]
+    pub require_connect_cluster: bool,
+
     /// Watch only this namespace (default: all namespaces).
     #[arg(long, env = "MCO_NAMESPACE")]
     pub namespace: Option<String>,
@@ -303,6 +314,7 @@ impl RunArgs {
                 .with_link_local(self.allow_link_local),
             operator_credentials_may_act: self.operator_credentials_may_act,
             deletion_timeout: self.deletion_timeout,
+            require_connect_cluster: self.require_connect_cluster,
         }
     }
 

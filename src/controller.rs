@@ -86,6 +86,8 @@ pub struct OperatorConfig {
     pub operator_credentials_may_act: bool,
     /// Longest a deletion waits for the connector to go before the resource is let go.
     pub deletion_timeout: Duration,
+    /// Resources must name a ConnectCluster (no inline sources).
+    pub require_connect_cluster: bool,
 }
 
 impl Default for OperatorConfig {
@@ -101,6 +103,7 @@ impl Default for OperatorConfig {
             url_policy: UrlPolicy::default(),
             operator_credentials_may_act: false,
             deletion_timeout: Duration::from_secs(300),
+            require_connect_cluster: false,
         }
     }
 }
@@ -305,10 +308,13 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
         created: mc.metadata.creation_timestamp.as_ref().map(|t| t.0),
         connector_name: mc.connector_name(),
         cluster_name: mc.spec.cluster_name.clone(),
-        source: if mc.spec.kafka_connect.is_some() {
-            StatusSource::KafkaConnect
-        } else {
-            StatusSource::DataPlane
+        source: match &mc.spec.connect_cluster_ref {
+            Some(r) => match ctx.prober.clusters.get(&r.name) {
+                Some(c) if c.spec.kafka_connect.is_some() => StatusSource::KafkaConnect,
+                _ => StatusSource::DataPlane,
+            },
+            None if mc.spec.kafka_connect.is_some() => StatusSource::KafkaConnect,
+            None => StatusSource::DataPlane,
         },
     };
     let who = ResourceLabels::new(&namespace, &name);
@@ -324,7 +330,16 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
     if mc.metadata.deletion_timestamp.is_some() {
         return finalize(&mc, (&namespace, &name), &uid, &ctx).await;
     }
-    let wanted = finalizer::wanted(&mc, ctx.prober.config.operator_credentials_may_act);
+    let cluster = mc
+        .spec
+        .connect_cluster_ref
+        .as_ref()
+        .and_then(|r| ctx.prober.clusters.get(&r.name));
+    let wanted = finalizer::wanted(
+        &mc,
+        ctx.prober.config.operator_credentials_may_act,
+        cluster.as_deref(),
+    );
     if wanted != finalizer::present(&mc) {
         if !ctx.fence.may_write() {
             return Err(Error::Fenced);

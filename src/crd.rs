@@ -116,7 +116,8 @@ pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(86_400);
 #[x_kube(validation = Rule::new("!has(self.state) || has(self.config)").message("state needs config: the operator only pauses, resumes or stops connectors it manages (set spec.config)"))]
 #[x_kube(validation = Rule::new("!has(self.configFrom) || has(self.config)").message("configFrom needs config (it adds to spec.config; `config: {}` is fine)"))]
 #[x_kube(validation = Rule::new("!has(self.configFrom) || !has(self.config) || self.configFrom.all(f, !(f.key in self.config))").message("a configFrom key is also set in config: set each key once"))]
-#[x_kube(validation = Rule::new("has(self.dataplane) != has(self.kafkaConnect)").message("set exactly one of dataplane (Redpanda Cloud Data Plane API; `dataplane: {}` uses the operator's defaults) and kafkaConnect (a Kafka Connect REST API)"))]
+#[x_kube(validation = Rule::new("has(self.connectClusterRef) ? !has(self.dataplane) && !has(self.kafkaConnect) : has(self.dataplane) != has(self.kafkaConnect)").message("set exactly one of connectClusterRef (a ConnectCluster the platform declares), dataplane (Redpanda Cloud Data Plane API; `dataplane: {}` uses the operator's defaults) and kafkaConnect (a Kafka Connect REST API)"))]
+#[x_kube(validation = Rule::new("!has(self.config) || self.config.map(k, size(k) + size(self.config[k])).sum() <= 262144").message("spec.config holds at most 256 KiB of keys and values (put large values in a Secret and use configFrom)"))]
 pub struct ManagedConnectorSpec {
     /// Name of the connector in Kafka Connect. Defaults to the resource's `metadata.name`; set it
     /// when the connector's name is not a valid Kubernetes name (upper case, underscores, dots...).
@@ -143,6 +144,12 @@ pub struct ManagedConnectorSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kafka_connect: Option<KafkaConnectSource>,
 
+    /// A `ConnectCluster` the platform team declares (cluster-scoped): its source, credentials
+    /// and what this namespace may do there. Instead of `dataplane` and `kafkaConnect`; with it,
+    /// `clusterName` is taken from the ConnectCluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_cluster_ref: Option<ConnectClusterReference>,
+
     /// How often to poll the connector's status, as a duration such as `30s`, `2m` or `1m30s`.
     /// At least `5s`, at most `24h`. Defaults to the operator's `--poll-interval` (30s unless changed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -165,13 +172,13 @@ pub struct ManagedConnectorSpec {
     /// connector if it does not exist and puts this configuration whenever the connector's actual
     /// configuration differs. Unset: the resource only observes a connector someone else owns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("maxProperties" = 1000))]
+    #[schemars(extend("maxProperties" = 1000, "additionalProperties" = {"type": "string", "maxLength": 65536}))]
     pub config: Option<BTreeMap<String, String>>,
 
     /// Configuration values read from Secret keys in this resource's namespace (passwords,
     /// tokens), merged into `config`. Their values never appear in the status, Events or logs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 128))]
+    #[schemars(length(max = 64))]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["key"]))]
     pub config_from: Vec<ConfigFromSecret>,
 
@@ -185,6 +192,39 @@ pub struct ManagedConnectorSpec {
     /// finalizer until it has).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletion_policy: Option<DeletionPolicy>,
+
+    /// Take responsibility for a connector that already exists (created by hand, by Redpanda
+    /// Console, by another tool): `deletionPolicy: Delete` then deletes it with the resource.
+    /// Without it, only a connector this resource created is ever deleted (see
+    /// `status.ownedConnector`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopt: bool,
+}
+
+/// Reference to a cluster-scoped `ConnectCluster`.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
+pub struct ConnectClusterReference {
+    /// Name of the ConnectCluster.
+    #[schemars(
+        length(min = 1, max = 253),
+        regex(pattern = DNS_SUBDOMAIN)
+    )]
+    pub name: String,
+}
+
+/// The connector a resource created or adopted: the only one `deletionPolicy: Delete` deletes.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnedConnector {
+    /// `DataPlane` or `KafkaConnect`.
+    pub source: String,
+    /// Base URL of the source.
+    pub url: String,
+    /// Connect cluster name (Data Plane), empty for Kafka Connect.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub cluster_name: String,
+    /// Name of the connector.
+    pub name: String,
 }
 
 /// When the operator restarts a failed connector or failed tasks by itself.
@@ -288,6 +328,8 @@ impl Default for ManagedConnectorSpec {
             config_from: Vec::new(),
             state: None,
             deletion_policy: None,
+            connect_cluster_ref: None,
+            adopt: false,
         }
     }
 }
@@ -444,6 +486,11 @@ pub struct ManagedConnectorStatus {
     /// The declared configuration (`spec.config`) as last compared with the connector's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<ConfigStatus>,
+
+    /// The connector this resource created (or adopted, `spec.adopt`): `deletionPolicy: Delete`
+    /// deletes it and nothing else, also after the spec was edited to name another connector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owned_connector: Option<OwnedConnector>,
 }
 
 /// What the operator restarted, kept in the status so that no restart is repeated after an
@@ -714,7 +761,15 @@ pub fn parse_go_duration(s: &str) -> Option<Duration> {
 /// The CRD, with doc-comment line breaks inside paragraphs turned into spaces so that
 /// `kubectl explain` wraps descriptions itself.
 pub fn crd() -> CustomResourceDefinition {
-    let crd = ManagedConnector::crd();
+    rewrapped(ManagedConnector::crd())
+}
+
+/// The ConnectCluster CRD, rewrapped the same way.
+pub fn connect_cluster_crd() -> CustomResourceDefinition {
+    rewrapped(crate::connect_cluster::ConnectCluster::crd())
+}
+
+fn rewrapped(crd: CustomResourceDefinition) -> CustomResourceDefinition {
     let mut value = serde_json::to_value(&crd).expect("a CRD serializes to JSON");
     unwrap_descriptions(&mut value);
     serde_json::from_value(value).expect("a CRD with rewrapped descriptions deserializes")
@@ -746,12 +801,26 @@ fn unwrap_descriptions(value: &mut serde_json::Value) {
     }
 }
 
-/// The CRD as YAML, exactly as committed under `crds/`.
+/// The CRDs the operator serves, by plural: what `crd <plural>` prints and `crds/` commits.
+pub const PLURALS: [&str; 2] = ["managedconnectors", "connectclusters"];
+
+/// A CRD as YAML, exactly as committed under `crds/<plural>.connectors.dataplane.dev.yaml`.
+pub fn crd_yaml_of(plural: &str) -> Option<Result<String, serde_saphyr::ser::Error>> {
+    let (crd, file) = match plural {
+        "managedconnectors" => (crd(), "src/crd.rs"),
+        "connectclusters" => (connect_cluster_crd(), "src/connect_cluster.rs"),
+        _ => return None,
+    };
+    Some(serde_saphyr::to_string(&crd).map(|body| {
+        format!(
+            "# Generated by `managed-connector-operator crd {plural}` from {file}. Do not edit by hand.\n{body}"
+        )
+    }))
+}
+
+/// The ManagedConnector CRD as YAML.
 pub fn crd_yaml() -> Result<String, serde_saphyr::ser::Error> {
-    let body = serde_saphyr::to_string(&crd())?;
-    Ok(format!(
-        "# Generated by `managed-connector-operator crd` from src/crd.rs. Do not edit by hand.\n{body}"
-    ))
+    crd_yaml_of("managedconnectors").unwrap_or_else(|| unreachable!("a known plural"))
 }
 
 #[cfg(test)]
@@ -759,26 +828,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn committed_crd_matches_the_rust_types() {
-        let generated = crd_yaml().expect("CRD serializes");
-        let committed = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/crds/managedconnectors.connectors.dataplane.dev.yaml"
-        ))
-        .expect("crds/managedconnectors.connectors.dataplane.dev.yaml exists");
-        assert!(
-            generated == committed,
-            "crds/ is stale: run `cargo run -- crd > crds/managedconnectors.connectors.dataplane.dev.yaml`"
-        );
+    fn committed_crds_match_the_rust_types() {
+        for plural in PLURALS {
+            let generated = crd_yaml_of(plural)
+                .expect("known")
+                .expect("CRD serializes");
+            let file = format!(
+                "{}/crds/{plural}.connectors.dataplane.dev.yaml",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let committed = std::fs::read_to_string(&file).unwrap_or_default();
+            assert!(
+                generated == committed,
+                "crds/ is stale: run `cargo run -- crd {plural} > crds/{plural}.connectors.dataplane.dev.yaml`"
+            );
+        }
     }
 
     /// `kubectl explain` is only as good as the descriptions: every property must have one.
     #[test]
     fn every_schema_property_has_a_description() {
-        let crd = serde_json::to_value(crd()).expect("CRD to JSON");
-        let schema = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
         let mut missing = Vec::new();
-        collect_undescribed(schema, "", &mut missing);
+        for crd in [crd(), connect_cluster_crd()] {
+            let crd = serde_json::to_value(crd).expect("CRD to JSON");
+            let schema = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
+            collect_undescribed(schema, "", &mut missing);
+        }
         assert!(
             missing.is_empty(),
             "properties without description: {missing:?}"

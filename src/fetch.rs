@@ -9,6 +9,7 @@ use crate::crd::ManagedConnector;
 use crate::dataplane::{ClientConfig, DataplaneClient};
 use crate::http::Gate;
 use crate::metrics::Metrics;
+use crate::platform::book::ClusterBook;
 use crate::probe::{Failure, FailureKind, Observation};
 use crate::refs::{RefKind, RefSource};
 use crate::resolve::{self, Lookups, SourceKind, Target};
@@ -30,6 +31,8 @@ pub struct Prober {
     pub config: OperatorConfig,
     /// Metrics.
     pub metrics: Metrics,
+    /// The ConnectClusters the platform declares.
+    pub clusters: ClusterBook,
 }
 
 impl Prober {
@@ -54,6 +57,7 @@ impl Prober {
             refs,
             config,
             metrics,
+            clusters: ClusterBook::default(),
         })
     }
 
@@ -63,13 +67,23 @@ impl Prober {
         &self,
         mc: &ManagedConnector,
     ) -> Result<Result<Target, Failure>, kube::Error> {
+        let cluster = mc
+            .spec
+            .connect_cluster_ref
+            .as_ref()
+            .and_then(|r| self.clusters.get(&r.name));
         let mut lookups = Lookups::new();
-        for reference in resolve::references(mc, &self.config) {
+        for reference in resolve::references(mc, &self.config, cluster.as_deref()) {
             let (kind, namespace, name) = &reference;
             let found = self.refs.lookup(*kind, namespace, name).await?;
             lookups.insert(reference, found);
         }
-        Ok(resolve::resolve(mc, &self.config, &lookups))
+        Ok(resolve::resolve(
+            mc,
+            &self.config,
+            cluster.as_deref(),
+            &lookups,
+        ))
     }
 
     /// The source of a kind.

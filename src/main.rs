@@ -19,9 +19,12 @@ async fn main() -> ExitCode {
         Cli::parse().command
     };
     let result = match command {
-        Command::Crd => managed_connector_operator::crd::crd_yaml()
-            .map(|yaml| print!("{yaml}"))
-            .map_err(anyhow::Error::from),
+        Command::Crd { plural } => match managed_connector_operator::crd::crd_yaml_of(&plural) {
+            Some(yaml) => yaml
+                .map(|yaml| print!("{yaml}"))
+                .map_err(anyhow::Error::from),
+            None => Err(anyhow::anyhow!("unknown CRD {plural:?}")),
+        },
         Command::Run(args) => managed_connector_operator::cli::run(*args).await,
         Command::Status(args) => managed_connector_operator::report::run(args).await,
     };

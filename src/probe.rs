@@ -15,6 +15,14 @@ pub enum SourceKind {
 }
 
 impl SourceKind {
+    /// The word for it in status (`status.source`, `status.ownedConnector.source`).
+    pub fn word(self) -> &'static str {
+        match self {
+            SourceKind::DataPlane => "DataPlane",
+            SourceKind::KafkaConnect => "KafkaConnect",
+        }
+    }
+
     /// Metric label value.
     pub fn label(self) -> &'static str {
         match self {
@@ -179,6 +187,16 @@ pub enum FailureKind {
     CredentialsRequired,
     /// The URL is refused by policy: a credential over plain http, a link-local address.
     UrlNotAllowed,
+    /// The ConnectCluster the resource names does not exist.
+    ConnectClusterNotFound,
+    /// The resource may not use this source: its namespace is outside the ConnectCluster's
+    /// `namespaceSelector`, or the operator requires a ConnectCluster and the spec names a URL.
+    ConnectClusterRefused,
+    /// The resource may read but not change this connector (a `Read` ConnectCluster, a name
+    /// outside the namespace's prefix).
+    ActionNotAllowed,
+    /// Another resource, the older claimant, acts on this connector.
+    ConnectorClaimed,
 }
 
 /// What came with an error answer, as far as classification cares.
@@ -239,6 +257,10 @@ impl FailureKind {
             FailureKind::ReferenceNotFound => "ReferenceNotFound",
             FailureKind::CredentialsRequired => "CredentialsRequired",
             FailureKind::UrlNotAllowed => "URLNotAllowed",
+            FailureKind::ConnectClusterNotFound => "ConnectClusterNotFound",
+            FailureKind::ConnectClusterRefused => "ConnectClusterRefused",
+            FailureKind::ActionNotAllowed => "ActionNotAllowed",
+            FailureKind::ConnectorClaimed => "ConnectorClaimed",
         }
     }
 

@@ -4,7 +4,7 @@
 use crate::probe::{Failure, FailureKind};
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
 use kube::{Api, Client};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
@@ -32,6 +32,8 @@ pub enum RefKind {
     Secret,
     /// A ConfigMap.
     ConfigMap,
+    /// A Namespace (cluster-scoped: the namespace part is empty); its data are its labels.
+    Namespace,
 }
 
 impl RefKind {
@@ -39,6 +41,7 @@ impl RefKind {
         match self {
             RefKind::Secret => "Secret",
             RefKind::ConfigMap => "ConfigMap",
+            RefKind::Namespace => "Namespace",
         }
     }
 }
@@ -143,6 +146,17 @@ impl RefSource for RefCache {
                         data
                     })?
                 }
+                RefKind::Namespace => {
+                    let api: Api<Namespace> = Api::all(self.client.clone());
+                    lookup_result(api.get_metadata_opt(name).await, |n| {
+                        n.metadata
+                            .labels
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|(k, v)| (k, v.into_bytes()))
+                            .collect()
+                    })?
+                }
             };
             let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
             // Expired entries go when new ones come: the cache holds what was read in the last
@@ -177,6 +191,15 @@ pub fn unreadable(
     what: FailureKind,
 ) -> Failure {
     let word = kind.word();
+    if kind == RefKind::Namespace {
+        return match found {
+            Lookup::Forbidden => Failure::new(
+                what,
+                format!("the operator may not read Namespace {name} (forbidden): grant it get on namespaces"),
+            ),
+            _ => Failure::new(what, format!("Namespace {name} does not exist")),
+        };
+    }
     match found {
         Lookup::Forbidden => Failure::new(
             what,

@@ -54,6 +54,8 @@ pub fn next_poll(
                     | FailureKind::CredentialsRequired
                     | FailureKind::UrlNotAllowed
                     | FailureKind::DataplaneUrlMissing
+                    | FailureKind::ConnectClusterNotFound
+                    | FailureKind::ConnectClusterRefused
             ) =>
         {
             spread(poll.mul_f64(1.1), 0.9 / 1.1).max(f.retry_after.unwrap_or_default().min(poll))

@@ -7,7 +7,7 @@ use crate::controller::OperatorConfig;
 use crate::fetch::Prober;
 use crate::leader::Fence;
 use crate::probe::{Failure, FailureKind};
-use crate::resolve::{Source, Target};
+use crate::resolve::{Grant, Source, Target};
 use crate::source::Command;
 
 /// This replica is not the leader: nothing was sent.
@@ -17,8 +17,16 @@ pub struct NotLeader;
 /// Whether commands may go out with the target's credentials (pure). The operator-wide Data
 /// Plane credentials serve every namespace; letting any tenant who can write a ManagedConnector
 /// reconfigure, restart or delete connectors with them would turn read access into write access,
-/// so they act only with `--operator-credentials-may-act`.
+/// so they act only with `--operator-credentials-may-act`. A ConnectCluster decides for the
+/// resources that name it (its `access` and `connectorNamePrefix`).
 pub fn may_act(target: &Target, config: &OperatorConfig) -> Result<(), Failure> {
+    match &target.grant {
+        Grant::Allowed => return Ok(()),
+        Grant::Refused(why) => {
+            return Err(Failure::new(FailureKind::ActionNotAllowed, why.clone()));
+        }
+        Grant::ByCredentials => {}
+    }
     let operator_wide = matches!(target.source, Source::DataPlane { .. })
         && target.credentials_ref.is_some()
         && target.credentials_ref == config.default_credentials_secret;

@@ -2,6 +2,7 @@
 //! deleted. Present only while the policy says Delete: deleting an `Orphan` resource never waits
 //! for the operator.
 
+use crate::connect_cluster::ConnectCluster;
 use crate::crd::{DeletionPolicy, ManagedConnector};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Patch, PatchParams};
@@ -14,15 +15,31 @@ pub const FINALIZER: &str = "connectors.dataplane.dev/delete-connector";
 /// Whether the resource should carry the finalizer (pure): only while its policy says Delete
 /// and it may act at all. A resource on the operator-wide credentials may not (unless the
 /// operator allows them to act), so a finalizer would hold it, and its namespace, forever.
-pub fn wanted(mc: &ManagedConnector, operator_credentials_may_act: bool) -> bool {
-    let operator_wide = mc
-        .spec
-        .dataplane
-        .as_ref()
-        .is_some_and(|d| d.credentials_secret_ref.is_none());
+/// A resource naming a ConnectCluster may act when the cluster (`cluster`, `None` when it does
+/// not exist) lets its namespace act on the connector's name.
+pub fn wanted(
+    mc: &ManagedConnector,
+    operator_credentials_may_act: bool,
+    cluster: Option<&ConnectCluster>,
+) -> bool {
+    let may_act = match &mc.spec.connect_cluster_ref {
+        Some(_) => cluster.is_some_and(|c| {
+            c.spec
+                .may_act_on(&mc.namespace().unwrap_or_default(), &mc.connector_name())
+                .is_ok()
+        }),
+        None => {
+            let operator_wide = mc
+                .spec
+                .dataplane
+                .as_ref()
+                .is_some_and(|d| d.credentials_secret_ref.is_none());
+            !operator_wide || operator_credentials_may_act
+        }
+    };
     mc.spec.deletion_policy == Some(DeletionPolicy::Delete)
         && mc.metadata.deletion_timestamp.is_none()
-        && (!operator_wide || operator_credentials_may_act)
+        && may_act
 }
 
 /// Whether a deletion has waited `timeout` for its connector (pure): then the resource is let go.
@@ -108,14 +125,14 @@ mod tests {
         for (dataplane, policy, may_act, want) in table {
             let mc = resource(dataplane.clone(), policy);
             assert_eq!(
-                wanted(&mc, may_act),
+                wanted(&mc, may_act, None),
                 want,
                 "{dataplane} {policy:?} {may_act}"
             );
         }
         let mut deleting = resource(own.clone(), Some(DeletionPolicy::Delete));
         deleting.metadata.deletion_timestamp = Some(Time(Timestamp::now()));
-        assert!(!wanted(&deleting, false), "never added while deleting");
+        assert!(!wanted(&deleting, false, None), "never added while deleting");
     }
 
     #[test]

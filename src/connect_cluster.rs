@@ -285,10 +285,16 @@ mod tests {
         let act = spec(serde_json::json!({"kafkaConnect": {"url": "http://c:8083"},
             "access": "Act", "connectorNamePrefix": "{namespace}-"}));
         assert_eq!(act.may_act_on("team-a", "team-a-orders"), Ok(()));
-        let refused = act.may_act_on("team-a", "team-b-orders").expect_err("refused");
+        let refused = act
+            .may_act_on("team-a", "team-b-orders")
+            .expect_err("refused");
         assert!(refused.0.contains("\"team-a-\""), "{}", refused.0);
-        assert!(act.may_act_on("team-a", "team-a").is_err(), "the prefix includes the dash");
-        let any = spec(serde_json::json!({"kafkaConnect": {"url": "http://c:8083"}, "access": "Act"}));
+        assert!(
+            act.may_act_on("team-a", "team-a").is_err(),
+            "the prefix includes the dash"
+        );
+        let any =
+            spec(serde_json::json!({"kafkaConnect": {"url": "http://c:8083"}, "access": "Act"}));
         assert_eq!(any.may_act_on("team-a", "whatever"), Ok(()));
     }
 }

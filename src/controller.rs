@@ -7,17 +7,17 @@
 //! operator's own status writes do not trigger a new probe.
 
 use crate::batch::{self, BatchMode, Batcher, Serve};
+use crate::claim;
+use crate::connect_cluster::ConnectCluster;
 use crate::crd::{DeletionPolicy, ManagedConnector, ManagedConnectorStatus, StatusSource};
-use crate::dataplane::auth::AuthDefaults;
 use crate::leader::Fence;
 use crate::manage::{declared, execute, finalizer, plan, restart};
 use crate::metrics::{Metrics, ResourceLabels};
-use crate::policy::UrlPolicy;
 use crate::probe::Failure;
 use crate::probe::{FailureKind, Observation};
 use crate::redact::Redactor;
 use crate::resolve::{Lookups, Target};
-use crate::status::{self, Outcome, Settings, Subject};
+use crate::status::{self, Outcome, Subject};
 use crate::status::{Management, Note};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::jiff::Timestamp;
@@ -31,7 +31,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
-use url::Url;
 
 use crate::apply;
 use crate::fetch::Prober;
@@ -63,50 +62,7 @@ impl Error {
     }
 }
 
-/// Operator-wide settings from the command line.
-#[derive(Debug, Clone)]
-pub struct OperatorConfig {
-    /// Data Plane URL for resources that do not set `spec.dataplane.url`.
-    pub default_dataplane_url: Option<Url>,
-    /// Credentials Secret (namespace, name) for resources that do not name one.
-    pub default_credentials_secret: Option<(String, String)>,
-    /// Token endpoint and audience for Secrets that do not set them.
-    pub auth_defaults: AuthDefaults,
-    /// Timing policy for status.
-    pub settings: Settings,
-    /// Poll interval of resources that do not set one.
-    pub default_poll_interval: Duration,
-    /// Watch only this namespace.
-    pub namespace: Option<String>,
-    /// Watch only resources matching this label selector (a shard).
-    pub selector: Option<String>,
-    /// Where credentials may be sent.
-    pub url_policy: UrlPolicy,
-    /// Whether the operator-wide credentials may change connectors (not only read them).
-    pub operator_credentials_may_act: bool,
-    /// Longest a deletion waits for the connector to go before the resource is let go.
-    pub deletion_timeout: Duration,
-    /// Resources must name a ConnectCluster (no inline sources).
-    pub require_connect_cluster: bool,
-}
-
-impl Default for OperatorConfig {
-    fn default() -> Self {
-        OperatorConfig {
-            default_dataplane_url: None,
-            default_credentials_secret: None,
-            auth_defaults: AuthDefaults::default(),
-            settings: Settings::default(),
-            default_poll_interval: crate::crd::DEFAULT_POLL_INTERVAL,
-            namespace: None,
-            selector: None,
-            url_policy: UrlPolicy::default(),
-            operator_credentials_may_act: false,
-            deletion_timeout: Duration::from_secs(300),
-            require_connect_cluster: false,
-        }
-    }
-}
+pub use crate::config::OperatorConfig;
 
 /// What every reconcile shares.
 pub struct Context {
@@ -139,6 +95,8 @@ pub struct Context {
     refusals: Mutex<HashMap<String, (Vec<u8>, String)>>,
     /// Key of those fingerprints; never leaves the process.
     fingerprint_key: ring::hmac::Key,
+    /// The watched resources (set by [`run`]), to find the resources claiming one connector.
+    resources: std::sync::OnceLock<Store<ManagedConnector>>,
 }
 
 /// Kubernetes API trouble of one resource.
@@ -186,6 +144,7 @@ impl Context {
             }),
             tracked: Mutex::default(),
             watched: AtomicUsize::new(0),
+            resources: std::sync::OnceLock::new(),
         }
     }
 
@@ -408,7 +367,7 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
     // A resource that acts on its connector reads it alone: a decision to restart or reconfigure
     // is never taken on a listing that may predate the last command.
     let acts = plan::wants_management(&mc.spec, mc.annotations());
-    let mut acting_target = None;
+    let (mut acting_target, mut resolved) = (None, None);
     let observation = match ctx.take_unwritten(&uid, poll) {
         Some(o) => o,
         None => match ctx.prober.target(&mc).await? {
@@ -423,14 +382,15 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
                 o
             }
             Ok(target) => {
+                let target = resolved.insert(target);
                 match ctx
                     .batcher
-                    .serve(&ctx.prober, ObjectRef::from_obj(&*mc), &target, poll)
+                    .serve(&ctx.prober, ObjectRef::from_obj(&*mc), target, poll)
                 {
-                    Serve::Single => ctx.prober.fetch_one(&target).await,
+                    Serve::Single => ctx.prober.fetch_one(target).await,
                     Serve::Once => {
                         triggered_by_group = true;
-                        ctx.prober.fetch_one(&target).await
+                        ctx.prober.fetch_one(target).await
                     }
                     Serve::Observed(o) => {
                         (from_snapshot, triggered_by_group) = (true, true);
@@ -490,6 +450,15 @@ pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<A
     };
     if let Some(written) = managed.written.take() {
         stored = Some(written);
+    }
+    // `spec.adopt`: a connector that exists is this resource's to delete, once it may act on it.
+    if let Some(target) = acting_target.as_ref().or(resolved.as_ref())
+        && mc.spec.adopt
+        && matches!(observation, Observation::Found { .. })
+        && execute::may_act(target, &ctx.prober.config).is_ok()
+        && claimed_by(&ctx, &mc, target).is_none()
+    {
+        managed.management.owned = Some(target.identity());
     }
     // Connectors quote their configuration in traces and errors (a JDBC driver prints the
     // connection URL): nothing the source said reaches status, Events or logs with a Secret value.
@@ -627,6 +596,16 @@ async fn manage_connector(
     if let Err(f) = execute::may_act(target, &ctx.prober.config) {
         return Ok(Managed::refused(stored, f, true));
     }
+    if let Some((owner_ns, owner)) = claimed_by(ctx, mc, target) {
+        let f = Failure::new(
+            FailureKind::ConnectorClaimed,
+            format!(
+                "connector {} is managed by ManagedConnector {owner_ns}/{owner}, the oldest resource that acts on it; this one only reads it (delete one of the two, or make this one read-only)",
+                subject.connector_name
+            ),
+        );
+        return Ok(Managed::refused(stored, f, true));
+    }
     let mut lookups = Lookups::new();
     for reference in declared::references(mc) {
         let (kind, ns, n) = &reference;
@@ -699,6 +678,10 @@ async fn manage_connector(
         .is_some_and(|(i, _)| is_put(&plan.steps[*i]));
     let put_sent = plan.steps.iter().any(is_put);
     let acted = !plan.steps.is_empty() && command_failure.is_none();
+    // Created by this resource: the one connector `deletionPolicy: Delete` may delete.
+    if put_sent && !put_failed && matches!(actual, Some(None)) {
+        plan.management.owned = Some(target.identity());
+    }
     let events = plan::settle(
         &mut plan,
         failed,
@@ -730,6 +713,20 @@ async fn manage_connector(
     })
 }
 
+/// The other resource that acts on the target's connector, when it is older (see [`claim`]).
+fn claimed_by(ctx: &Context, mc: &ManagedConnector, target: &Target) -> Option<(String, String)> {
+    let store = ctx.resources.get()?;
+    let config = &ctx.prober.config;
+    claim::owner_other_than_me(mc, &target.identity(), &store.state(), |other| {
+        let cluster = other
+            .spec
+            .connect_cluster_ref
+            .as_ref()
+            .and_then(|r| ctx.prober.clusters.get(&r.name));
+        claim::identity(other, config, cluster.as_deref())
+    })
+}
+
 /// The resource is being deleted: with `deletionPolicy: Delete` (and the finalizer), delete the
 /// connector, then let the resource go; a failure keeps the finalizer, says why in an Event and
 /// retries with backoff.
@@ -751,6 +748,39 @@ async fn finalize(
         return Ok(Action::await_change());
     }
     let connector = mc.connector_name();
+    // Only the connector this resource created (or adopted) is deleted: never one the spec was
+    // edited to point at, nor one that ran before the resource.
+    let cluster = mc
+        .spec
+        .connect_cluster_ref
+        .as_ref()
+        .and_then(|r| ctx.prober.clusters.get(&r.name));
+    let named = claim::identity(mc, &ctx.prober.config, cluster.as_deref());
+    let owned = mc.status.as_ref().and_then(|s| s.owned_connector.as_ref());
+    if named.is_none() || named.as_ref() != owned {
+        tracing::info!(
+            namespace,
+            name,
+            connector,
+            "not deleting the connector: this resource did not create or adopt it"
+        );
+        apply::publish(
+            mc,
+            (namespace, name),
+            ctx,
+            vec![status::EventSpec {
+                warning: false,
+                reason: "ConnectorKept".into(),
+                note: format!(
+                    "connector {connector} was not deleted: this resource did not create it (set spec.adopt to take over a connector that exists before the resource)"
+                ),
+            }],
+            "Delete",
+        )
+        .await;
+        finalizer::set(&api, mc, false).await?;
+        return Ok(Action::await_change());
+    }
     let step = plan::Step {
         command: crate::source::Command::Delete,
         reason: "ConnectorDeleted",
@@ -893,6 +923,40 @@ pub async fn run(
     };
     let (reader, writer) = reflector::store();
     ctx.batcher.set_store(reader.clone());
+    let _ = ctx.resources.set(reader.clone());
+    // One shutdown for both controllers.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    };
+    // ConnectClusters first: a resource naming one is resolved only once they are listed.
+    let clusters_listed = Arc::new(tokio::sync::Notify::new());
+    let platform = Arc::new(crate::platform::controller::ClusterContext {
+        client: ctx.client.clone(),
+        prober: ctx.prober.clone(),
+        fence: ctx.fence.clone(),
+        resources: reader.clone(),
+    });
+    tokio::spawn(crate::platform::controller::run(
+        platform,
+        clusters_listed.clone(),
+        stopped(),
+    ));
+    if tokio::time::timeout(Duration::from_secs(30), clusters_listed.notified())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "ConnectClusters not listed within 30s; resources naming one may report ConnectClusterNotFound until they are"
+        );
+    }
     let triggered = ctx
         .triggered
         .lock()
@@ -953,8 +1017,32 @@ pub async fn run(
     if let Some(triggered) = triggered {
         controller = controller.reconcile_on(triggered);
     }
+    // A change of a ConnectCluster reaches every resource naming it at once.
+    let users = controller.store();
+    // Its status writes (a check a minute) are not changes: only a new generation is.
+    let clusters = watcher(
+        Api::<ConnectCluster>::all(ctx.client.clone()),
+        watcher::Config::default().any_semantic(),
+    )
+    .default_backoff()
+    .applied_objects()
+    .predicate_filter(kube::runtime::predicates::generation, Default::default());
+    let controller = controller.watches_stream(clusters, move |cc: ConnectCluster| {
+        let name = cc.name_any();
+        users
+            .state()
+            .iter()
+            .filter(|mc| {
+                mc.spec
+                    .connect_cluster_ref
+                    .as_ref()
+                    .is_some_and(|r| r.name == name)
+            })
+            .map(|mc| ObjectRef::from_obj(&**mc))
+            .collect::<Vec<_>>()
+    });
     controller
-        .graceful_shutdown_on(shutdown)
+        .graceful_shutdown_on(stopped())
         .run(reconcile, error_policy, ctx)
         .for_each(|result| async move {
             if let Err(e) = result {

@@ -213,7 +213,9 @@ pub struct ConnectClusterReference {
 }
 
 /// The connector a resource created or adopted: the only one `deletionPolicy: Delete` deletes.
-#[derive(JsonSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    JsonSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
 #[serde(rename_all = "camelCase")]
 pub struct OwnedConnector {
     /// `DataPlane` or `KafkaConnect`.
@@ -830,9 +832,7 @@ mod tests {
     #[test]
     fn committed_crds_match_the_rust_types() {
         for plural in PLURALS {
-            let generated = crd_yaml_of(plural)
-                .expect("known")
-                .expect("CRD serializes");
+            let generated = crd_yaml_of(plural).expect("known").expect("CRD serializes");
             let file = format!(
                 "{}/crds/{plural}.connectors.dataplane.dev.yaml",
                 env!("CARGO_MANIFEST_DIR")

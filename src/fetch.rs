@@ -3,8 +3,8 @@
 //! assessed once, here ([`crate::probe::Report::assess`]). Cluster-wide listings are in
 //! [`crate::batch`].
 
+use crate::config::OperatorConfig;
 use crate::connect::ConnectClient;
-use crate::controller::OperatorConfig;
 use crate::crd::ManagedConnector;
 use crate::dataplane::{ClientConfig, DataplaneClient};
 use crate::http::Gate;

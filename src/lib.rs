@@ -8,7 +8,9 @@
 pub mod absence;
 pub mod apply;
 pub mod batch;
+pub mod claim;
 pub mod cli;
+pub mod config;
 pub mod connect;
 pub mod connect_cluster;
 pub mod controller;

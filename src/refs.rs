@@ -195,7 +195,9 @@ pub fn unreadable(
         return match found {
             Lookup::Forbidden => Failure::new(
                 what,
-                format!("the operator may not read Namespace {name} (forbidden): grant it get on namespaces"),
+                format!(
+                    "the operator may not read Namespace {name} (forbidden): grant it get on namespaces"
+                ),
             ),
             _ => Failure::new(what, format!("Namespace {name} does not exist")),
         };

@@ -7,7 +7,8 @@
 
 use crate::crd::{
     ConfigStatus, ConnectorError, ConnectorInstance, ErrorType, HolisticState,
-    ManagedConnectorStatus, OmittedTasks, RestartStatus, StatusSource, TaskInstance,
+    ManagedConnectorStatus, OmittedTasks, OwnedConnector, RestartStatus, StatusSource,
+    TaskInstance,
 };
 use crate::health::{ConnectStatus, MAX_LISTED_TASKS, TaskCounts};
 use crate::probe::{FailureKind, Observation};
@@ -176,6 +177,8 @@ pub struct Management {
     pub config: Option<ConfigStatus>,
     /// What the conditions should add.
     pub note: Option<Note>,
+    /// `status.ownedConnector` to record.
+    pub owned: Option<OwnedConnector>,
 }
 
 impl Management {
@@ -185,6 +188,7 @@ impl Management {
             restarts: stored.and_then(|s| s.restarts.clone()),
             config: stored.and_then(|s| s.config.clone()),
             note: None,
+            owned: stored.and_then(|s| s.owned_connector.clone()),
         }
     }
 }
@@ -643,6 +647,7 @@ pub fn desired_status_managed(
     if let Outcome::Probed(_) = outcome {
         next.restarts = management.restarts.clone();
         next.config = management.config.clone();
+        next.owned_connector = management.owned.clone();
         if let Some(note) = &management.note {
             overlay(&mut targets, note);
         }

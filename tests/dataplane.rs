@@ -13,7 +13,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::api::ObjectMeta;
 use kube::runtime::reflector::ObjectRef;
 use managed_connector_operator::batch::{BatchMode, Batcher, Serve};
-use managed_connector_operator::controller::OperatorConfig;
+use managed_connector_operator::config::OperatorConfig;
 use managed_connector_operator::crd::{
     DataplaneSource, HolisticState, ManagedConnector, ManagedConnectorSpec, ManagedConnectorStatus,
     SecretReference, StatusSource,
@@ -80,7 +80,7 @@ impl RefSource for Secrets {
                 .unwrap()
                 .get(&(namespace.into(), name.into()))
                 .cloned(),
-            RefKind::ConfigMap => None,
+            RefKind::ConfigMap | RefKind::Namespace => None,
         };
         async move { Ok(found.map(Lookup::Found).unwrap_or(Lookup::Missing)) }.boxed()
     }

@@ -149,7 +149,7 @@ async fn a_deletion_always_ends() {
         .upsert("redpanda", connector("owned", "RUNNING", &["RUNNING"]));
     env.apply(
         "owned",
-        json!({"pollInterval": "5s", "dataplane": {"credentialsSecretRef": {"name": "own"}}, "deletionPolicy": "Delete"}),
+        json!({"pollInterval": "5s", "dataplane": {"credentialsSecretRef": {"name": "own"}}, "deletionPolicy": "Delete", "adopt": true}),
     )
     .await;
     env.wait_state("owned", HolisticState::Healthy, POLL * 2 + MARGIN)
@@ -222,4 +222,89 @@ async fn a_deletion_always_ends() {
         metrics.contains(r#"outcome="ConnectorLeftBehind"} 1"#),
         "counted: {metrics}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local control plane: hack/test"]
+async fn two_resources_declaring_one_connector_do_not_fight_over_it() {
+    let env = Env::new("one-owner", &[]).await;
+    let spec = |topics: &str| {
+        json!({"pollInterval": "5s", "connectorName": "contested",
+               "dataplane": {"credentialsSecretRef": {"name": "creds"}},
+               "config": {"connector.class": "com.example.Sink", "tasks.max": "1", "topics": topics},
+               "deletionPolicy": "Delete"})
+    };
+    env.apply("first", spec("a")).await;
+    env.wait_state("first", HolisticState::Healthy, POLL * 3 + MARGIN)
+        .await;
+    // Created a second later: the younger claimant.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    env.apply("second", spec("b")).await;
+    let second = env
+        .wait_condition(
+            "second",
+            "Synced",
+            "False",
+            "ConnectorClaimed",
+            POLL * 3 + MARGIN,
+        )
+        .await;
+    let message = condition(&second, "Synced").unwrap().2;
+    assert!(
+        message.contains(&format!("{}/first", env.ns)),
+        "names the owner: {message}"
+    );
+    assert_eq!(cond(&second, "Stalled").0, "True");
+    // Four intervals of both resources: the owner's configuration stays, nobody puts again.
+    let puts = |c: &dataplane_sim::RequestCounts| c.endpoint("put_config") + c.endpoint("create");
+    let before = puts(&env.sim.counts());
+    tokio::time::sleep(POLL * 4).await;
+    assert_eq!(
+        puts(&env.sim.counts()),
+        before,
+        "configuration puts while both exist"
+    );
+    let config = env.sim.config_of("redpanda", "contested").expect("exists");
+    assert_eq!(config.get("topics").map(String::as_str), Some("a"));
+    assert_eq!(cond(&env.get("first").await, "Synced").0, "True");
+
+    // The younger one goes: it did not create the connector, so it is not deleted.
+    env.api()
+        .delete("second", &Default::default())
+        .await
+        .unwrap();
+    env.wait_gone("second", POLL * 2 + MARGIN).await;
+    assert!(
+        env.sim.config_of("redpanda", "contested").is_some(),
+        "deleted by a resource that did not own it"
+    );
+    // A resource edited to name another connector does not delete that one either.
+    env.sim.upsert(
+        "redpanda",
+        connector("someone-elses", "RUNNING", &["RUNNING"]),
+    );
+    let mut edited = spec("a");
+    edited["connectorName"] = json!("someone-elses");
+    env.apply("first", edited).await;
+    env.wait_for(
+        "first",
+        POLL * 3 + MARGIN,
+        "reading the other connector",
+        |mc| {
+            mc.status.as_ref().is_some_and(|s| {
+                s.connector_name.as_deref() == Some("someone-elses") && s.last_sync_time.is_some()
+            })
+        },
+    )
+    .await;
+    env.api()
+        .delete("first", &Default::default())
+        .await
+        .unwrap();
+    env.wait_gone("first", POLL * 2 + MARGIN).await;
+    assert!(
+        env.sim.config_of("redpanda", "someone-elses").is_some(),
+        "deleted a connector the resource was edited to point at"
+    );
+    env.assert_events("first", &["ConnectorKept"]).await;
 }

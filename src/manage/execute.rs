@@ -3,7 +3,7 @@
 //! when the operator allows it.
 
 use super::plan::Step;
-use crate::controller::OperatorConfig;
+use crate::config::OperatorConfig;
 use crate::fetch::Prober;
 use crate::leader::Fence;
 use crate::probe::{Failure, FailureKind};

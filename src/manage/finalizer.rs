@@ -132,7 +132,10 @@ mod tests {
         }
         let mut deleting = resource(own.clone(), Some(DeletionPolicy::Delete));
         deleting.metadata.deletion_timestamp = Some(Time(Timestamp::now()));
-        assert!(!wanted(&deleting, false, None), "never added while deleting");
+        assert!(
+            !wanted(&deleting, false, None),
+            "never added while deleting"
+        );
     }
 
     #[test]

@@ -105,6 +105,7 @@ pub fn plan(i: &Inputs<'_>) -> Plan {
             restarts: stored_restarts.clone(),
             config: stored_config.clone(),
             note: None,
+            owned: i.stored.and_then(|s| s.owned_connector.clone()),
         },
         ..Default::default()
     };

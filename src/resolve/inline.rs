@@ -3,8 +3,8 @@
 
 use super::parts::{ca_pem, connect_auth, dataplane_credentials, http_url};
 use super::target::{Grant, Lookups, Source, Target};
+use crate::config::OperatorConfig;
 use crate::connect::ConnectAuth;
-use crate::controller::OperatorConfig;
 use crate::crd::ManagedConnector;
 use crate::policy::UrlPolicy;
 use crate::probe::{Failure, FailureKind};
@@ -102,4 +102,3 @@ pub fn resolve_connect(
         grant: Grant::ByCredentials,
     })
 }
-

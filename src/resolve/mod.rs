@@ -9,13 +9,13 @@
 
 mod inline;
 pub mod parts;
-mod platform;
+pub mod platform;
 mod target;
 
 pub use target::{Grant, GroupKey, Lookups, Reference, Source, SourceKind, Target};
 
+use crate::config::OperatorConfig;
 use crate::connect_cluster::ConnectCluster;
-use crate::controller::OperatorConfig;
 use crate::crd::ManagedConnector;
 use crate::probe::{Failure, FailureKind};
 use crate::refs::RefKind;
@@ -35,33 +35,7 @@ pub fn references(
             return wanted;
         };
         wanted.push((RefKind::Namespace, String::new(), namespace));
-        if let Some(d) = &cluster.spec.dataplane {
-            match &d.credentials_secret_ref {
-                Some(r) => wanted.push((RefKind::Secret, r.namespace.clone(), r.name.clone())),
-                None => wanted.extend(
-                    config
-                        .default_credentials_secret
-                        .clone()
-                        .map(|(ns, n)| (RefKind::Secret, ns, n)),
-                ),
-            }
-        }
-        if let Some(k) = &cluster.spec.kafka_connect {
-            if let Some(r) = &k.credentials_secret_ref {
-                wanted.push((RefKind::Secret, r.namespace.clone(), r.name.clone()));
-            }
-            if let Some(ca) = &k.ca {
-                match (&ca.secret_key_ref, &ca.config_map_key_ref) {
-                    (Some(r), _) => {
-                        wanted.push((RefKind::Secret, r.namespace.clone(), r.name.clone()))
-                    }
-                    (None, Some(r)) => {
-                        wanted.push((RefKind::ConfigMap, r.namespace.clone(), r.name.clone()))
-                    }
-                    (None, None) => {}
-                }
-            }
-        }
+        wanted.extend(platform::cluster_references(cluster, config));
         return wanted;
     }
     match &mc.spec.kafka_connect {
@@ -123,14 +97,13 @@ pub fn resolve(
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::refs::Lookup;
-    use url::Url;
     use crate::crd::ManagedConnectorSpec;
+    use crate::refs::Lookup;
     use std::hash::RandomState;
+    use url::Url;
 
     fn mc(namespace: &str, spec: serde_json::Value) -> ManagedConnector {
         let spec: ManagedConnectorSpec = serde_json::from_value(spec).expect("spec");
@@ -336,4 +309,3 @@ mod tests {
         );
     }
 }
-

@@ -2,8 +2,8 @@
 //! certificates, each with the policy checks that belong to it.
 
 use super::target::Lookups;
+use crate::config::OperatorConfig;
 use crate::connect::ConnectAuth;
-use crate::controller::OperatorConfig;
 use crate::dataplane::auth::Credentials;
 use crate::probe::{Failure, FailureKind};
 use crate::refs::{Data, Lookup, RefKind, unreadable};
@@ -105,4 +105,3 @@ pub fn ca_pem(
         )),
     }
 }
-

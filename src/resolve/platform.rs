@@ -3,14 +3,14 @@
 //! the namespace may not use the cluster. Whether the resource may act is decided here too
 //! ([`Grant`]), once, from the cluster's `access` and `connectorNamePrefix`.
 
+use super::parts::{ca_pem, connect_auth, dataplane_credentials, http_url, lookup};
+use super::target::{Grant, Lookups, Reference, Source, Target};
+use crate::config::OperatorConfig;
 use crate::connect::ConnectAuth;
 use crate::connect_cluster::ConnectCluster;
-use crate::controller::OperatorConfig;
 use crate::crd::ManagedConnector;
 use crate::probe::{Failure, FailureKind};
 use crate::refs::{Lookup, RefKind, unreadable};
-use super::parts::{ca_pem, connect_auth, dataplane_credentials, http_url, lookup};
-use super::target::{Grant, Lookups, Source, Target};
 use kube::ResourceExt;
 use std::collections::BTreeMap;
 
@@ -58,6 +58,51 @@ pub fn resolve(
         Ok(()) => Grant::Allowed,
         Err(e) => Grant::Refused(format!("ConnectCluster {name} {}", e.0)),
     };
+    cluster_target(cluster, config, lookups, connector, grant)
+}
+
+/// The objects a ConnectCluster's source names (its Secrets, CA; the operator's default
+/// credentials when it names none).
+pub fn cluster_references(cluster: &ConnectCluster, config: &OperatorConfig) -> Vec<Reference> {
+    let mut wanted = Vec::new();
+    if let Some(d) = &cluster.spec.dataplane {
+        match &d.credentials_secret_ref {
+            Some(r) => wanted.push((RefKind::Secret, r.namespace.clone(), r.name.clone())),
+            None => wanted.extend(
+                config
+                    .default_credentials_secret
+                    .clone()
+                    .map(|(ns, n)| (RefKind::Secret, ns, n)),
+            ),
+        }
+    }
+    if let Some(k) = &cluster.spec.kafka_connect {
+        if let Some(r) = &k.credentials_secret_ref {
+            wanted.push((RefKind::Secret, r.namespace.clone(), r.name.clone()));
+        }
+        if let Some(ca) = &k.ca {
+            match (&ca.secret_key_ref, &ca.config_map_key_ref) {
+                (Some(r), _) => wanted.push((RefKind::Secret, r.namespace.clone(), r.name.clone())),
+                (None, Some(r)) => {
+                    wanted.push((RefKind::ConfigMap, r.namespace.clone(), r.name.clone()))
+                }
+                (None, None) => {}
+            }
+        }
+    }
+    wanted
+}
+
+/// Where a ConnectCluster's source is and how to ask it, for `connector` (empty for a check of
+/// the cluster itself).
+pub fn cluster_target(
+    cluster: &ConnectCluster,
+    config: &OperatorConfig,
+    lookups: &Lookups,
+    connector: String,
+    grant: Grant,
+) -> Result<Target, Failure> {
+    let name = cluster.name_any();
     let here = format!("ConnectCluster {name}");
     if let Some(d) = &cluster.spec.dataplane {
         let url = match &d.url {
@@ -95,8 +140,9 @@ pub fn resolve(
         });
     }
     let Some(k) = &cluster.spec.kafka_connect else {
-        return Err(refused(
-            "sets neither dataplane nor kafkaConnect".to_string(),
+        return Err(Failure::new(
+            FailureKind::ConnectClusterRefused,
+            format!("{here} sets neither dataplane nor kafkaConnect"),
         ));
     };
     let url = http_url(&k.url, &format!("{here} spec.kafkaConnect.url"))?;
@@ -155,7 +201,10 @@ mod tests {
     }
 
     fn cluster(spec: serde_json::Value) -> ConnectCluster {
-        ConnectCluster::new("shared", serde_json::from_value(spec).expect("cluster spec"))
+        ConnectCluster::new(
+            "shared",
+            serde_json::from_value(spec).expect("cluster spec"),
+        )
     }
 
     fn found(pairs: &[(&str, &str)]) -> Lookup {
@@ -176,7 +225,11 @@ mod tests {
             "namespaceSelector": {"matchLabels": {"tenant": "yes"}},
             "access": "Act", "connectorNamePrefix": "{namespace}-"}));
         let secret = (
-            (RefKind::Secret, "platform".to_string(), "connect".to_string()),
+            (
+                RefKind::Secret,
+                "platform".to_string(),
+                "connect".to_string(),
+            ),
             found(&[("username", "u"), ("password", "p")]),
         );
         let tenant_ns = (
@@ -194,11 +247,15 @@ mod tests {
             refs,
             vec![
                 (RefKind::Namespace, String::new(), "team-a".to_string()),
-                (RefKind::Secret, "platform".to_string(), "connect".to_string())
+                (
+                    RefKind::Secret,
+                    "platform".to_string(),
+                    "connect".to_string()
+                )
             ]
         );
-        let own = resolve(&mc("team-a", "team-a-orders"), &config, &shared, &lookups)
-            .expect("admitted");
+        let own =
+            resolve(&mc("team-a", "team-a-orders"), &config, &shared, &lookups).expect("admitted");
         assert_eq!(own.grant, Grant::Allowed);
         assert_eq!(own.source.url().as_str(), "https://connect.kafka:8083/");
         assert_eq!(
@@ -215,10 +272,16 @@ mod tests {
         let outsider = resolve(&mc("team-b", "team-b-orders"), &config, &shared, &lookups)
             .expect_err("not admitted");
         assert_eq!(outsider.kind, FailureKind::ConnectClusterRefused);
-        assert!(outsider.message.contains("namespace team-b"), "{}", outsider.message);
+        assert!(
+            outsider.message.contains("namespace team-b"),
+            "{}",
+            outsider.message
+        );
 
-        let read_only = cluster(serde_json::json!({"dataplane": {"url": "https://api.example",
-            "credentialsSecretRef": {"namespace": "platform", "name": "rp"}}}));
+        let read_only = cluster(
+            serde_json::json!({"dataplane": {"url": "https://api.example",
+            "credentialsSecretRef": {"namespace": "platform", "name": "rp"}}}),
+        );
         let lookups: Lookups = [
             (
                 (RefKind::Namespace, String::new(), "team-a".to_string()),

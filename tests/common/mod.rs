@@ -61,6 +61,7 @@ pub fn install_crd() {
             "--for=condition=Established",
             "--timeout=60s",
             "crd/managedconnectors.connectors.dataplane.dev",
+            "crd/connectclusters.connectors.dataplane.dev",
         ]);
     });
 }
@@ -339,6 +340,18 @@ impl Env {
         let events = kubectl_ok(&["get", "events.events.k8s.io", "-n", &self.ns, "-o", "json"]);
         let status = serde_json::to_string(&self.get(name).await.status).unwrap();
         format!("{events}\n{status}")
+    }
+
+    /// Waits until resource `name` no longer exists.
+    pub async fn wait_gone(&self, name: &str, within: Duration) {
+        let deadline = Instant::now() + within;
+        while self.api().get_opt(name).await.unwrap().is_some() {
+            assert!(
+                Instant::now() < deadline,
+                "{name} still there after {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     pub async fn get(&self, name: &str) -> ManagedConnector {

@@ -202,6 +202,13 @@ pub struct RunArgs {
     #[arg(long, env = "MCO_REQUIRE_CONNECT_CLUSTER", default_value_t = false)]
     pub require_connect_cluster: bool,
 
+    /// Watch ConnectClusters (cluster-scoped: needs list/watch on connectclusters, patch on
+    /// connectclusters/status and get on namespaces). `false` where the operator may not read
+    /// cluster-scoped objects (the chart's namespaced mode): resources naming a ConnectCluster
+    /// then report `ConnectClusterNotFound`.
+    #[arg(long, env = "MCO_CONNECT_CLUSTERS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub connect_clusters: bool,
+
     /// Watch only this namespace (default: all namespaces).
     #[arg(long, env = "MCO_NAMESPACE")]
     pub namespace: Option<String>,
@@ -315,6 +322,7 @@ impl RunArgs {
             operator_credentials_may_act: self.operator_credentials_may_act,
             deletion_timeout: self.deletion_timeout,
             require_connect_cluster: self.require_connect_cluster,
+            connect_clusters: self.connect_clusters,
         }
     }
 

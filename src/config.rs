@@ -32,6 +32,8 @@ pub struct OperatorConfig {
     pub deletion_timeout: Duration,
     /// Resources must name a ConnectCluster (no inline sources).
     pub require_connect_cluster: bool,
+    /// Watch ConnectClusters (cluster-scoped).
+    pub connect_clusters: bool,
 }
 
 impl Default for OperatorConfig {
@@ -48,6 +50,7 @@ impl Default for OperatorConfig {
             operator_credentials_may_act: false,
             deletion_timeout: Duration::from_secs(300),
             require_connect_cluster: false,
+            connect_clusters: true,
         }
     }
 }

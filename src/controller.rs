@@ -909,6 +909,36 @@ pub fn error_policy(mc: Arc<ManagedConnector>, error: &Error, ctx: Arc<Context>)
     Action::requeue(retry)
 }
 
+/// A change of a ConnectCluster reaches every resource naming it at once; its status writes (a
+/// check a minute) are not changes, only a new generation is.
+fn follow_connect_clusters(
+    controller: Controller<ManagedConnector>,
+    client: &Client,
+) -> Controller<ManagedConnector> {
+    let users = controller.store();
+    let clusters = watcher(
+        Api::<ConnectCluster>::all(client.clone()),
+        watcher::Config::default().any_semantic(),
+    )
+    .default_backoff()
+    .applied_objects()
+    .predicate_filter(kube::runtime::predicates::generation, Default::default());
+    controller.watches_stream(clusters, move |cc: ConnectCluster| {
+        let name = cc.name_any();
+        users
+            .state()
+            .iter()
+            .filter(|mc| {
+                mc.spec
+                    .connect_cluster_ref
+                    .as_ref()
+                    .is_some_and(|r| r.name == name)
+            })
+            .map(|mc| ObjectRef::from_obj(&**mc))
+            .collect::<Vec<_>>()
+    })
+}
+
 /// Runs the controller until `shutdown` resolves; `ready` turns true once the cache is filled.
 pub async fn run(
     ctx: Arc<Context>,
@@ -944,11 +974,15 @@ pub async fn run(
         fence: ctx.fence.clone(),
         resources: reader.clone(),
     });
-    tokio::spawn(crate::platform::controller::run(
-        platform,
-        clusters_listed.clone(),
-        stopped(),
-    ));
+    if ctx.prober.config.connect_clusters {
+        tokio::spawn(crate::platform::controller::run(
+            platform,
+            clusters_listed.clone(),
+            stopped(),
+        ));
+    } else {
+        clusters_listed.notify_one();
+    }
     if tokio::time::timeout(Duration::from_secs(30), clusters_listed.notified())
         .await
         .is_err()
@@ -1017,30 +1051,9 @@ pub async fn run(
     if let Some(triggered) = triggered {
         controller = controller.reconcile_on(triggered);
     }
-    // A change of a ConnectCluster reaches every resource naming it at once.
-    let users = controller.store();
-    // Its status writes (a check a minute) are not changes: only a new generation is.
-    let clusters = watcher(
-        Api::<ConnectCluster>::all(ctx.client.clone()),
-        watcher::Config::default().any_semantic(),
-    )
-    .default_backoff()
-    .applied_objects()
-    .predicate_filter(kube::runtime::predicates::generation, Default::default());
-    let controller = controller.watches_stream(clusters, move |cc: ConnectCluster| {
-        let name = cc.name_any();
-        users
-            .state()
-            .iter()
-            .filter(|mc| {
-                mc.spec
-                    .connect_cluster_ref
-                    .as_ref()
-                    .is_some_and(|r| r.name == name)
-            })
-            .map(|mc| ObjectRef::from_obj(&**mc))
-            .collect::<Vec<_>>()
-    });
+    if ctx.prober.config.connect_clusters {
+        controller = follow_connect_clusters(controller, &ctx.client);
+    }
     controller
         .graceful_shutdown_on(stopped())
         .run(reconcile, error_policy, ctx)

@@ -71,15 +71,18 @@ fn chart_lints_and_renders_hardened_least_privilege_defaults() {
     let docs = template(&[]);
 
     // The CRD comes from crds/ itself: no second copy to drift.
-    let crd = one(&docs, "CustomResourceDefinition");
-    let committed: Value = serde_saphyr::from_str(
-        &std::fs::read_to_string(
-            root().join("crds/managedconnectors.connectors.dataplane.dev.yaml"),
+    let crds = find(&docs, "CustomResourceDefinition");
+    assert_eq!(crds.len(), 2, "ManagedConnector and ConnectCluster");
+    for plural in managed_connector_operator::crd::PLURALS {
+        let committed: Value = serde_saphyr::from_str(
+            &std::fs::read_to_string(
+                root().join(format!("crds/{plural}.connectors.dataplane.dev.yaml")),
+            )
+            .unwrap(),
         )
-        .unwrap(),
-    )
-    .unwrap();
-    assert_eq!(crd, &committed);
+        .unwrap();
+        assert!(crds.contains(&&committed), "{plural} differs from crds/");
+    }
 
     let deploy = one(&docs, "Deployment");
     let pod = &deploy["spec"]["template"]["spec"];
@@ -129,7 +132,16 @@ fn chart_lints_and_renders_hardened_least_privilege_defaults() {
         rules(cluster_role),
         vec![
             r("", "configmaps", "get"),
+            r("", "namespaces", "get"),
             r("", "secrets", "get"),
+            r("connectors.dataplane.dev", "connectclusters", "get"),
+            r("connectors.dataplane.dev", "connectclusters", "list"),
+            r("connectors.dataplane.dev", "connectclusters", "watch"),
+            r(
+                "connectors.dataplane.dev",
+                "connectclusters/status",
+                "patch"
+            ),
             r("connectors.dataplane.dev", "managedconnectors", "get"),
             r("connectors.dataplane.dev", "managedconnectors", "list"),
             r("connectors.dataplane.dev", "managedconnectors", "patch"),

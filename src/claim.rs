@@ -155,8 +155,8 @@ mod tests {
         let all = vec![a.clone(), Arc::new(suspended), c, d, e];
         assert_eq!(
             owner_other_than_me(&a, &orders, &all, key),
-            None,
-            "a suspended claimant acts on nothing"
+            Some(("team-e".into(), "aaa".into())),
+            "a suspended claimant acts on nothing: the next oldest one acts"
         );
     }
 }

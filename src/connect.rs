@@ -436,6 +436,13 @@ impl ConnectClient {
                 ))),
             ),
             Err(FetchError::Paused(left)) => ("paused", Err(Got::Deferred(left))),
+            Err(FetchError::Busy(waited)) => (
+                "busy",
+                Err(Got::Failed(Failure::new(
+                    FailureKind::RequestSlotsBusy,
+                    crate::http::busy_message(waited),
+                ))),
+            ),
             Err(FetchError::Refused(message)) => (
                 "refused",
                 Err(Got::Failed(Failure::new(

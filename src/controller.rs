@@ -97,6 +97,10 @@ pub struct Context {
     fingerprint_key: ring::hmac::Key,
     /// The watched resources (set by [`run`]), to find the resources claiming one connector.
     resources: std::sync::OnceLock<Store<ManagedConnector>>,
+    /// Reconciles one namespace may run at once (set by [`run`] from its concurrency), and
+    /// each namespace's turns.
+    tenant_share: AtomicUsize,
+    tenant_turns: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
 }
 
 /// Kubernetes API trouble of one resource.
@@ -145,6 +149,8 @@ impl Context {
             tracked: Mutex::default(),
             watched: AtomicUsize::new(0),
             resources: std::sync::OnceLock::new(),
+            tenant_share: AtomicUsize::new(usize::MAX),
+            tenant_turns: Mutex::default(),
         }
     }
 
@@ -156,6 +162,26 @@ impl Context {
         let watched = self.batcher.requests_per_cycle(watched) as f64;
         let rps = f64::from(self.prober.gate.max_requests_per_second().max(1));
         Duration::from_secs_f64(watched / rps * 1.25)
+    }
+
+    /// A turn for a reconcile of `namespace`, if the namespace has one left (`Some(None)`:
+    /// no share is set, outside [`run`]).
+    fn tenant_turn(&self, namespace: &str) -> Option<Option<tokio::sync::OwnedSemaphorePermit>> {
+        let share = self.tenant_share.load(Ordering::Relaxed);
+        if share == usize::MAX {
+            return Some(None);
+        }
+        let turns = {
+            let mut turns = self.tenant_turns.lock().unwrap_or_else(|e| e.into_inner());
+            if turns.len() >= 4096 && !turns.contains_key(namespace) {
+                turns.retain(|_, s| s.available_permits() < share);
+            }
+            turns
+                .entry(namespace.to_string())
+                .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(share)))
+                .clone()
+        };
+        turns.try_acquire_owned().ok().map(Some)
     }
 
     fn note_result(&self, uid: &str, failed: bool) -> u32 {
@@ -248,10 +274,29 @@ impl Context {
     }
 }
 
+/// One reconcile of one resource, within its namespace's share of the reconciles running at
+/// once and of the request slots (see [`crate::http::TENANT`]): one namespace's resources,
+/// however many and wherever they point, never take every worker or slot.
+pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let namespace = mc.namespace().unwrap_or_default();
+    let Some(_turn) = ctx.tenant_turn(&namespace) else {
+        // Back in a moment, when one of the namespace's reconciles has ended.
+        return Ok(Action::requeue(
+            TENANT_BUSY_RETRY.mul_f64(1.0 + rand::random::<f64>()),
+        ));
+    };
+    crate::http::TENANT
+        .scope(namespace, reconcile_resource(mc, ctx))
+        .await
+}
+
+/// How soon a reconcile refused for its namespace's share comes back (up to twice this).
+const TENANT_BUSY_RETRY: Duration = Duration::from_secs(1);
+
 /// One reconcile of one resource, in a span naming it (every log line of the reconcile carries
 /// the resource).
 #[tracing::instrument(name = "reconcile", skip_all, fields(namespace = mc.metadata.namespace.as_deref().unwrap_or_default(), name = mc.metadata.name.as_deref().unwrap_or_default()))]
-pub async fn reconcile(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<Action, Error> {
+async fn reconcile_resource(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<Action, Error> {
     ctx.metrics.reconcile();
     let _running = ctx.metrics.reconcile_running();
     let namespace = mc.namespace().ok_or(Error::MissingMetadata("namespace"))?;
@@ -954,6 +999,12 @@ pub async fn run(
     let (reader, writer) = reflector::store();
     ctx.batcher.set_store(reader.clone());
     let _ = ctx.resources.set(reader.clone());
+    // All but a quarter of the workers (at least one): the rest are always free for others.
+    let share = usize::from(concurrency).max(1);
+    ctx.tenant_share.store(
+        share.saturating_sub((share / 4).max(1)).max(1),
+        Ordering::Relaxed,
+    );
     // One shutdown for both controllers.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {

@@ -116,6 +116,37 @@ pub enum FetchError {
         /// The cap.
         limit: usize,
     },
+    /// Not sent: no request slot came free within this long (every slot the request may use is
+    /// held by slow origins, or by the resource's own namespace).
+    Busy(Duration),
+}
+
+/// A fetch error for people.
+pub fn describe_fetch_error(e: &FetchError) -> String {
+    match e {
+        FetchError::Paused(left) => format!("asked for a pause of {}s more", left.as_secs()),
+        FetchError::Refused(r) => r.clone(),
+        FetchError::Timeout(d) => format!("no answer within {}s", d.as_secs()),
+        FetchError::Transport(t) => t.clone(),
+        FetchError::BodyTooLarge { limit } => format!("the answer exceeded {limit} bytes"),
+        FetchError::Busy(d) => busy_message(*d),
+    }
+}
+
+/// What a request that found no slot says.
+pub fn busy_message(waited: Duration) -> String {
+    format!(
+        "not sent: no request slot came free within {}s (the operator's requests are taken by slow sources, or by this namespace's other resources); retried with backoff",
+        waited.as_secs()
+    )
+}
+
+tokio::task_local! {
+    /// The namespace whose resource a request is made for, set around each reconcile: the gate
+    /// gives one namespace at most a share of the request slots, across all the origins it
+    /// names. Requests outside a reconcile (the batch pollers' listings, the ConnectCluster
+    /// checks) serve several namespaces and count for none.
+    pub static TENANT: String;
 }
 
 /// A complete answer.
@@ -138,9 +169,17 @@ pub struct Gate {
     /// a slow or hanging origin (a tarpit a tenant points at) leaves slots to every other.
     origin_share: usize,
     origins: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Per namespace (see [`TENANT`]), the same share: one tenant spreading its resources over
+    /// many origins still leaves slots to every other tenant.
+    tenants: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// How long a request waits for its slots before it is given up ([`FetchError::Busy`]).
+    slot_wait: Duration,
     /// Per origin: no request before this instant (a 429's `Retry-After`, a spent `ratelimit`).
     paused_until: Mutex<HashMap<String, Instant>>,
 }
+
+/// How long a request waits for its slots by default.
+pub const SLOT_WAIT: Duration = Duration::from_secs(30);
 
 /// Origins remembered before idle ones are forgotten.
 const MAX_TRACKED_ORIGINS: usize = 1024;
@@ -156,18 +195,30 @@ impl Gate {
             max_requests_per_second: rps.get(),
             origin_share: total.saturating_sub((total / 4).max(1)).max(1),
             origins: Mutex::default(),
+            tenants: Mutex::default(),
+            slot_wait: SLOT_WAIT,
             paused_until: Mutex::default(),
         }
     }
 
-    fn origin_permits(&self, origin: &str) -> Arc<Semaphore> {
-        let mut origins = self.origins.lock().unwrap_or_else(|e| e.into_inner());
-        if origins.len() >= MAX_TRACKED_ORIGINS && !origins.contains_key(origin) {
+    /// The same gate, giving up a request after `wait` without a slot.
+    pub fn with_slot_wait(mut self, wait: Duration) -> Self {
+        self.slot_wait = wait;
+        self
+    }
+
+    fn share_of(
+        &self,
+        shares: &Mutex<HashMap<String, Arc<Semaphore>>>,
+        key: &str,
+    ) -> Arc<Semaphore> {
+        let mut shares = shares.lock().unwrap_or_else(|e| e.into_inner());
+        if shares.len() >= MAX_TRACKED_ORIGINS && !shares.contains_key(key) {
             let share = self.origin_share;
-            origins.retain(|_, s| Arc::strong_count(s) > 1 || s.available_permits() < share);
+            shares.retain(|_, s| Arc::strong_count(s) > 1 || s.available_permits() < share);
         }
-        origins
-            .entry(origin.to_string())
+        shares
+            .entry(key.to_string())
             .or_insert_with(|| Arc::new(Semaphore::new(self.origin_share)))
             .clone()
     }
@@ -203,11 +254,23 @@ impl Gate {
             return Err(FetchError::Paused(left));
         }
         let origin = url.origin().ascii_serialization();
-        // The origin's share first: requests to a hanging origin queue here, holding nothing
-        // that other origins need.
-        let _origin_permit = self.origin_permits(&origin).acquire_owned().await;
-        self.limiter.until_ready().await;
-        let _permit = self.in_flight.acquire().await;
+        let tenant = TENANT.try_with(|t| self.share_of(&self.tenants, t)).ok();
+        // The origin's and the namespace's shares first: requests to a hanging origin, or of a
+        // namespace that holds its share, queue here, holding nothing others need. The whole
+        // wait has a deadline, so a reconcile never waits for slots forever.
+        let slots = async {
+            let origin = self.share_of(&self.origins, &origin).acquire_owned().await;
+            let tenant = match tenant {
+                Some(t) => Some(t.acquire_owned().await),
+                None => None,
+            };
+            self.limiter.until_ready().await;
+            let slot = self.in_flight.acquire().await;
+            (origin, tenant, slot)
+        };
+        let _permits = tokio::time::timeout(self.slot_wait, slots)
+            .await
+            .map_err(|_| FetchError::Busy(self.slot_wait))?;
         let response = request.send().await.map_err(|e| fetch_error(e, timeout))?;
         let status = response.status();
         let headers = response.headers().clone();

@@ -197,6 +197,9 @@ pub enum FailureKind {
     ActionNotAllowed,
     /// Another resource, the older claimant, acts on this connector.
     ConnectorClaimed,
+    /// Not sent: no request slot came free in time (slow sources elsewhere, or this namespace
+    /// holding its share).
+    RequestSlotsBusy,
 }
 
 /// What came with an error answer, as far as classification cares.
@@ -261,6 +264,7 @@ impl FailureKind {
             FailureKind::ConnectClusterRefused => "ConnectClusterRefused",
             FailureKind::ActionNotAllowed => "ActionNotAllowed",
             FailureKind::ConnectorClaimed => "ConnectorClaimed",
+            FailureKind::RequestSlotsBusy => "RequestSlotsBusy",
         }
     }
 
@@ -272,6 +276,7 @@ impl FailureKind {
                 | FailureKind::DataPlaneUnavailable
                 | FailureKind::InvalidResponse
                 | FailureKind::ConnectUnavailable
+                | FailureKind::RequestSlotsBusy
         )
     }
 

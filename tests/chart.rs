@@ -615,6 +615,7 @@ async fn namespaced_install_works_in_its_namespace_only_with_two_replicas() {
             args: &args,
             namespace: Some(team.clone()),
             kubeconfig: Some(sa.clone()),
+            ..Default::default()
         },
     )
     .await;

@@ -308,3 +308,120 @@ async fn two_resources_declaring_one_connector_do_not_fight_over_it() {
     );
     env.assert_events("first", &["ConnectorKept"]).await;
 }
+
+/// A server that accepts connections and never answers (a tarpit a tenant points at).
+async fn tarpit() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local control plane: hack/test"]
+async fn one_namespace_over_many_hanging_origins_does_not_starve_another() {
+    let label = format!("fair-{}", rand::random::<u32>());
+    let selector = format!("mco-e2e-fairness={label}");
+    let env = Env::with(
+        "fair-hostile",
+        Options {
+            args: &["--selector", &selector, "--request-timeout", "30s"],
+            all_namespaces: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let labelled = |name: &str, spec: serde_json::Value| {
+        json!({"apiVersion": "connectors.dataplane.dev/v1alpha1", "kind": "ManagedConnector",
+               "metadata": {"name": name, "labels": {"mco-e2e-fairness": label}}, "spec": spec})
+    };
+    // The victim: another namespace, one resource on the simulator, polled every 5 s.
+    let victim_ns = namespace_for("fair-victim");
+    kubectl_ok(&["create", "namespace", &victim_ns]);
+    let secrets: kube::Api<k8s_openapi::api::core::v1::Secret> =
+        kube::Api::namespaced(env.client.clone(), &victim_ns);
+    secrets
+        .create(
+            &Default::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "creds"}, "stringData": {
+                "client_id": "e2e", "client_secret": "e2e-secret",
+                "token_url": format!("{}/oauth/token", env.sim_url)}}))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    env.sim
+        .upsert("redpanda", connector("victim", "RUNNING", &["RUNNING"]));
+    // The hostile namespace: 60 resources over three origins that never answer (enough to keep
+    // every slot taken through their backoff).
+    let pits = [tarpit().await, tarpit().await, tarpit().await];
+    let hostile = env.api();
+    for i in 0..60 {
+        let name = format!("pit-{i}");
+        // Acting (a declared config): each reads alone, none shares a listing.
+        let spec = json!({"pollInterval": "5s", "connectorName": name,
+                          "kafkaConnect": {"url": pits[i % 3]},
+                          "config": {"connector.class": "com.example.Sink", "topics": "t"}});
+        hostile
+            .patch(
+                &name,
+                &kube::api::PatchParams::apply("e2e").force(),
+                &kube::api::Patch::Apply(&labelled(&name, spec)),
+            )
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    let victims: kube::Api<managed_connector_operator::crd::ManagedConnector> =
+        kube::Api::namespaced(env.client.clone(), &victim_ns);
+    victims
+        .patch(
+            "victim",
+            &kube::api::PatchParams::apply("e2e").force(),
+            &kube::api::Patch::Apply(&labelled(
+                "victim",
+                json!({"pollInterval": "5s", "dataplane": {"credentialsSecretRef": {"name": "creds"}}}),
+            )),
+        )
+        .await
+        .unwrap();
+    // Its first status, then its interval, while the tarpits hold every request sent to them.
+    let deadline = std::time::Instant::now() + POLL * 3 + MARGIN;
+    loop {
+        let mc = victims.get("victim").await.unwrap();
+        if mc.status.as_ref().and_then(|s| s.holistic_state) == Some(HolisticState::Healthy) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the victim has no status: {:?}",
+            mc.status
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let reads = || {
+        env.sim
+            .counts()
+            .by_connector
+            .get("victim")
+            .copied()
+            .unwrap_or(0)
+    };
+    let before = reads();
+    tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+    let during = reads() - before;
+    eprintln!("  victim read {during} times in 30 s with a 5 s interval");
+    assert!(
+        during >= 4,
+        "the other namespace starved: read {during} times in 30 s at a 5 s interval"
+    );
+    // The hostile resources say why they wait, in their own conditions.
+    let pit = env.get("pit-0").await;
+    eprintln!("  pit-0: {:?}", condition(&pit, "Synced"));
+    let _ = kubectl(&["delete", "namespace", &victim_ns, "--wait=false"]);
+}

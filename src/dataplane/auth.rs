@@ -294,6 +294,10 @@ impl Slot {
 /// One token per credential set, shared by all reconciles.
 pub struct TokenCache {
     http: reqwest::Client,
+    /// Token requests pass the same gate as every other request: a token endpoint a tenant
+    /// names (its Secret's `token_url`) cannot take slots, rate or time the gate does not give.
+    gate: Arc<crate::http::Gate>,
+    timeout: Duration,
     hasher: RandomState,
     slots: Mutex<HashMap<CredentialKey, Arc<tokio::sync::Mutex<Slot>>>>,
     metrics: Metrics,
@@ -303,9 +307,17 @@ pub struct TokenCache {
 impl TokenCache {
     /// A cache that fetches tokens with `http`, at most one per credential set per
     /// `min_interval`.
-    pub fn new(http: reqwest::Client, metrics: Metrics, min_interval: Duration) -> Self {
+    pub fn new(
+        http: reqwest::Client,
+        gate: Arc<crate::http::Gate>,
+        timeout: Duration,
+        metrics: Metrics,
+        min_interval: Duration,
+    ) -> Self {
         TokenCache {
             http,
+            gate,
+            timeout,
             hasher: RandomState::new(),
             slots: Mutex::default(),
             metrics,
@@ -419,28 +431,35 @@ impl TokenCache {
                 UNAVAILABLE_BACKOFF,
             )
         };
-        let response = match self.http.post(token_url.clone()).form(&form).send().await {
-            Ok(r) => r,
+        let request = self.http.post(token_url.clone()).form(&form);
+        let fetched = match self
+            .gate
+            .fetch(request, token_url, MAX_TOKEN_RESPONSE, self.timeout)
+            .await
+        {
+            Ok(f) => f,
+            Err(crate::http::FetchError::Refused(refused)) => {
+                self.metrics.token_request("error");
+                return Err((
+                    Failure::new(FailureKind::UrlNotAllowed, refused),
+                    REJECTED_BACKOFF,
+                ));
+            }
+            Err(crate::http::FetchError::BodyTooLarge { .. }) => crate::http::Fetched {
+                status: reqwest::StatusCode::OK,
+                headers: reqwest::header::HeaderMap::new(),
+                body: Vec::new(),
+            },
             Err(e) => {
                 self.metrics.token_request("error");
-                if let Some(refused) = crate::http::refusal(&e) {
-                    return Err((
-                        Failure::new(FailureKind::UrlNotAllowed, refused),
-                        REJECTED_BACKOFF,
-                    ));
-                }
                 return Err(unavailable(format!(
                     "token endpoint {} unreachable: {}",
                     display_origin(token_url),
-                    crate::http::describe_request_error(e)
+                    crate::http::describe_fetch_error(&e)
                 )));
             }
         };
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = crate::http::read_capped(response, MAX_TOKEN_RESPONSE)
-            .await
-            .unwrap_or_default();
+        let (status, headers, body) = (fetched.status, fetched.headers, fetched.body);
         let oauth_error = || {
             let body_json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
             let code = body_json["error"].as_str().unwrap_or("");

@@ -314,6 +314,9 @@ pub enum DataplaneError {
     /// Not sent: the server asked every client to pause, for this much longer.
     #[error("the Data Plane API asked for a pause of {}s more", .0.as_secs())]
     Paused(Duration),
+    /// No request slot came free in time.
+    #[error("{}", crate::http::busy_message(*.0))]
+    Busy(Duration),
     /// The body exceeded the cap.
     #[error("the answer exceeded {limit} bytes")]
     BodyTooLarge {
@@ -334,6 +337,7 @@ impl DataplaneError {
             DataplaneError::Transport(_) => "transport_error",
             DataplaneError::Refused(_) => "refused",
             DataplaneError::Paused(_) => "paused",
+            DataplaneError::Busy(_) => "busy",
             DataplaneError::BodyTooLarge { .. } => "too_large",
             DataplaneError::InvalidBody(_) => "invalid_body",
         }
@@ -385,6 +389,7 @@ impl DataplaneError {
                 (kind, message)
             }
             DataplaneError::Refused(message) => (FailureKind::UrlNotAllowed, message.clone()),
+            DataplaneError::Busy(_) => (FailureKind::RequestSlotsBusy, detail.clone()),
             DataplaneError::Timeout(_)
             | DataplaneError::Transport(_)
             | DataplaneError::Paused(_) => (
@@ -468,7 +473,13 @@ impl DataplaneClient {
     ) -> Result<Self, reqwest::Error> {
         let http = http::client(config.request_timeout, &[], config.allow_link_local)?;
         Ok(DataplaneClient {
-            tokens: TokenCache::new(http.clone(), metrics.clone(), config.min_token_interval),
+            tokens: TokenCache::new(
+                http.clone(),
+                gate.clone(),
+                config.request_timeout,
+                metrics.clone(),
+                config.min_token_interval,
+            ),
             http,
             config,
             gate,
@@ -853,6 +864,7 @@ impl From<FetchError> for DataplaneError {
             FetchError::Refused(r) => DataplaneError::Refused(r),
             FetchError::Paused(left) => DataplaneError::Paused(left),
             FetchError::BodyTooLarge { limit } => DataplaneError::BodyTooLarge { limit },
+            FetchError::Busy(waited) => DataplaneError::Busy(waited),
         }
     }
 }

@@ -108,6 +108,7 @@ pub struct Env {
     pub metrics_port: u16,
     pub log: PathBuf,
     pub operator_kubeconfig: Option<PathBuf>,
+    pub all_namespaces: bool,
 }
 
 pub const SCENARIO: &str =
@@ -122,6 +123,9 @@ pub struct Options<'a> {
     pub namespace: Option<String>,
     /// Kubeconfig of the operator process (default: `E2E_OPERATOR_KUBECONFIG`, else the tests').
     pub kubeconfig: Option<PathBuf>,
+    /// Watch every namespace (no `--namespace`): the test's `args` must then narrow the
+    /// operator down with a `--selector` of its own, or it would take other tests' resources.
+    pub all_namespaces: bool,
 }
 
 /// A fresh namespace name for test `name`.
@@ -189,6 +193,7 @@ impl Env {
                 .kubeconfig
                 .or_else(|| std::env::var_os("E2E_OPERATOR_KUBECONFIG").map(PathBuf::from)),
             metrics_port: free_port(),
+            all_namespaces: options.all_namespaces,
             log: dir.join(format!("{ns}.log")),
             ns,
         };
@@ -219,13 +224,13 @@ impl Env {
             command.env("KUBECONFIG", kubeconfig);
         }
         let replica = command
-            .args([
-                "run",
-                "--namespace",
-                &self.ns,
-                "--dataplane-url",
-                &self.sim_url,
-            ])
+            .arg("run")
+            .args(if self.all_namespaces {
+                vec![]
+            } else {
+                vec!["--namespace", &self.ns]
+            })
+            .args(["--dataplane-url", &self.sim_url])
             .args(["--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
             .args([
                 "--log-format",

@@ -347,7 +347,7 @@ async fn unreachable_connect_keeps_the_last_known_state() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("set exactly one of dataplane"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("set exactly one of connectClusterRef"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

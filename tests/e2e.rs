@@ -355,7 +355,7 @@ async fn invalid_specs_are_refused_with_a_clear_message() {
         (json!({"connectorName": ""}), "spec.connectorName"),
         (
             json!({"pollInterval": "30s"}),
-            "set exactly one of dataplane",
+            "set exactly one of connectClusterRef",
         ),
         (
             json!({"dataplane": {}, "config": {"name": "other", "connector.class": "x"}}),
@@ -404,6 +404,15 @@ async fn invalid_specs_are_refused_with_a_clear_message() {
         (
             json!({"dataplane": {}, "connectorName": "."}),
             "connectorName must not be . or ..",
+        ),
+        (
+            json!({"dataplane": {}, "connectClusterRef": {"name": "shared"}}),
+            "set exactly one of connectClusterRef",
+        ),
+        (
+            json!({"dataplane": {}, "config": {},
+                   "configFrom": (0..65).map(|i| json!({"key": format!("k{i}"), "secretKeyRef": {"name": "s", "key": "k"}})).collect::<Vec<_>>()}),
+            "must have at most 64 items",
         ),
     ];
     for (i, (spec, message)) in cases.iter().enumerate() {

@@ -425,3 +425,45 @@ async fn one_namespace_over_many_hanging_origins_does_not_starve_another() {
     eprintln!("  pit-0: {:?}", condition(&pit, "Synced"));
     let _ = kubectl(&["delete", "namespace", &victim_ns, "--wait=false"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local control plane: hack/test"]
+async fn specs_of_a_mebibyte_are_refused_before_they_reach_the_operator() {
+    let env = Env::new("big-specs", &[]).await;
+    let apply = |name: &str, config: serde_json::Value| {
+        let doc = json!({"apiVersion": "connectors.dataplane.dev/v1alpha1", "kind": "ManagedConnector",
+            "metadata": {"name": name}, "spec": {"suspend": true, "dataplane": {}, "config": config}});
+        let api = env.api();
+        let name = name.to_string();
+        async move {
+            api.patch(
+                &name,
+                &kube::api::PatchParams::apply("e2e").force(),
+                &kube::api::Patch::Apply(&doc),
+            )
+            .await
+        }
+    };
+    let mebibyte = "x".repeat(1 << 20);
+    let mut refusals = Vec::new();
+    for i in 0..30 {
+        let e = apply(&format!("big-{i}"), json!({"connection.url": mebibyte}))
+            .await
+            .expect_err("a 1 MiB value is refused");
+        refusals.push(e.to_string());
+    }
+    assert!(
+        refusals.iter().all(|e| e.contains("may not be more than 65536 bytes")),
+        "{}",
+        refusals[0]
+    );
+    // Many values each under the bound, together over the total.
+    let many: serde_json::Map<String, serde_json::Value> = (0..8)
+        .map(|i| (format!("k{i}"), json!("y".repeat(40_000))))
+        .collect();
+    let e = apply("many", serde_json::Value::Object(many))
+        .await
+        .expect_err("320 KB in all is refused");
+    assert!(e.to_string().contains("at most 256 KiB"), "{e}");
+    assert!(env.api().get_opt("big-0").await.unwrap().is_none());
+}

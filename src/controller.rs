@@ -298,6 +298,17 @@ const TENANT_BUSY_RETRY: Duration = Duration::from_secs(1);
 #[tracing::instrument(name = "reconcile", skip_all, fields(namespace = mc.metadata.namespace.as_deref().unwrap_or_default(), name = mc.metadata.name.as_deref().unwrap_or_default()))]
 async fn reconcile_resource(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Result<Action, Error> {
     ctx.metrics.reconcile();
+    // The cache holds a large configuration as a marker only: this reconcile reads it whole.
+    let mc = if crate::trim::is_trimmed(&mc) {
+        let api: Api<ManagedConnector> =
+            Api::namespaced(ctx.client.clone(), &mc.namespace().unwrap_or_default());
+        match api.get_opt(&mc.name_any()).await? {
+            Some(whole) => Arc::new(whole),
+            None => return Ok(Action::await_change()),
+        }
+    } else {
+        mc
+    };
     let _running = ctx.metrics.reconcile_running();
     let namespace = mc.namespace().ok_or(Error::MissingMetadata("namespace"))?;
     let name = mc
@@ -1071,6 +1082,7 @@ pub async fn run(
             if let Some(a) = mc.metadata.annotations.as_mut() {
                 a.remove("kubectl.kubernetes.io/last-applied-configuration");
             }
+            crate::trim::trim(mc);
         })
         .reflect(writer)
         .applied_objects()

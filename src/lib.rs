@@ -34,3 +34,4 @@ pub mod server;
 pub mod source;
 pub mod status;
 pub mod telemetry;
+pub mod trim;

@@ -7,6 +7,7 @@ mod common;
 use common::*;
 use dataplane_sim::scenario::{ConnectorState, TaskScenario};
 use managed_connector_operator::crd::HolisticState;
+use kube::ResourceExt;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -466,4 +467,24 @@ async fn specs_of_a_mebibyte_are_refused_before_they_reach_the_operator() {
         .expect_err("320 KB in all is refused");
     assert!(e.to_string().contains("at most 256 KiB"), "{e}");
     assert!(env.api().get_opt("big-0").await.unwrap().is_none());
+
+    // Within the bounds, a large configuration is applied whole (the watch cache holds only a
+    // marker for it, and the reconcile reads the object).
+    let large = "z".repeat(60_000);
+    env.apply(
+        "large",
+        json!({"pollInterval": "5s", "dataplane": {"credentialsSecretRef": {"name": "creds"}},
+               "config": {"connector.class": "com.example.Sink", "topics": "t", "transforms.script": large}}),
+    )
+    .await;
+    env.wait_state("large", HolisticState::Healthy, POLL * 3 + MARGIN)
+        .await;
+    let applied = env.sim.config_of("redpanda", "large").expect("created");
+    assert_eq!(applied.get("transforms.script"), Some(&large));
+    let mc = env.get("large").await;
+    assert_eq!(cond(&mc, "Synced").0, "True");
+    assert!(
+        !mc.annotations().contains_key(managed_connector_operator::trim::TRIMMED),
+        "the cache's marker reached the API server"
+    );
 }

@@ -138,7 +138,7 @@ pub struct ConnectClient {
     metrics: Metrics,
     hasher: RandomState,
     /// One connection pool per set of extra trusted CAs (most resources share none).
-    clients: Mutex<HashMap<u64, reqwest::Client>>,
+    clients: Mutex<HashMap<u64, (reqwest::Client, Instant)>>,
 }
 
 impl ConnectClient {
@@ -157,12 +157,13 @@ impl ConnectClient {
 
     fn client(&self, ca_pem: Option<&[u8]>) -> Result<reqwest::Client, Failure> {
         let key = ca_pem.map(|pem| self.hasher.hash_one(pem)).unwrap_or(0);
-        if let Some(c) = self
+        if let Some((c, used)) = self
             .clients
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
+            .get_mut(&key)
         {
+            *used = Instant::now();
             return Ok(c.clone());
         }
         let roots = match ca_pem {
@@ -188,11 +189,17 @@ impl ConnectClient {
         })?;
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
         // One connection pool per distinct CA bundle, a bounded number of them: tenants choose
-        // how many bundles there are; a pool is cheap to rebuild.
-        if clients.len() >= MAX_CA_CLIENTS {
-            clients.clear();
+        // how many bundles there are. Beyond the bound the least recently used pool goes, not
+        // every pool (one tenant's many bundles would otherwise rebuild everyone's).
+        if clients.len() >= MAX_CA_CLIENTS
+            && let Some(oldest) = clients
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| *k)
+        {
+            clients.remove(&oldest);
         }
-        clients.insert(key, client.clone());
+        clients.insert(key, (client.clone(), Instant::now()));
         Ok(client)
     }
 
@@ -436,6 +443,13 @@ impl ConnectClient {
                 ))),
             ),
             Err(FetchError::Paused(left)) => ("paused", Err(Got::Deferred(left))),
+            Err(FetchError::Fenced) => (
+                "fenced",
+                Err(Got::Failed(Failure::new(
+                    FailureKind::RequestSlotsBusy,
+                    crate::http::FENCED,
+                ))),
+            ),
             Err(FetchError::Busy(waited)) => (
                 "busy",
                 Err(Got::Failed(Failure::new(

@@ -474,16 +474,6 @@ async fn reconcile_resource(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Res
     };
     ctx.metrics
         .probe(failure.as_ref().map(|f| f.kind.reason()).unwrap_or("ok"));
-    if let Some(f) = failure.as_ref().filter(|_| !from_snapshot) {
-        tracing::warn!(
-            namespace,
-            name,
-            connector = subject.connector_name,
-            reason = f.kind.reason(),
-            message = f.message,
-            "probe failed"
-        );
-    }
     let learnt = match &observation {
         Observation::Found { .. } => true,
         Observation::Failed(f) => f.kind == FailureKind::ConnectorNotFound,
@@ -518,7 +508,23 @@ async fn reconcile_resource(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Res
     }
     // Connectors quote their configuration in traces and errors (a JDBC driver prints the
     // connection URL): nothing the source said reaches status, Events or logs with a Secret value.
+    // The credentials the source was sent are kept out too.
+    if let Some(target) = acting_target.as_ref().or(resolved.as_ref()) {
+        managed.redactor = managed.redactor.and(target.source.secrets());
+    }
     let observation = managed.redactor.observation(observation);
+    if let Observation::Failed(f) = &observation
+        && !from_snapshot
+    {
+        tracing::warn!(
+            namespace,
+            name,
+            connector = subject.connector_name,
+            reason = f.kind.reason(),
+            message = f.message,
+            "probe failed"
+        );
+    }
     let next = status::desired_status_managed(
         stored.as_ref(),
         &subject,

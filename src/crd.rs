@@ -529,7 +529,8 @@ pub struct ConfigStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_applied_time: Option<Time>,
     /// Keys whose actual value differed from the declared one at the last comparison (set or
-    /// changed outside the resource, or not yet applied). Empty when in sync.
+    /// changed outside the resource, or not yet applied), the first 64 in key order. Empty when
+    /// in sync.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drifted_keys: Vec<String>,
     /// Whether the operator created the connector.

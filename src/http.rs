@@ -119,6 +119,9 @@ pub enum FetchError {
     /// Not sent: no request slot came free within this long (every slot the request may use is
     /// held by slow origins, or by the resource's own namespace).
     Busy(Duration),
+    /// Not sent: the command's sender may no longer send (a replica that lost the leadership
+    /// while the request waited for its slots).
+    Fenced,
 }
 
 /// A fetch error for people.
@@ -130,8 +133,12 @@ pub fn describe_fetch_error(e: &FetchError) -> String {
         FetchError::Transport(t) => t.clone(),
         FetchError::BodyTooLarge { limit } => format!("the answer exceeded {limit} bytes"),
         FetchError::Busy(d) => busy_message(*d),
+        FetchError::Fenced => FENCED.to_string(),
     }
 }
+
+/// What a command not sent by a replica that lost the leadership says.
+pub const FENCED: &str = "not sent: this replica is no longer the leader";
 
 /// What a request that found no slot says.
 pub fn busy_message(waited: Duration) -> String {
@@ -139,6 +146,15 @@ pub fn busy_message(waited: Duration) -> String {
         "not sent: no request slot came free within {}s (the operator's requests are taken by slow sources, or by this namespace's other resources); retried with backoff",
         waited.as_secs()
     )
+}
+
+/// Whether a request may still go out once it has its slots (see [`MAY_SEND`]).
+pub type SendCheck = Arc<dyn Fn() -> bool + Send + Sync>;
+
+tokio::task_local! {
+    /// Set around a command: checked again once the request has waited for its slots, so a
+    /// replica that lost the leadership while waiting sends nothing.
+    pub static MAY_SEND: SendCheck;
 }
 
 tokio::task_local! {
@@ -271,6 +287,9 @@ impl Gate {
         let _permits = tokio::time::timeout(self.slot_wait, slots)
             .await
             .map_err(|_| FetchError::Busy(self.slot_wait))?;
+        if MAY_SEND.try_with(|may| !may()).unwrap_or(false) {
+            return Err(FetchError::Fenced);
+        }
         let response = request.send().await.map_err(|e| fetch_error(e, timeout))?;
         let status = response.status();
         let headers = response.headers().clone();
@@ -453,6 +472,63 @@ pub fn unquoted(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A server that answers 200 to everything, counting the requests it got.
+    async fn counting_server() -> (Url, Arc<std::sync::atomic::AtomicUsize>) {
+        let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let counter = hits.clone();
+        tokio::spawn(async move {
+            let app = axum::Router::new().fallback(move || {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                async { "{}" }
+            });
+            let _ = axum::serve(listener, app).await;
+        });
+        (Url::parse(&format!("http://{addr}/x")).unwrap(), hits)
+    }
+
+    #[tokio::test]
+    async fn a_tenant_holds_at_most_its_share_and_waiting_has_a_deadline() {
+        let (url, hits) = counting_server().await;
+        let gate = Arc::new(Gate::new(1000, 4).with_slot_wait(Duration::from_millis(300)));
+        let http = client(Duration::from_secs(5), &[], false).unwrap();
+        // The share is all but a quarter of 4 slots: 3. Hold them as tenant "a" does.
+        let share = gate.share_of(&gate.tenants, "a");
+        let held = share.clone().acquire_many_owned(3).await.unwrap();
+        let fetch = |tenant: &'static str| {
+            let (gate, http, url) = (gate.clone(), http.clone(), url.clone());
+            TENANT.scope(tenant.to_string(), async move {
+                gate.fetch(http.get(url.clone()), &url, 1024, Duration::from_secs(5))
+                    .await
+            })
+        };
+        assert_eq!(
+            fetch("a").await.err(),
+            Some(FetchError::Busy(Duration::from_millis(300)))
+        );
+        assert!(fetch("b").await.is_ok(), "another tenant still gets a slot");
+        drop(held);
+        assert!(fetch("a").await.is_ok());
+        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_command_is_not_sent_once_its_sender_may_no_longer_send() {
+        let (url, hits) = counting_server().await;
+        let gate = Gate::new(1000, 4);
+        let http = client(Duration::from_secs(5), &[], false).unwrap();
+        let deposed: SendCheck = Arc::new(|| false);
+        let sent = MAY_SEND
+            .scope(
+                deposed,
+                gate.fetch(http.get(url.clone()), &url, 1024, Duration::from_secs(5)),
+            )
+            .await;
+        assert_eq!(sent.err(), Some(FetchError::Fenced));
+        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
 
     #[test]
     fn retry_after_and_ratelimit_headers() {

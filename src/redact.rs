@@ -51,6 +51,19 @@ impl Redactor {
         Redactor { forms }
     }
 
+    /// This redactor and the forms of `values` too, longest first still.
+    pub fn and<'a>(&self, values: impl IntoIterator<Item = &'a str>) -> Self {
+        let more = Redactor::new(values);
+        let mut forms = self.forms.clone();
+        for form in more.forms {
+            if !forms.contains(&form) {
+                forms.push(form);
+            }
+        }
+        forms.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        Redactor { forms }
+    }
+
     /// Whether there is nothing to redact.
     pub fn is_empty(&self) -> bool {
         self.forms.is_empty()
@@ -128,6 +141,12 @@ mod tests {
             assert_eq!(r.text(input), want, "{input}");
         }
         assert!(Redactor::new(["", "ab"]).is_empty());
+        // Joined with more values (the source's credentials), the longest is still first.
+        let joined = Redactor::new(["pass"]).and(["password-long"]);
+        assert_eq!(
+            joined.text("x password-long y pass"),
+            "x [redacted] y [redacted]"
+        );
         assert!(!format!("{r:?}").contains("s3cr"), "Debug shows no value");
     }
 

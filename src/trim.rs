@@ -47,8 +47,10 @@ mod tests {
     #[test]
     fn only_large_configurations_are_trimmed() {
         let with = |value: &str| {
-            let mut spec = ManagedConnectorSpec::default();
-            spec.config = Some([("k".to_string(), value.to_string())].into());
+            let spec = ManagedConnectorSpec {
+                config: Some([("k".to_string(), value.to_string())].into()),
+                ..Default::default()
+            };
             ManagedConnector::new("x", spec)
         };
         let mut small = with("v");
@@ -58,7 +60,11 @@ mod tests {
         let mut large = with(&"v".repeat(KEEP_UP_TO));
         trim(&mut large);
         assert!(is_trimmed(&large));
-        assert_eq!(large.spec.config, Some(BTreeMap::new()), "still declares a config");
+        assert_eq!(
+            large.spec.config,
+            Some(BTreeMap::new()),
+            "still declares a config"
+        );
         let mut none = ManagedConnector::new("x", ManagedConnectorSpec::default());
         trim(&mut none);
         assert!(!is_trimmed(&none) && none.spec.config.is_none());

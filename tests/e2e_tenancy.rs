@@ -6,8 +6,8 @@ mod common;
 
 use common::*;
 use dataplane_sim::scenario::{ConnectorState, TaskScenario};
-use managed_connector_operator::crd::HolisticState;
 use kube::ResourceExt;
+use managed_connector_operator::crd::HolisticState;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -454,7 +454,9 @@ async fn specs_of_a_mebibyte_are_refused_before_they_reach_the_operator() {
         refusals.push(e.to_string());
     }
     assert!(
-        refusals.iter().all(|e| e.contains("may not be more than 65536 bytes")),
+        refusals
+            .iter()
+            .all(|e| e.contains("may not be more than 65536 bytes")),
         "{}",
         refusals[0]
     );
@@ -484,7 +486,70 @@ async fn specs_of_a_mebibyte_are_refused_before_they_reach_the_operator() {
     let mc = env.get("large").await;
     assert_eq!(cond(&mc, "Synced").0, "True");
     assert!(
-        !mc.annotations().contains_key(managed_connector_operator::trim::TRIMMED),
+        !mc.annotations()
+            .contains_key(managed_connector_operator::trim::TRIMMED),
         "the cache's marker reached the API server"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local control plane: hack/test"]
+async fn a_source_that_quotes_the_credentials_back_has_them_redacted() {
+    let env = Env::new("quoted-credentials", &[]).await;
+    let password = format!("cr3d-{}", rand::random::<u64>());
+    env.secret("basic", json!({"username": "app", "password": password}))
+        .await;
+    // A Kafka Connect REST API (or a proxy in front of it) that quotes the request's
+    // credentials in its own error shape.
+    let app = axum::Router::new().route(
+        "/connectors/{name}/status",
+        axum::routing::get(|headers: axum::http::HeaderMap| async move {
+            use base64::Engine as _;
+            let auth = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Basic "))
+                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            (
+                axum::http::StatusCode::BAD_REQUEST,
+                [("content-type", "application/json")],
+                json!({"error_code": 400, "message": format!("credentials {auth} are not valid here")})
+                    .to_string(),
+            )
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    env.apply(
+        "quoted",
+        json!({"pollInterval": "5s", "kafkaConnect": {"url": format!("http://{addr}"),
+               "credentialsSecretRef": {"name": "basic"}}}),
+    )
+    .await;
+    let mc = env
+        .wait_condition(
+            "quoted",
+            "Synced",
+            "False",
+            "InvalidArgument",
+            POLL * 2 + MARGIN,
+        )
+        .await;
+    let message = condition(&mc, "Synced").unwrap().2;
+    assert!(message.contains("[redacted]"), "{message}");
+    let visible = env.visible_text("quoted").await;
+    assert!(
+        !visible.contains(&password),
+        "status or Events hold the password: {visible}"
+    );
+    let log = std::fs::read_to_string(&env.log).unwrap_or_default();
+    assert!(
+        !log.contains(&password),
+        "the operator log holds the password"
     );
 }

@@ -865,6 +865,7 @@ impl From<FetchError> for DataplaneError {
             FetchError::Paused(left) => DataplaneError::Paused(left),
             FetchError::BodyTooLarge { limit } => DataplaneError::BodyTooLarge { limit },
             FetchError::Busy(waited) => DataplaneError::Busy(waited),
+            FetchError::Fenced => DataplaneError::Transport(crate::http::FENCED.into()),
         }
     }
 }

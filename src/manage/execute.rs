@@ -9,6 +9,7 @@ use crate::leader::Fence;
 use crate::probe::{Failure, FailureKind};
 use crate::resolve::{Grant, Source, Target};
 use crate::source::Command;
+use std::sync::Arc;
 
 /// This replica is not the leader: nothing was sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,13 +62,20 @@ pub async fn execute(
         if !fence.may_write() {
             return Err(NotLeader);
         }
-        let result = source
-            .command(target, &step.command)
+        let still_leader = fence.clone();
+        let may_send: crate::http::SendCheck = Arc::new(move || still_leader.may_write());
+        let result = crate::http::MAY_SEND
+            .scope(may_send, source.command(target, &step.command))
             .await
             .map_err(|f| match step.command {
                 Command::PutConfig(_) => crate::probe::config_refusal(f),
                 _ => f,
             });
+        if result.is_err() && !fence.may_write() {
+            // Lost the leadership on the way (possibly while the request waited for a slot,
+            // then not sent): the new leader decides.
+            return Err(NotLeader);
+        }
         let outcome = match &result {
             Ok(()) => "ok",
             Err(f) => f.kind.reason(),

@@ -23,6 +23,8 @@ use std::collections::BTreeMap;
 pub const GAVE_UP: &str = "RestartsExhausted";
 /// Reason of the Synced condition when the source refused the declared configuration.
 pub const CONFIG_REJECTED: &str = "ConfigRejected";
+/// Drifted keys recorded in `status.config.driftedKeys` at most (messages name 20 and count the rest).
+pub const MAX_DRIFTED_KEYS: usize = 64;
 /// What a refusal's message says first (the source's message can be long, and is cut).
 const NOT_PUT_AGAIN: &str = "not put again until spec.config or its Secrets change";
 
@@ -159,11 +161,14 @@ pub fn plan(i: &Inputs<'_>) -> Plan {
             }
             Some(Some(actual)) => {
                 let drift = d.drift(actual);
+                // Kept in the status bounded: a tenant's connector may differ in every one of
+                // a thousand keys.
+                let recorded: Vec<String> = drift.iter().take(MAX_DRIFTED_KEYS).cloned().collect();
                 // The same keys differ right after this very configuration was put: the source
                 // does not keep what it is given (it masks or normalises values). Putting it
                 // again would restart the connector every few seconds, for nothing.
                 let not_kept = !drift.is_empty()
-                    && cs.drifted_keys == drift
+                    && cs.drifted_keys == recorded
                     && cs.applied_hash.as_ref() == Some(&d.hash)
                     && cs.last_applied_time.is_some();
                 if drift.is_empty() {
@@ -198,7 +203,7 @@ pub fn plan(i: &Inputs<'_>) -> Plan {
                         ),
                     });
                 }
-                cs.drifted_keys = drift;
+                cs.drifted_keys = recorded;
                 if absent {
                     // Created a moment ago: its status is not there yet.
                     plan.management.note.get_or_insert(Note::Acting {

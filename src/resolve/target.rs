@@ -82,6 +82,24 @@ pub enum Source {
 pub use crate::probe::SourceKind;
 
 impl Source {
+    /// The secret values this source sends (client secret, tokens, passwords): a source that
+    /// quotes its request back must not put them into status, Events or logs.
+    pub fn secrets(&self) -> Vec<&str> {
+        match self {
+            Source::DataPlane { credentials, .. } => match credentials {
+                Credentials::ClientCredentials { client_secret, .. } => {
+                    vec![client_secret.expose_secret()]
+                }
+                Credentials::StaticToken(t) => vec![t.expose_secret()],
+            },
+            Source::KafkaConnect { auth, .. } => match auth {
+                ConnectAuth::None => vec![],
+                ConnectAuth::Basic { password, .. } => vec![password.expose_secret()],
+                ConnectAuth::Bearer(t) => vec![t.expose_secret()],
+            },
+        }
+    }
+
     /// Which kind of source this is.
     pub fn kind(&self) -> SourceKind {
         match self {

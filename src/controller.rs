@@ -775,6 +775,16 @@ async fn manage_connector(
     })
 }
 
+/// Whether the namespace is being deleted: its Secrets are gone for good, so a deletion that
+/// needs them is let go at once rather than after the timeout.
+async fn namespace_terminating(ctx: &Context, namespace: &str) -> bool {
+    let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(ctx.client.clone());
+    matches!(
+        api.get_metadata_opt(namespace).await,
+        Ok(Some(ns)) if ns.metadata.deletion_timestamp.is_some()
+    )
+}
+
 /// The other resource that acts on the target's connector, when it is older (see [`claim`]).
 fn claimed_by(ctx: &Context, mc: &ManagedConnector, target: &Target) -> Option<(String, String)> {
     let store = ctx.resources.get()?;
@@ -881,7 +891,9 @@ async fn finalize(
             Ok(Action::await_change())
         }
         Some(f)
-            if finalizer::given_up(mc, ctx.prober.config.deletion_timeout, Timestamp::now()) =>
+            if finalizer::given_up(mc, ctx.prober.config.deletion_timeout, Timestamp::now())
+                || (f.kind == FailureKind::CredentialsNotFound
+                    && namespace_terminating(ctx, namespace).await) =>
         {
             // A deletion always ends: the connector is left behind, said in a Warning (or only
             // the log, where a terminating namespace refuses Events) and counted.
@@ -898,7 +910,7 @@ async fn finalize(
                     warning: true,
                     reason: LEFT_BEHIND.into(),
                     note: format!(
-                        "connector {connector} was left behind: it could not be deleted within --deletion-timeout ({}): {}",
+                        "connector {connector} was left behind: it could not be deleted (within --deletion-timeout, {}, or before its namespace went): {}",
                         status::humanize(timeout),
                         f.message
                     ),

@@ -553,3 +553,55 @@ async fn a_source_that_quotes_the_credentials_back_has_them_redacted() {
         "the operator log holds the password"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local control plane: hack/test"]
+async fn a_terminating_namespace_without_its_secret_lets_its_resources_go_at_once() {
+    // The default deletion timeout (5 minutes): the resource must go long before it.
+    let env = Env::new("ns-terminating", &[]).await;
+    env.sim
+        .upsert("redpanda", connector("kept", "RUNNING", &["RUNNING"]));
+    env.apply(
+        "kept",
+        json!({"pollInterval": "5s", "dataplane": {"credentialsSecretRef": {"name": "creds"}},
+               "deletionPolicy": "Delete", "adopt": true}),
+    )
+    .await;
+    env.wait_for(
+        "kept",
+        POLL * 3 + MARGIN,
+        "holding the finalizer and owning the connector",
+        |mc| {
+            mc.metadata
+                .finalizers
+                .as_ref()
+                .is_some_and(|f| !f.is_empty())
+                && mc
+                    .status
+                    .as_ref()
+                    .is_some_and(|s| s.owned_connector.is_some())
+        },
+    )
+    .await;
+    // As a namespace deletion goes (without a controller-manager here, by hand): the namespace
+    // is terminating, its Secret goes, then the resource; the source refuses the deletion.
+    env.sim.set_global_faults(dataplane_sim::scenario::Faults {
+        status: Some(503),
+        ..Default::default()
+    });
+    kubectl_ok(&["delete", "namespace", &env.ns, "--wait=false"]);
+    let secrets: kube::Api<k8s_openapi::api::core::v1::Secret> =
+        kube::Api::namespaced(env.client.clone(), &env.ns);
+    secrets.delete("creds", &Default::default()).await.unwrap();
+    let started = std::time::Instant::now();
+    env.api().delete("kept", &Default::default()).await.unwrap();
+    // The cached Secret lasts up to 30 s; then the resource goes, not after 5 minutes.
+    env.wait_gone("kept", std::time::Duration::from_secs(90))
+        .await;
+    eprintln!("  gone after {:?}", started.elapsed());
+    let log = std::fs::read_to_string(&env.log).unwrap_or_default();
+    assert!(
+        log.contains("leaving the connector behind"),
+        "no log line names the connector left behind"
+    );
+}

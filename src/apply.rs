@@ -1,7 +1,7 @@
 //! Apply: the status write (server-side apply, only when something changed), the shrunk
 //! fallback when the API server refuses it, and the Events of the transition.
 
-use crate::controller::{Context, Error};
+use crate::context::{Context, Error};
 use crate::crd::{ManagedConnector, ManagedConnectorStatus};
 use crate::status::{self, EventSpec, Settings};
 use kube::api::{Patch, PatchParams};

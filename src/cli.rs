@@ -43,7 +43,7 @@ pub enum Command {
     /// `connectclusters`.
     Crd {
         /// Plural of the CRD.
-        #[arg(default_value = "managedconnectors", value_parser = clap::builder::PossibleValuesParser::new(crate::crd::PLURALS))]
+        #[arg(default_value = "managedconnectors", value_parser = clap::builder::PossibleValuesParser::new(crate::schema::PLURALS))]
         plural: String,
     },
     /// Show connectors' health as the operator last wrote it: a table of a namespace's (or every

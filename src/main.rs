@@ -19,7 +19,7 @@ async fn main() -> ExitCode {
         Cli::parse().command
     };
     let result = match command {
-        Command::Crd { plural } => match managed_connector_operator::crd::crd_yaml_of(&plural) {
+        Command::Crd { plural } => match managed_connector_operator::schema::crd_yaml_of(&plural) {
             Some(yaml) => yaml
                 .map(|yaml| print!("{yaml}"))
                 .map_err(anyhow::Error::from),

@@ -115,7 +115,7 @@ fn probe_results() -> [&'static str; 6] {
 }
 
 /// Event reasons the alerts watch, created at zero.
-const ALERTED_EVENTS: [&str; 1] = [crate::manage::plan::GAVE_UP];
+const ALERTED_EVENTS: [&str; 1] = [crate::status::GAVE_UP];
 
 /// A running reconcile; dropping it takes it off `managed_connector_reconciles_in_flight`.
 pub struct InFlight(Gauge);

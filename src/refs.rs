@@ -11,6 +11,12 @@ use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// An object a spec refers to: (kind, namespace, name).
+pub type Reference = (RefKind, String, String);
+
+/// What was read for each [`Reference`].
+pub type Lookups = BTreeMap<Reference, Lookup>;
+
 /// Data of a Secret (decoded) or a ConfigMap, by key.
 pub type Data = BTreeMap<String, Vec<u8>>;
 

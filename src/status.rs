@@ -16,6 +16,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
 use std::time::Duration;
 
+/// Reason of the Stalled condition once automatic restarts are exhausted.
+pub const GAVE_UP: &str = "RestartsExhausted";
+
 /// The condition types the operator writes, in the order it writes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConditionType {
@@ -280,13 +283,13 @@ fn overlay(targets: &mut [Target; 4], note: &Note) {
             *reconciling = target(
                 ConditionType::Reconciling,
                 ConditionStatus::False,
-                crate::manage::plan::GAVE_UP,
+                GAVE_UP,
                 message,
             );
             *stalled = target(
                 ConditionType::Stalled,
                 ConditionStatus::True,
-                crate::manage::plan::GAVE_UP,
+                GAVE_UP,
                 message,
             );
             append(ready, message);

@@ -73,7 +73,7 @@ fn chart_lints_and_renders_hardened_least_privilege_defaults() {
     // The CRD comes from crds/ itself: no second copy to drift.
     let crds = find(&docs, "CustomResourceDefinition");
     assert_eq!(crds.len(), 2, "ManagedConnector and ConnectCluster");
-    for plural in managed_connector_operator::crd::PLURALS {
+    for plural in managed_connector_operator::schema::PLURALS {
         let committed: Value = serde_saphyr::from_str(
             &std::fs::read_to_string(
                 root().join(format!("crds/{plural}.connectors.dataplane.dev.yaml")),

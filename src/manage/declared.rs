@@ -9,8 +9,7 @@
 use crate::crd::{DesiredState, ManagedConnector};
 use crate::probe::{Failure, FailureKind};
 use crate::redact::Redactor;
-use crate::refs::{Lookup, RefKind, unreadable};
-use crate::resolve::{Lookups, Reference};
+use crate::refs::{Lookup, Lookups, RefKind, Reference, unreadable};
 use kube::ResourceExt;
 use ring::digest::{SHA256, digest};
 use std::collections::{BTreeMap, BTreeSet};

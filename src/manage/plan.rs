@@ -19,8 +19,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use std::collections::BTreeMap;
 
-/// Reason of the Stalled condition once automatic restarts are exhausted.
-pub const GAVE_UP: &str = "RestartsExhausted";
+/// Reason of the Stalled condition once automatic restarts are exhausted (a word of the status).
+pub use crate::status::GAVE_UP;
 /// Reason of the Synced condition when the source refused the declared configuration.
 pub const CONFIG_REJECTED: &str = "ConfigRejected";
 /// Drifted keys recorded in `status.config.driftedKeys` at most (messages name 20 and count the rest).

@@ -4,17 +4,11 @@
 use crate::connect::ConnectAuth;
 use crate::crd::OwnedConnector;
 use crate::dataplane::auth::Credentials;
-use crate::refs::{Lookup, RefKind};
 use secrecy::ExposeSecret;
-use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hash, Hasher};
 use url::Url;
 
-/// An object a spec refers to: (kind, namespace, name).
-pub type Reference = (RefKind, String, String);
-
-/// What was read for each [`Reference`].
-pub type Lookups = BTreeMap<Reference, Lookup>;
+pub use crate::refs::{Lookups, Reference};
 
 /// Where and how to read one connector's status.
 #[derive(Debug, Clone)]

@@ -341,6 +341,7 @@ fn bad_values_fail_at_install_time_with_a_clear_message() {
         ("batch=sometimes", "/batch"),
         ("listPageSize=5000", "/listPageSize"),
         ("shards[0].name=a", "missing property 'selector'"),
+        ("connectClusters[0].name=a", "missing property 'spec'"),
         (
             "unknownKey=1",
             "additional properties 'unknownKey' not allowed",
@@ -358,6 +359,42 @@ fn bad_values_fail_at_install_time_with_a_clear_message() {
             "{set}: want {message:?} in {stderr}"
         );
     }
+}
+
+#[test]
+#[ignore = "needs helm in .tools/bin: hack/test"]
+fn connect_clusters_and_the_require_flag_come_from_values() {
+    let docs = template(&[
+        "requireConnectCluster=true",
+        "connectClusters[0].name=shared-connect",
+        "connectClusters[0].spec.kafkaConnect.url=http://connect.kafka.svc:8083",
+        "connectClusters[0].spec.access=Act",
+        "connectClusters[0].spec.namespaceSelector.matchLabels.tenant=yes",
+    ]);
+    let cc = one(&docs, "ConnectCluster");
+    assert_eq!(cc["metadata"]["name"], "shared-connect");
+    assert_eq!(cc["spec"]["access"], "Act");
+    assert_eq!(
+        cc["spec"]["namespaceSelector"]["matchLabels"]["tenant"],
+        "yes"
+    );
+    assert_eq!(
+        cc["spec"]["kafkaConnect"]["url"],
+        "http://connect.kafka.svc:8083"
+    );
+    assert!(args_of(&docs).contains(&"--require-connect-cluster".to_string()));
+    assert!(
+        !args_of(&docs)
+            .iter()
+            .any(|a| a.starts_with("--connect-clusters"))
+    );
+    // Namespaced mode reads nothing cluster-scoped, so it does not watch ConnectClusters.
+    let namespaced = template(&["watchNamespace=team-a"]);
+    assert!(args_of(&namespaced).contains(&"--connect-clusters=false".to_string()));
+    assert!(
+        find(&template(&[]), "ConnectCluster").is_empty(),
+        "none by default"
+    );
 }
 
 #[test]

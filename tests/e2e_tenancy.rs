@@ -228,33 +228,54 @@ async fn a_deletion_always_ends() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the local control plane: hack/test"]
 async fn two_resources_declaring_one_connector_do_not_fight_over_it() {
-    let env = Env::new("one-owner", &[]).await;
+    // One operator for two namespaces (narrowed to this test's resources by a label).
+    let value = format!("owner-{}", rand::random::<u32>());
+    let label = ("mco-e2e-owner", value.as_str());
+    let selector = format!("mco-e2e-owner={value}");
+    let env = Env::with(
+        "one-owner",
+        Options {
+            args: &["--selector", &selector],
+            all_namespaces: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let other_ns = tenant_namespace(&env, "one-owner-b").await;
     let spec = |topics: &str| {
         json!({"pollInterval": "5s", "connectorName": "contested",
                "dataplane": {"credentialsSecretRef": {"name": "creds"}},
                "config": {"connector.class": "com.example.Sink", "tasks.max": "1", "topics": topics},
                "deletionPolicy": "Delete"})
     };
-    env.apply("first", spec("a")).await;
+    let first = env.api();
+    let theirs: kube::Api<managed_connector_operator::crd::ManagedConnector> =
+        kube::Api::namespaced(env.client.clone(), &other_ns);
+    apply_labelled(&first, "first", label, spec("a")).await;
     env.wait_state("first", HolisticState::Healthy, POLL * 3 + MARGIN)
         .await;
-    // Created a second later: the younger claimant.
+    // Created a second later, in another namespace: the younger claimant.
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-    env.apply("second", spec("b")).await;
-    let second = env
-        .wait_condition(
-            "second",
-            "Synced",
-            "False",
-            "ConnectorClaimed",
-            POLL * 3 + MARGIN,
-        )
-        .await;
+    apply_labelled(&theirs, "second", label, spec("b")).await;
+    let deadline = std::time::Instant::now() + POLL * 3 + MARGIN;
+    let second = loop {
+        let mc = theirs.get("second").await.unwrap();
+        if condition(&mc, "Synced").is_some_and(|c| c.1 == "ConnectorClaimed") {
+            break mc;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "second: {:?}",
+            mc.status
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    };
     let message = condition(&second, "Synced").unwrap().2;
     assert!(
         message.contains(&format!("{}/first", env.ns)),
         "names the owner: {message}"
     );
+    assert_eq!(cond(&second, "Synced").0, "False");
     assert_eq!(cond(&second, "Stalled").0, "True");
     // Four intervals of both resources: the owner's configuration stays, nobody puts again.
     let puts = |c: &dataplane_sim::RequestCounts| c.endpoint("put_config") + c.endpoint("create");
@@ -270,11 +291,12 @@ async fn two_resources_declaring_one_connector_do_not_fight_over_it() {
     assert_eq!(cond(&env.get("first").await, "Synced").0, "True");
 
     // The younger one goes: it did not create the connector, so it is not deleted.
-    env.api()
-        .delete("second", &Default::default())
-        .await
-        .unwrap();
-    env.wait_gone("second", POLL * 2 + MARGIN).await;
+    theirs.delete("second", &Default::default()).await.unwrap();
+    let deadline = std::time::Instant::now() + POLL * 2 + MARGIN;
+    while theirs.get_opt("second").await.unwrap().is_some() {
+        assert!(std::time::Instant::now() < deadline, "second still there");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
     assert!(
         env.sim.config_of("redpanda", "contested").is_some(),
         "deleted by a resource that did not own it"
@@ -286,7 +308,7 @@ async fn two_resources_declaring_one_connector_do_not_fight_over_it() {
     );
     let mut edited = spec("a");
     edited["connectorName"] = json!("someone-elses");
-    env.apply("first", edited).await;
+    apply_labelled(&first, "first", label, edited).await;
     env.wait_for(
         "first",
         POLL * 3 + MARGIN,
@@ -308,6 +330,44 @@ async fn two_resources_declaring_one_connector_do_not_fight_over_it() {
         "deleted a connector the resource was edited to point at"
     );
     env.assert_events("first", &["ConnectorKept"]).await;
+    let _ = kubectl(&["delete", "namespace", &other_ns, "--wait=false"]);
+}
+
+/// Another namespace for a test's operator, with the same simulator credentials as the test's.
+async fn tenant_namespace(env: &Env, name: &str) -> String {
+    let ns = namespace_for(name);
+    kubectl_ok(&["create", "namespace", &ns]);
+    let secrets: kube::Api<k8s_openapi::api::core::v1::Secret> =
+        kube::Api::namespaced(env.client.clone(), &ns);
+    secrets
+        .create(
+            &Default::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "creds"}, "stringData": {
+                "client_id": "e2e", "client_secret": "e2e-secret",
+                "token_url": format!("{}/oauth/token", env.sim_url)}}))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    ns
+}
+
+/// Applies a ManagedConnector carrying label `key=value` (its operator's `--selector`).
+async fn apply_labelled(
+    api: &kube::Api<managed_connector_operator::crd::ManagedConnector>,
+    name: &str,
+    (key, value): (&str, &str),
+    spec: serde_json::Value,
+) {
+    let doc = json!({"apiVersion": "connectors.dataplane.dev/v1alpha1", "kind": "ManagedConnector",
+                     "metadata": {"name": name, "labels": {key: value}}, "spec": spec});
+    api.patch(
+        name,
+        &kube::api::PatchParams::apply("e2e").force(),
+        &kube::api::Patch::Apply(&doc),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("apply {name}: {e}"));
 }
 
 /// A server that accepts connections and never answers (a tarpit a tenant points at).
@@ -326,8 +386,9 @@ async fn tarpit() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the local control plane: hack/test"]
 async fn one_namespace_over_many_hanging_origins_does_not_starve_another() {
-    let label = format!("fair-{}", rand::random::<u32>());
-    let selector = format!("mco-e2e-fairness={label}");
+    let value = format!("fair-{}", rand::random::<u32>());
+    let label = ("mco-e2e-fairness", value.as_str());
+    let selector = format!("mco-e2e-fairness={value}");
     let env = Env::with(
         "fair-hostile",
         Options {
@@ -337,25 +398,8 @@ async fn one_namespace_over_many_hanging_origins_does_not_starve_another() {
         },
     )
     .await;
-    let labelled = |name: &str, spec: serde_json::Value| {
-        json!({"apiVersion": "connectors.dataplane.dev/v1alpha1", "kind": "ManagedConnector",
-               "metadata": {"name": name, "labels": {"mco-e2e-fairness": label}}, "spec": spec})
-    };
     // The victim: another namespace, one resource on the simulator, polled every 5 s.
-    let victim_ns = namespace_for("fair-victim");
-    kubectl_ok(&["create", "namespace", &victim_ns]);
-    let secrets: kube::Api<k8s_openapi::api::core::v1::Secret> =
-        kube::Api::namespaced(env.client.clone(), &victim_ns);
-    secrets
-        .create(
-            &Default::default(),
-            &serde_json::from_value(json!({"metadata": {"name": "creds"}, "stringData": {
-                "client_id": "e2e", "client_secret": "e2e-secret",
-                "token_url": format!("{}/oauth/token", env.sim_url)}}))
-            .unwrap(),
-        )
-        .await
-        .unwrap();
+    let victim_ns = tenant_namespace(&env, "fair-victim").await;
     env.sim
         .upsert("redpanda", connector("victim", "RUNNING", &["RUNNING"]));
     // The hostile namespace: 60 resources over three origins that never answer (enough to keep
@@ -368,29 +412,18 @@ async fn one_namespace_over_many_hanging_origins_does_not_starve_another() {
         let spec = json!({"pollInterval": "5s", "connectorName": name,
                           "kafkaConnect": {"url": pits[i % 3]},
                           "config": {"connector.class": "com.example.Sink", "topics": "t"}});
-        hostile
-            .patch(
-                &name,
-                &kube::api::PatchParams::apply("e2e").force(),
-                &kube::api::Patch::Apply(&labelled(&name, spec)),
-            )
-            .await
-            .unwrap();
+        apply_labelled(&hostile, &name, label, spec).await;
     }
     tokio::time::sleep(std::time::Duration::from_secs(5)).await;
     let victims: kube::Api<managed_connector_operator::crd::ManagedConnector> =
         kube::Api::namespaced(env.client.clone(), &victim_ns);
-    victims
-        .patch(
-            "victim",
-            &kube::api::PatchParams::apply("e2e").force(),
-            &kube::api::Patch::Apply(&labelled(
-                "victim",
-                json!({"pollInterval": "5s", "dataplane": {"credentialsSecretRef": {"name": "creds"}}}),
-            )),
-        )
-        .await
-        .unwrap();
+    apply_labelled(
+        &victims,
+        "victim",
+        label,
+        json!({"pollInterval": "5s", "dataplane": {"credentialsSecretRef": {"name": "creds"}}}),
+    )
+    .await;
     // Its first status, then its interval, while the tarpits hold every request sent to them.
     let deadline = std::time::Instant::now() + POLL * 3 + MARGIN;
     loop {

@@ -1,12 +1,13 @@
 //! Apply: the status write (server-side apply, only when something changed), the shrunk
-//! fallback when the API server refuses it, and the Events of the transition.
+//! fallback when the API server refuses it, the Events of the transition, and the finalizer.
 
 use crate::context::{Context, Error};
 use crate::crd::{ManagedConnector, ManagedConnectorStatus};
+use crate::manage::finalizer;
 use crate::status::{self, EventSpec, Settings};
 use kube::api::{Patch, PatchParams};
 use kube::runtime::events::{Event, EventType};
-use kube::{Api, Resource};
+use kube::{Api, Resource, ResourceExt};
 
 /// Field manager of every status write (server-side apply).
 pub const FIELD_MANAGER: &str = "managed-connector-operator";
@@ -128,4 +129,36 @@ pub async fn publish(
             Err(e) => tracing::warn!(namespace, name, error = %e, "could not publish Event"),
         }
     }
+}
+
+/// Adds or removes the finalizer, keeping every other one. The patch carries the resource
+/// version it was computed from, so a concurrent change of the list fails (and is retried)
+/// instead of being overwritten.
+pub async fn set_finalizer(
+    api: &Api<ManagedConnector>,
+    mc: &ManagedConnector,
+    on: bool,
+) -> Result<(), kube::Error> {
+    let mut finalizers: Vec<String> = mc
+        .finalizers()
+        .iter()
+        .filter(|f| *f != finalizer::FINALIZER)
+        .cloned()
+        .collect();
+    if on {
+        finalizers.push(finalizer::FINALIZER.to_string());
+    }
+    let patch = serde_json::json!({
+        "metadata": {
+            "finalizers": finalizers,
+            "resourceVersion": mc.resource_version(),
+        }
+    });
+    api.patch(
+        &mc.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(&patch),
+    )
+    .await?;
+    Ok(())
 }

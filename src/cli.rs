@@ -10,7 +10,7 @@ use crate::fetch::Prober;
 use crate::leader::{ElectionConfig, Fence, Leadership};
 use crate::metrics::Metrics;
 use crate::policy::UrlPolicy;
-use crate::refs::RefCache;
+use crate::ref_cache::RefCache;
 use crate::server::{self, ServerState};
 use crate::status::Settings;
 use crate::telemetry::{self, LogFormat};

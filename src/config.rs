@@ -1,7 +1,7 @@
 //! The operator's settings from the command line (plain data): what every stage reads, owned by
 //! none of them.
 
-use crate::dataplane::auth::AuthDefaults;
+use crate::credentials::AuthDefaults;
 use crate::policy::UrlPolicy;
 use crate::status::Settings;
 use std::time::Duration;

@@ -13,7 +13,7 @@ use crate::source::{Command, Page, StatusSource, Wanted, wrong_source};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use reqwest::Method;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde::Deserializer as _;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
@@ -24,59 +24,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use url::Url;
 
-/// How to authenticate to the REST API.
-#[derive(Clone, Default)]
-pub enum ConnectAuth {
-    /// No credentials.
-    #[default]
-    None,
-    /// HTTP basic authentication.
-    Basic {
-        /// User name (not secret).
-        username: String,
-        /// Password.
-        password: SecretString,
-    },
-    /// A bearer token.
-    Bearer(SecretString),
-}
-
-impl std::fmt::Debug for ConnectAuth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ConnectAuth::None => f.write_str("None"),
-            ConnectAuth::Basic { username, .. } => write!(f, "Basic({username}, ..)"),
-            ConnectAuth::Bearer(_) => f.write_str("Bearer(..)"),
-        }
-    }
-}
-
-impl ConnectAuth {
-    /// Reads `username` + `password`, or `token`, from a Secret's data; the error names keys,
-    /// never values.
-    pub fn from_secret_data(
-        data: &std::collections::BTreeMap<String, Vec<u8>>,
-    ) -> Result<Self, String> {
-        let get = |k: &str| {
-            data.get(k)
-                .map(|v| String::from_utf8_lossy(v).trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        match (get("username"), get("password"), get("token")) {
-            (Some(username), Some(password), None) => Ok(ConnectAuth::Basic {
-                username,
-                password: password.into(),
-            }),
-            (None, None, Some(token)) => Ok(ConnectAuth::Bearer(token.into())),
-            (Some(_), Some(_), Some(_)) => {
-                Err("holds both username/password and token: keep one kind".into())
-            }
-            (Some(_), None, _) => Err("has username but no password".into()),
-            (None, Some(_), _) => Err("has password but no username".into()),
-            (None, None, None) => Err("holds neither username and password nor token".into()),
-        }
-    }
-}
+pub use crate::credentials::ConnectAuth;
 
 /// Kafka Connect's error body.
 #[derive(Debug, Deserialize, PartialEq, Eq)]
@@ -143,7 +91,7 @@ pub struct ConnectClient {
 
 impl ConnectClient {
     /// A client that shares `gate` with the Data Plane client.
-    pub fn new(gate: Arc<Gate>, config: &crate::dataplane::ClientConfig, metrics: Metrics) -> Self {
+    pub fn new(gate: Arc<Gate>, config: &crate::http::ClientConfig, metrics: Metrics) -> Self {
         ConnectClient {
             gate,
             timeout: config.request_timeout,

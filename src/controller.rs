@@ -120,7 +120,7 @@ async fn reconcile_resource(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Res
             return Err(Error::Fenced);
         }
         let api: Api<ManagedConnector> = Api::namespaced(ctx.client.clone(), &namespace);
-        finalizer::set(&api, &mc, wanted).await?;
+        apply::set_finalizer(&api, &mc, wanted).await?;
     }
 
     if mc.spec.suspend {
@@ -576,7 +576,7 @@ async fn finalize(
     }
     let api: Api<ManagedConnector> = Api::namespaced(ctx.client.clone(), namespace);
     if mc.spec.deletion_policy != Some(DeletionPolicy::Delete) {
-        finalizer::set(&api, mc, false).await?;
+        apply::set_finalizer(&api, mc, false).await?;
         return Ok(Action::await_change());
     }
     let connector = mc.connector_name();
@@ -610,7 +610,7 @@ async fn finalize(
             "Delete",
         )
         .await;
-        finalizer::set(&api, mc, false).await?;
+        apply::set_finalizer(&api, mc, false).await?;
         return Ok(Action::await_change());
     }
     let step = plan::Step {
@@ -647,7 +647,7 @@ async fn finalize(
                 "Delete",
             )
             .await;
-            finalizer::set(&api, mc, false).await?;
+            apply::set_finalizer(&api, mc, false).await?;
             Ok(Action::await_change())
         }
         Some(f)
@@ -678,7 +678,7 @@ async fn finalize(
                 "Delete",
             )
             .await;
-            finalizer::set(&api, mc, false).await?;
+            apply::set_finalizer(&api, mc, false).await?;
             Ok(Action::await_change())
         }
         Some(f) => {

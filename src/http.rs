@@ -99,6 +99,36 @@ impl reqwest::dns::Resolve for GuardedResolver {
     }
 }
 
+/// Limits and timeouts of every source's client (one gate, one set of limits).
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Timeout of one whole request, body included.
+    pub request_timeout: Duration,
+    /// Largest response body read; larger ones are an error.
+    pub max_response_bytes: usize,
+    /// Requests in flight at once, across all resources.
+    pub max_concurrent_requests: usize,
+    /// Requests per second, across all resources.
+    pub max_requests_per_second: u32,
+    /// Least time between two token requests of one credential set.
+    pub min_token_interval: Duration,
+    /// Whether names resolving to link-local addresses may be connected to.
+    pub allow_link_local: bool,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        ClientConfig {
+            request_timeout: Duration::from_secs(10),
+            max_response_bytes: 4 * 1024 * 1024,
+            max_concurrent_requests: 8,
+            max_requests_per_second: 8,
+            min_token_interval: Duration::from_secs(60),
+            allow_link_local: false,
+        }
+    }
+}
+
 /// Why a request got no complete answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FetchError {

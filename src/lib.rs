@@ -1,9 +1,24 @@
 //! managed-connector-operator: Kafka Connect connector health in Kubernetes.
 //!
-//! For every `ManagedConnector` the operator reads the connector's status from the Redpanda Cloud
-//! Data Plane API and writes its holistic state, tasks, parsed errors and conditions into the
-//! resource's status. The pure core ([`health`], [`status`]) decides; the shell ([`dataplane`],
-//! [`controller`], [`server`]) talks to the world.
+//! For every `ManagedConnector` the operator reads the connector's status from Redpanda Cloud's
+//! Data Plane API or a self-hosted Kafka Connect REST API, writes its holistic state, tasks,
+//! parsed errors and conditions into the resource's status, and on request acts on it
+//! (restarts, declared configuration and state, deletion).
+//!
+//! Layers, each importing only those below it (`tests/layers.rs` checks every `crate::` path):
+//!
+//! - **core** (pure, no I/O): [`crd`], [`connect_cluster`], [`schema`], [`credentials`],
+//!   [`config`], [`health`], [`probe`], [`absence`], [`redact`], [`policy`], [`refs`],
+//!   [`resolve`], [`claim`], [`schedule`], [`status`], [`trim`], and the planners of [`manage`]
+//!   (`command`, `declared`, `plan`, `restart`, `finalizer`). `status` does not import the
+//!   planners.
+//! - **metrics** ([`metrics`]): imports only the core.
+//! - **sources**: the request gate [`http`], the one interface [`source`], and the clients
+//!   [`dataplane`] and [`connect`]; they import the core, metrics, the gate and the interface,
+//!   never each other.
+//! - **shell**: [`fetch`], [`batch`], [`apply`], [`context`], [`controller`], [`platform`],
+//!   `manage::execute`, [`ref_cache`], [`leader`], [`server`], [`telemetry`]; on top [`cli`]
+//!   (wires everything) and [`report`] (the status command).
 
 pub mod absence;
 pub mod apply;
@@ -16,6 +31,7 @@ pub mod connect_cluster;
 pub mod context;
 pub mod controller;
 pub mod crd;
+pub mod credentials;
 pub mod dataplane;
 pub mod fetch;
 pub mod health;
@@ -27,6 +43,7 @@ pub mod platform;
 pub mod policy;
 pub mod probe;
 pub mod redact;
+pub mod ref_cache;
 pub mod refs;
 pub mod report;
 pub mod resolve;

@@ -3,7 +3,7 @@
 //! Data Plane and Kafka Connect clients implement it; a third source adds a file implementing it
 //! and a [`crate::resolve::Source`] variant, nothing else.
 
-use crate::manage::declared::{Actual, ConfigBody};
+use crate::manage::declared::Actual;
 use crate::probe::{Answer, Failure, FailureKind, ListFailure, Report};
 use crate::resolve::Target;
 use futures::future::BoxFuture;
@@ -50,43 +50,7 @@ pub trait StatusSource: Send + Sync {
     ) -> BoxFuture<'a, Result<(), Failure>>;
 }
 
-/// What the operator can ask a source to do to a connector.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    /// Create the connector, or replace its configuration.
-    PutConfig(ConfigBody),
-    /// Pause it.
-    Pause,
-    /// Resume it (from paused or stopped).
-    Resume,
-    /// Stop it.
-    Stop,
-    /// Restart the connector instance and its tasks: only the failed ones, or all of them.
-    Restart {
-        /// Restart only `FAILED` instances.
-        only_failed: bool,
-    },
-    /// Restart one task (Kafka Connect; the Data Plane has no such call and restarts the failed
-    /// instances instead).
-    RestartTask(u32),
-    /// Delete the connector.
-    Delete,
-}
-
-impl Command {
-    /// Label for metrics, and the verb of messages.
-    pub fn verb(&self) -> &'static str {
-        match self {
-            Command::PutConfig(_) => "put_config",
-            Command::Pause => "pause",
-            Command::Resume => "resume",
-            Command::Stop => "stop",
-            Command::Restart { .. } => "restart",
-            Command::RestartTask(_) => "restart_task",
-            Command::Delete => "delete",
-        }
-    }
-}
+pub use crate::manage::command::Command;
 
 /// The failure for a target handed to a source of another kind (a bug, never a crash).
 pub fn wrong_source(source: &str) -> Failure {

@@ -17,17 +17,11 @@ use crate::metrics::Metrics;
 use crate::policy::display_origin;
 use crate::probe::{Failure, FailureKind};
 use secrecy::{ExposeSecret, SecretString};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
-use url::Url;
-
-/// Default OAuth2 token endpoint of Redpanda Cloud.
-pub const DEFAULT_TOKEN_URL: &str = "https://auth.prd.cloud.redpanda.com/oauth/token";
-/// Default audience of Redpanda Cloud tokens.
-pub const DEFAULT_AUDIENCE: &str = "cloudv2-production.redpanda.cloud";
 
 /// How long rejected client credentials are not retried (protects the daily token quota).
 const REJECTED_BACKOFF: Duration = Duration::from_secs(300);
@@ -44,152 +38,15 @@ const TOKEN_LIFETIME: (Duration, Duration) = (Duration::from_secs(60), Duration:
 /// Longest wait for the organisation's daily token quota to come back.
 const MAX_QUOTA_WAIT: Duration = Duration::from_secs(86_400);
 
-/// Operator-wide defaults for keys a credentials Secret may leave out.
-#[derive(Debug, Clone)]
-pub struct AuthDefaults {
-    /// Token endpoint.
-    pub token_url: Url,
-    /// Token audience.
-    pub audience: String,
-}
+pub use crate::credentials::{AuthDefaults, Credentials, DEFAULT_AUDIENCE, DEFAULT_TOKEN_URL};
 
-impl Default for AuthDefaults {
-    fn default() -> Self {
-        AuthDefaults {
-            token_url: Url::parse(DEFAULT_TOKEN_URL).expect("default token URL is valid"),
-            audience: DEFAULT_AUDIENCE.to_string(),
-        }
-    }
-}
-
-/// What a credentials Secret holds.
-#[derive(Clone)]
-pub enum Credentials {
-    /// OAuth2 client credentials.
-    ClientCredentials {
-        /// Client id (not secret, may be logged).
-        client_id: String,
-        /// Client secret.
-        client_secret: SecretString,
-        /// Token endpoint.
-        token_url: Url,
-        /// Token audience.
-        audience: String,
-    },
-    /// A bearer token used as is.
-    StaticToken(SecretString),
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Credentials::ClientCredentials {
-                client_id,
-                token_url,
-                audience,
-                ..
-            } => f
-                .debug_struct("ClientCredentials")
-                .field("client_id", client_id)
-                .field("token_url", &token_url.as_str())
-                .field("audience", audience)
-                .finish_non_exhaustive(),
-            Credentials::StaticToken(_) => f.write_str("StaticToken(..)"),
-        }
-    }
-}
-
-impl Credentials {
-    /// Reads credentials from a Secret's data. The message of an error names the keys, never
-    /// their values.
-    pub fn from_secret_data(
-        data: &BTreeMap<String, Vec<u8>>,
-        defaults: &AuthDefaults,
-    ) -> Result<Self, Failure> {
-        let get = |key: &str| -> Result<Option<String>, Failure> {
-            match data.get(key) {
-                None => Ok(None),
-                Some(v) => {
-                    let s = String::from_utf8(v.clone()).map_err(|_| {
-                        Failure::new(
-                            FailureKind::CredentialsInvalid,
-                            format!("key {key} of the credentials Secret is not UTF-8 text"),
-                        )
-                    })?;
-                    let s = s.trim().to_string();
-                    Ok((!s.is_empty()).then_some(s))
-                }
-            }
-        };
-        let invalid = |msg: String| Failure::new(FailureKind::CredentialsInvalid, msg);
-        let token = get("token")?;
-        let client_id = get("client_id")?;
-        let client_secret = get("client_secret")?;
-        match (token, client_id, client_secret) {
-            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => Err(invalid(
-                "the credentials Secret holds both token and client_id/client_secret: keep one kind".into(),
-            )),
-            (Some(token), None, None) => Ok(Credentials::StaticToken(token.into())),
-            (None, Some(client_id), Some(client_secret)) => {
-                let token_url = match get("token_url")? {
-                    None => defaults.token_url.clone(),
-                    Some(u) => Url::parse(&u)
-                        .ok()
-                        .filter(|u| matches!(u.scheme(), "http" | "https"))
-                        .ok_or_else(|| {
-                            invalid("key token_url of the credentials Secret is not an http(s) URL".into())
-                        })?,
-                };
-                Ok(Credentials::ClientCredentials {
-                    client_id,
-                    client_secret: client_secret.into(),
-                    token_url,
-                    audience: get("audience")?.unwrap_or_else(|| defaults.audience.clone()),
-                })
-            }
-            (None, Some(_), None) => Err(invalid(
-                "the credentials Secret has client_id but no client_secret".into(),
-            )),
-            (None, None, Some(_)) => Err(invalid(
-                "the credentials Secret has client_secret but no client_id".into(),
-            )),
-            (None, None, None) => Err(invalid(
-                "the credentials Secret holds neither client_id and client_secret nor token".into(),
-            )),
-        }
-    }
-
-    /// Identity of the credential set, for sharing one token between every resource that uses it.
-    /// The secret is mixed in through a process-local keyed hash, so changing it in the Secret
-    /// yields a new token instead of reusing a token of the old one.
-    fn key(&self, hasher: &RandomState) -> CredentialKey {
-        let mut h = hasher.build_hasher();
-        self.hash_secrets(&mut h);
-        CredentialKey(h.finish())
-    }
-
-    /// Feeds everything that identifies the credential set, secret values included, into `h`.
-    /// Only for process-local keyed hashers: the result must never leave the process.
-    pub fn hash_secrets(&self, h: &mut impl Hasher) {
-        match self {
-            Credentials::ClientCredentials {
-                client_id,
-                client_secret,
-                token_url,
-                audience,
-            } => {
-                0u8.hash(h);
-                client_id.hash(h);
-                client_secret.expose_secret().hash(h);
-                token_url.as_str().hash(h);
-                audience.hash(h);
-            }
-            Credentials::StaticToken(t) => {
-                1u8.hash(h);
-                t.expose_secret().hash(h);
-            }
-        }
-    }
+/// Identity of the credential set, for sharing one token between every resource that uses it.
+/// The secret is mixed in through a process-local keyed hash, so changing it in the Secret
+/// yields a new token instead of reusing a token of the old one.
+fn credential_key(creds: &Credentials, hasher: &RandomState) -> CredentialKey {
+    let mut h = hasher.build_hasher();
+    creds.hash_secrets(&mut h);
+    CredentialKey(h.finish())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -352,7 +209,7 @@ impl TokenCache {
             };
             return Ok(BearerToken(t.clone()));
         };
-        let slot = self.slot(creds.key(&self.hasher));
+        let slot = self.slot(credential_key(creds, &self.hasher));
         let mut slot = slot.lock().await;
         let now = Instant::now();
         match slot.decide(now, self.min_interval) {
@@ -384,7 +241,7 @@ impl TokenCache {
         if let Credentials::StaticToken(_) = creds {
             return;
         }
-        let slot = self.slot(creds.key(&self.hasher));
+        let slot = self.slot(credential_key(creds, &self.hasher));
         let mut slot = slot.lock().await;
         if slot
             .token
@@ -402,7 +259,7 @@ impl TokenCache {
         if let Credentials::StaticToken(_) = creds {
             return;
         }
-        let slot = self.slot(creds.key(&self.hasher));
+        let slot = self.slot(credential_key(creds, &self.hasher));
         slot.lock().await.refused_in_a_row = 0;
     }
 
@@ -578,6 +435,7 @@ pub fn quota_wait(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     fn data(pairs: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
         pairs
@@ -802,7 +660,7 @@ mod tests {
             &d,
         )
         .unwrap();
-        assert_eq!(a.key(&h), b.key(&h));
-        assert_ne!(a.key(&h), c.key(&h));
+        assert_eq!(credential_key(&a, &h), credential_key(&b, &h));
+        assert_ne!(credential_key(&a, &h), credential_key(&c, &h));
     }
 }

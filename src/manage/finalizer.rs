@@ -1,12 +1,12 @@
-//! The finalizer (I/O) that holds a resource with `deletionPolicy: Delete` until its connector is
-//! deleted. Present only while the policy says Delete: deleting an `Orphan` resource never waits
-//! for the operator.
+//! The finalizer that holds a resource with `deletionPolicy: Delete` until its connector is
+//! deleted (pure: when it is wanted, when a deletion gives up; [`crate::apply::set_finalizer`]
+//! writes it). Present only while the policy says Delete: deleting an `Orphan` resource never
+//! waits for the operator.
 
 use crate::connect_cluster::ConnectCluster;
 use crate::crd::{DeletionPolicy, ManagedConnector};
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{Patch, PatchParams};
-use kube::{Api, ResourceExt};
+use kube::ResourceExt;
 use std::time::Duration;
 
 /// The finalizer's name.
@@ -63,38 +63,6 @@ pub fn left(mc: &ManagedConnector, timeout: Duration, now: Timestamp) -> Duratio
 /// Whether it carries it.
 pub fn present(mc: &ManagedConnector) -> bool {
     mc.finalizers().iter().any(|f| f == FINALIZER)
-}
-
-/// Adds or removes the finalizer, keeping every other one. The patch carries the resource
-/// version it was computed from, so a concurrent change of the list fails (and is retried)
-/// instead of being overwritten.
-pub async fn set(
-    api: &Api<ManagedConnector>,
-    mc: &ManagedConnector,
-    on: bool,
-) -> Result<(), kube::Error> {
-    let mut finalizers: Vec<String> = mc
-        .finalizers()
-        .iter()
-        .filter(|f| *f != FINALIZER)
-        .cloned()
-        .collect();
-    if on {
-        finalizers.push(FINALIZER.to_string());
-    }
-    let patch = serde_json::json!({
-        "metadata": {
-            "finalizers": finalizers,
-            "resourceVersion": mc.resource_version(),
-        }
-    });
-    api.patch(
-        &mc.name_any(),
-        &PatchParams::default(),
-        &Patch::Merge(&patch),
-    )
-    .await?;
-    Ok(())
 }
 
 #[cfg(test)]

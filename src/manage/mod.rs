@@ -3,6 +3,7 @@
 //! out through the same [`crate::source::StatusSource`] (and so the same request gate and rate
 //! limit) as every read, from [`execute`].
 
+pub mod command;
 pub mod declared;
 pub mod execute;
 pub mod finalizer;

@@ -6,6 +6,7 @@
 //! a restart is never sent in the same reconcile as another command (the connector is about to
 //! change anyway, and the next reconcile decides on fresh state).
 
+use super::command::Command;
 use super::declared::{Actual, Declared, StateChange, state_command};
 use super::restart::{self, Auto, Policy, Request, Seen};
 use crate::crd::{
@@ -13,7 +14,6 @@ use crate::crd::{
 };
 use crate::probe::{Failure, FailureKind, Observation};
 use crate::resolve::SourceKind;
-use crate::source::Command;
 use crate::status::{EventSpec, Management, Note, READY, STALLED};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;

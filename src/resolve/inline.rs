@@ -4,8 +4,8 @@
 use super::parts::{ca_pem, connect_auth, dataplane_credentials, http_url};
 use super::target::{Grant, Lookups, Source, Target};
 use crate::config::OperatorConfig;
-use crate::connect::ConnectAuth;
 use crate::crd::ManagedConnector;
+use crate::credentials::ConnectAuth;
 use crate::policy::UrlPolicy;
 use crate::probe::{Failure, FailureKind};
 use crate::refs::RefKind;

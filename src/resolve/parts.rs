@@ -3,8 +3,8 @@
 
 use super::target::Lookups;
 use crate::config::OperatorConfig;
-use crate::connect::ConnectAuth;
-use crate::dataplane::auth::Credentials;
+use crate::credentials::ConnectAuth;
+use crate::credentials::Credentials;
 use crate::probe::{Failure, FailureKind};
 use crate::refs::{Data, Lookup, RefKind, unreadable};
 use url::Url;

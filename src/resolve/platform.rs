@@ -6,9 +6,9 @@
 use super::parts::{ca_pem, connect_auth, dataplane_credentials, http_url, lookup};
 use super::target::{Grant, Lookups, Reference, Source, Target};
 use crate::config::OperatorConfig;
-use crate::connect::ConnectAuth;
 use crate::connect_cluster::ConnectCluster;
 use crate::crd::ManagedConnector;
+use crate::credentials::ConnectAuth;
 use crate::probe::{Failure, FailureKind};
 use crate::refs::{Lookup, RefKind, unreadable};
 use kube::ResourceExt;

@@ -1,9 +1,9 @@
 //! What resolution yields: where to read one connector ([`Target`]), with which source and
 //! credentials, whether the resource may act there ([`Grant`]), and its batch group.
 
-use crate::connect::ConnectAuth;
 use crate::crd::OwnedConnector;
-use crate::dataplane::auth::Credentials;
+use crate::credentials::ConnectAuth;
+use crate::credentials::Credentials;
 use secrecy::ExposeSecret;
 use std::hash::{BuildHasher, Hash, Hasher};
 use url::Url;

@@ -49,7 +49,9 @@ const SOURCES: &[&str] = &[
     "connect",
     "dataplane",
     "dataplane::auth",
+    "dataplane::errors",
     "dataplane::list",
+    "dataplane::wire",
     "http",
     "source",
 ];

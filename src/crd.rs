@@ -13,8 +13,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// API group of the resource.
-pub const GROUP: &str = "connectors.dataplane.dev";
 /// Cluster name Redpanda Cloud uses for its managed Kafka Connect cluster.
 pub const DEFAULT_CLUSTER_NAME: &str = "redpanda";
 /// Poll interval when the spec sets none.

@@ -461,19 +461,6 @@ impl ServerError {
             content: self.content.clone(),
         }
     }
-
-    /// As the Data Plane API renders it.
-    pub fn from_status(e: &ConnectorError) -> Self {
-        ServerError {
-            type_: match e.type_ {
-                ErrorType::Error => "TYPE_ERROR",
-                ErrorType::Warning => "TYPE_WARNING",
-            }
-            .to_string(),
-            title: e.title.clone(),
-            content: e.content.clone(),
-        }
-    }
 }
 
 /// A sink `c` in `connector` state with tasks in these states (ids 0, 1, ...), for tests.

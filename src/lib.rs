@@ -21,6 +21,7 @@
 //!   (wires everything) and [`report`] (the status command).
 
 pub mod absence;
+pub mod act;
 pub mod apply;
 pub mod batch;
 pub mod claim;
@@ -33,6 +34,7 @@ pub mod controller;
 pub mod crd;
 pub mod credentials;
 pub mod dataplane;
+pub mod deletion;
 pub mod fetch;
 pub mod health;
 pub mod http;

@@ -59,11 +59,13 @@ const SOURCES: &[&str] = &[
 /// Everything else: the operator shell and the binary's edge (listed, so that a new module is
 /// placed in a layer on purpose).
 const SHELL: &[&str] = &[
+    "act",
     "apply",
     "batch",
     "cli",
     "context",
     "controller",
+    "deletion",
     "fetch",
     "leader",
     "manage::execute",

@@ -1,0 +1,212 @@
+//! Acting on one connector (I/O): reads the declared Secrets and the actual configuration, checks
+//! who may act (the grant, the claim), plans ([`crate::manage::plan`], pure), records a restart
+//! before sending it, sends the commands, and says what it did ([`Managed`]).
+
+use crate::claim;
+use crate::crd::{ManagedConnector, ManagedConnectorStatus};
+use crate::manage::{declared, execute, plan};
+use crate::probe::Failure;
+use crate::probe::{FailureKind, Observation};
+use crate::redact::Redactor;
+use crate::resolve::{Lookups, Target};
+use crate::status::{self, Outcome, Subject};
+use crate::status::{Management, Note};
+use k8s_openapi::jiff::Timestamp;
+use kube::ResourceExt;
+
+use crate::apply;
+
+use crate::context::{Context, Error};
+
+/// What acting on the connector decided and did.
+pub(crate) struct Managed {
+    pub(crate) management: Management,
+    pub(crate) events: Vec<status::EventSpec>,
+    /// Commands were sent and all succeeded.
+    pub(crate) acted: bool,
+    /// A command failed: the next attempt backs off as a failed probe would.
+    pub(crate) command_failure: Option<Failure>,
+    /// The Secret values the resource sends, to be kept out of everything the source says.
+    pub(crate) redactor: Redactor,
+    pub(crate) wake: Option<Timestamp>,
+    /// The status written before a restart was sent (the restart is recorded first).
+    pub(crate) written: Option<ManagedConnectorStatus>,
+}
+
+impl Managed {
+    pub(crate) fn nothing(stored: Option<&ManagedConnectorStatus>) -> Self {
+        Managed {
+            management: Management::carry(stored),
+            events: Vec::new(),
+            acted: false,
+            command_failure: None,
+            redactor: Redactor::default(),
+            wake: None,
+            written: None,
+        }
+    }
+
+    pub(crate) fn refused(
+        stored: Option<&ManagedConnectorStatus>,
+        failure: Failure,
+        attention: bool,
+    ) -> Self {
+        let mut m = Managed::nothing(stored);
+        m.management.note = Some(Note::Failed {
+            reason: failure.kind.reason().to_string(),
+            message: failure.message,
+            attention,
+        });
+        m
+    }
+}
+
+/// The imperative shell of [`crate::manage`]: reads the declared Secrets and the actual
+/// configuration, plans (pure), records a restart before sending it, sends the commands.
+pub(crate) async fn manage_connector(
+    mc: &ManagedConnector,
+    (namespace, name): (&str, &str),
+    ctx: &Context,
+    target: &Target,
+    observation: &Observation,
+    stored: Option<&ManagedConnectorStatus>,
+    subject: &Subject,
+) -> Result<Managed, Error> {
+    let settings = ctx.prober.config.settings;
+    if let Err(f) = execute::may_act(target, &ctx.prober.config) {
+        return Ok(Managed::refused(stored, f, true));
+    }
+    if let Some((owner_ns, owner)) = claimed_by(ctx, mc, target) {
+        let f = Failure::new(
+            FailureKind::ConnectorClaimed,
+            format!(
+                "connector {} is managed by ManagedConnector {owner_ns}/{owner}, the oldest resource that acts on it; this one only reads it (delete one of the two, or make this one read-only)",
+                subject.connector_name
+            ),
+        );
+        return Ok(Managed::refused(stored, f, true));
+    }
+    let mut lookups = Lookups::new();
+    for reference in declared::references(mc) {
+        let (kind, ns, n) = &reference;
+        let found = ctx.prober.refs.lookup(*kind, ns, n).await?;
+        lookups.insert(reference, found);
+    }
+    let declared = match declared::declared(mc, &lookups) {
+        Ok(d) => d,
+        Err(f) => return Ok(Managed::refused(stored, f, true)),
+    };
+    let actual = match &declared {
+        None => None,
+        Some(d) => match ctx.prober.source(target.source.kind()).config(target).await {
+            Ok(a) => Some(a),
+            Err(mut f) => {
+                f.message = d.redact(&f.message);
+                let attention = f.kind.needs_attention();
+                return Ok(Managed::refused(stored, f, attention));
+            }
+        },
+    };
+    let now = Timestamp::now();
+    let uid = mc.uid().unwrap_or_default();
+    let fingerprint = declared
+        .as_ref()
+        .map(|d| d.fingerprint(&ctx.fingerprint_key));
+    let refused = fingerprint.as_deref().and_then(|f| ctx.refusal(&uid, f));
+    let mut plan = plan::plan(&plan::Inputs {
+        spec: &mc.spec,
+        connector: &subject.connector_name,
+        annotations: mc.annotations(),
+        stored,
+        observation,
+        declared: declared.as_ref(),
+        actual: actual.as_ref().map(Option::as_ref),
+        source: target.source.kind(),
+        refused: refused.as_deref(),
+        now,
+    });
+    let mut written = None;
+    if plan.restarts() {
+        // Recorded before it is sent: after a crash or a change of leader the restart is not
+        // sent again (at most once, rather than at least once).
+        let mut ahead = plan.management.clone();
+        ahead.note.get_or_insert(Note::Acting {
+            reason: "Restarting",
+            message: format!("restarting connector {}", subject.connector_name),
+        });
+        let next = status::desired_status_managed(
+            stored,
+            subject,
+            &Outcome::Probed(observation.clone()),
+            &ahead,
+            now,
+            &settings,
+        );
+        written = Some(apply::apply(mc, (namespace, name), ctx, stored, next, &settings).await?);
+    }
+    let failed = if plan.steps.is_empty() {
+        None
+    } else {
+        execute::execute(&ctx.prober, &ctx.fence, target, &plan.steps)
+            .await
+            .map_err(|_| Error::Fenced)?
+    };
+    let command_failure = failed.as_ref().map(|(_, f)| f.clone());
+    let is_put = |s: &plan::Step| matches!(s.command, crate::source::Command::PutConfig(_));
+    let put_failed = failed
+        .as_ref()
+        .is_some_and(|(i, _)| is_put(&plan.steps[*i]));
+    let put_sent = plan.steps.iter().any(is_put);
+    let acted = !plan.steps.is_empty() && command_failure.is_none();
+    // Created by this resource: the one connector `deletionPolicy: Delete` may delete.
+    if put_sent && !put_failed && matches!(actual, Some(None)) {
+        plan.management.owned = Some(target.identity());
+    }
+    let events = plan::settle(
+        &mut plan,
+        failed,
+        stored,
+        declared.as_ref(),
+        &subject.connector_name,
+    );
+    // A refused declaration is remembered so that it is not put again; one put is forgotten.
+    match (&plan.management.note, fingerprint) {
+        (
+            Some(Note::Failed {
+                reason, message, ..
+            }),
+            Some(f),
+        ) if put_failed && reason == plan::CONFIG_REJECTED => {
+            ctx.note_refusal(&uid, Some((f, message.clone())));
+        }
+        _ if put_sent && !put_failed => ctx.note_refusal(&uid, None),
+        _ => {}
+    }
+    Ok(Managed {
+        management: plan.management,
+        events,
+        acted,
+        command_failure,
+        redactor: declared.as_ref().map(|d| d.redactor()).unwrap_or_default(),
+        wake: plan.wake,
+        written,
+    })
+}
+
+/// The other resource that acts on the target's connector, when it is older (see [`claim`]).
+pub(crate) fn claimed_by(
+    ctx: &Context,
+    mc: &ManagedConnector,
+    target: &Target,
+) -> Option<(String, String)> {
+    let store = ctx.resources.get()?;
+    let config = &ctx.prober.config;
+    claim::owner_other_than_me(mc, &target.identity(), &store.state(), |other| {
+        let cluster = other
+            .spec
+            .connect_cluster_ref
+            .as_ref()
+            .and_then(|r| ctx.prober.clusters.get(&r.name));
+        claim::identity(other, config, cluster.as_deref())
+    })
+}

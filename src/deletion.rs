@@ -1,0 +1,188 @@
+//! Deletion (I/O): with `deletionPolicy: Delete`, the connector this resource owns goes first, a
+//! failure retries with backoff, and the resource is let go at the deletion timeout (or at once
+//! when its namespace is terminating and its Secret gone): a deletion always ends.
+
+use crate::claim;
+use crate::crd::{DeletionPolicy, ManagedConnector};
+use crate::manage::{execute, finalizer, plan};
+use crate::probe::FailureKind;
+use crate::status;
+use k8s_openapi::jiff::Timestamp;
+use kube::Api;
+use kube::runtime::controller::Action;
+use std::time::Duration;
+
+use crate::apply;
+use crate::schedule::next_poll;
+
+use crate::context::{Context, Error};
+
+/// Event reason (and action outcome) of a connector a deletion gave up on.
+pub const LEFT_BEHIND: &str = "ConnectorLeftBehind";
+
+/// Whether the namespace is being deleted: its Secrets are gone for good, so a deletion that
+/// needs them is let go at once rather than after the timeout.
+pub(crate) async fn namespace_terminating(ctx: &Context, namespace: &str) -> bool {
+    let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(ctx.client.clone());
+    matches!(
+        api.get_metadata_opt(namespace).await,
+        Ok(Some(ns)) if ns.metadata.deletion_timestamp.is_some()
+    )
+}
+
+/// The resource is being deleted: with `deletionPolicy: Delete` (and the finalizer), delete the
+/// connector, then let the resource go; a failure keeps the finalizer, says why in an Event and
+/// retries with backoff.
+pub(crate) async fn finalize(
+    mc: &ManagedConnector,
+    (namespace, name): (&str, &str),
+    uid: &str,
+    ctx: &Context,
+) -> Result<Action, Error> {
+    if !finalizer::present(mc) {
+        return Ok(Action::await_change());
+    }
+    if !ctx.fence.may_write() {
+        return Err(Error::Fenced);
+    }
+    let api: Api<ManagedConnector> = Api::namespaced(ctx.client.clone(), namespace);
+    if mc.spec.deletion_policy != Some(DeletionPolicy::Delete) {
+        apply::set_finalizer(&api, mc, false).await?;
+        return Ok(Action::await_change());
+    }
+    let connector = mc.connector_name();
+    // Only the connector this resource created (or adopted) is deleted: never one the spec was
+    // edited to point at, nor one that ran before the resource.
+    let cluster = mc
+        .spec
+        .connect_cluster_ref
+        .as_ref()
+        .and_then(|r| ctx.prober.clusters.get(&r.name));
+    let named = claim::identity(mc, &ctx.prober.config, cluster.as_deref());
+    let owned = mc.status.as_ref().and_then(|s| s.owned_connector.as_ref());
+    if named.is_none() || named.as_ref() != owned {
+        tracing::info!(
+            namespace,
+            name,
+            connector,
+            "not deleting the connector: this resource did not create or adopt it"
+        );
+        apply::publish(
+            mc,
+            (namespace, name),
+            ctx,
+            vec![status::EventSpec {
+                warning: false,
+                reason: "ConnectorKept".into(),
+                note: format!(
+                    "connector {connector} was not deleted: this resource did not create it (set spec.adopt to take over a connector that exists before the resource)"
+                ),
+            }],
+            "Delete",
+        )
+        .await;
+        apply::set_finalizer(&api, mc, false).await?;
+        return Ok(Action::await_change());
+    }
+    let step = plan::Step {
+        command: crate::source::Command::Delete,
+        reason: "ConnectorDeleted",
+        note: format!("deleted connector {connector} (deletionPolicy: Delete)"),
+    };
+    let failure = match ctx.prober.target(mc).await? {
+        Err(f) => Some(f),
+        Ok(target) => match execute::may_act(&target, &ctx.prober.config) {
+            Err(f) => Some(f),
+            Ok(()) => execute::execute(
+                &ctx.prober,
+                &ctx.fence,
+                &target,
+                std::slice::from_ref(&step),
+            )
+            .await
+            .map_err(|_| Error::Fenced)?
+            .map(|(_, f)| f),
+        },
+    };
+    match failure {
+        None => {
+            apply::publish(
+                mc,
+                (namespace, name),
+                ctx,
+                vec![status::EventSpec {
+                    warning: false,
+                    reason: step.reason.into(),
+                    note: step.note,
+                }],
+                "Delete",
+            )
+            .await;
+            apply::set_finalizer(&api, mc, false).await?;
+            Ok(Action::await_change())
+        }
+        Some(f)
+            if finalizer::given_up(mc, ctx.prober.config.deletion_timeout, Timestamp::now())
+                || (f.kind == FailureKind::CredentialsNotFound
+                    && namespace_terminating(ctx, namespace).await) =>
+        {
+            // A deletion always ends: the connector is left behind, said in a Warning (or only
+            // the log, where a terminating namespace refuses Events) and counted.
+            let timeout = ctx.prober.config.deletion_timeout;
+            tracing::warn!(namespace, name, connector, reason = f.kind.reason(), message = f.message, timeout = ?timeout, "could not delete the connector within the deletion timeout; letting the resource go and leaving the connector behind");
+            ctx.prober
+                .metrics
+                .action(step.command.verb(), "deletion", LEFT_BEHIND);
+            apply::publish(
+                mc,
+                (namespace, name),
+                ctx,
+                vec![status::EventSpec {
+                    warning: true,
+                    reason: LEFT_BEHIND.into(),
+                    note: format!(
+                        "connector {connector} was left behind: it could not be deleted (within --deletion-timeout, {}, or before its namespace went): {}",
+                        status::humanize(timeout),
+                        f.message
+                    ),
+                }],
+                "Delete",
+            )
+            .await;
+            apply::set_finalizer(&api, mc, false).await?;
+            Ok(Action::await_change())
+        }
+        Some(f) => {
+            let failures = ctx.note_result(uid, true);
+            let retry = next_poll(
+                Some(&f),
+                failures,
+                Duration::from_secs(30),
+                rand::random::<f64>(),
+            )
+            // Back when the deletion timeout ends, to let the resource go on time.
+            .min(
+                finalizer::left(mc, ctx.prober.config.deletion_timeout, Timestamp::now())
+                    .saturating_add(Duration::from_secs(1)),
+            );
+            tracing::warn!(namespace, name, connector, reason = f.kind.reason(), message = f.message, retry_in = ?retry, "could not delete the connector; the resource waits");
+            apply::publish(
+                mc,
+                (namespace, name),
+                ctx,
+                vec![status::EventSpec {
+                    warning: true,
+                    reason: "DeleteFailed".into(),
+                    note: format!(
+                        "could not delete connector {connector}: {}; the resource stays until it is deleted (or its finalizer {} is removed by hand)",
+                        f.message,
+                        finalizer::FINALIZER
+                    ),
+                }],
+                "Delete",
+            )
+            .await;
+            Ok(Action::requeue(retry))
+        }
+    }
+}

@@ -476,7 +476,7 @@ async fn poll_group(batcher: Arc<Batcher>, prober: Arc<Prober>, group: Arc<Group
                     considered,
                     result: Ok(found),
                 };
-                publish(&batcher, &group, snapshot, Some(pages));
+                deliver(&batcher, &group, snapshot, Some(pages));
                 // The next listing is due one interval after this one started; the interval is
                 // read again while waiting, as triggered members register their current one.
                 // After the first listing, groups that started together (an operator start)
@@ -531,7 +531,7 @@ async fn poll_group(batcher: Arc<Batcher>, prober: Arc<Prober>, group: Arc<Group
                     considered,
                     result: Err(f),
                 };
-                publish(&batcher, &group, snapshot, None);
+                deliver(&batcher, &group, snapshot, None);
                 wait
             }
         };
@@ -540,7 +540,7 @@ async fn poll_group(batcher: Arc<Batcher>, prober: Arc<Prober>, group: Arc<Group
 }
 
 /// Stores the snapshot and triggers every member.
-fn publish(batcher: &Batcher, group: &Group, snapshot: Snapshot, pages: Option<usize>) {
+fn deliver(batcher: &Batcher, group: &Group, snapshot: Snapshot, pages: Option<usize>) {
     let changed: Vec<_> = {
         let mut state = group.lock();
         let previous = state.snapshot.take();

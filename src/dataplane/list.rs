@@ -4,7 +4,7 @@
 //! read, each kept status is bounded as a single status answer is, and a page may not hold more
 //! than [`MAX_PAGE_ENTRIES`] entries whatever size the server chose.
 
-use super::{Answer, ObjectOrNot, StatusResponse};
+use super::{ObjectOrNot, StatusLevel, StatusResponse};
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use url::Url;
@@ -156,7 +156,7 @@ impl<'de> Visitor<'de> for EntriesSeed<'_, '_> {
 /// One list entry: its name and its status; `info` (the connector's config) is skipped unread.
 struct Entry {
     name: Option<String>,
-    status: Option<Answer>,
+    status: Option<StatusLevel>,
 }
 
 impl<'de> Deserialize<'de> for Entry {

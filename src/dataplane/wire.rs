@@ -15,21 +15,21 @@ pub(super) const MAX_SERVER_ERRORS: usize = 100;
 /// answer costs more than its bytes and a bounded number of objects.
 pub fn parse_status_body(body: &[u8]) -> Result<StatusResponse, String> {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let answer = Answer::deserialize(&mut de).map_err(|e| probe::describe_json_error(&e))?;
+    let answer = StatusLevel::deserialize(&mut de).map_err(|e| probe::describe_json_error(&e))?;
     de.end().map_err(|e| probe::describe_json_error(&e))?;
     Ok(answer.into_response())
 }
 
 /// One level of a status answer; `wrapped` is what its `status` key held, when an object.
 #[derive(Default)]
-pub(crate) struct Answer {
+pub(crate) struct StatusLevel {
     fields: health::StatusFields,
     holistic_state: Option<String>,
     errors: Option<Vec<ServerError>>,
-    wrapped: Option<Box<Answer>>,
+    wrapped: Option<Box<StatusLevel>>,
 }
 
-impl Answer {
+impl StatusLevel {
     pub(crate) fn into_response(self) -> StatusResponse {
         match self.wrapped {
             Some(inner) => inner.into_response(),
@@ -42,7 +42,7 @@ impl Answer {
     }
 }
 
-impl<'de> Deserialize<'de> for Answer {
+impl<'de> Deserialize<'de> for StatusLevel {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_map(AnswerVisitor)
     }
@@ -51,14 +51,14 @@ impl<'de> Deserialize<'de> for Answer {
 pub(super) struct AnswerVisitor;
 
 impl<'de> Visitor<'de> for AnswerVisitor {
-    type Value = Answer;
+    type Value = StatusLevel;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Answer, A::Error> {
-        let mut answer = Answer::default();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StatusLevel, A::Error> {
+        let mut answer = StatusLevel::default();
         while let Some(key) = map.next_key::<String>()? {
             if answer.fields.read(&key, &mut map)? {
                 continue;
@@ -81,7 +81,7 @@ impl<'de> Visitor<'de> for AnswerVisitor {
 }
 
 /// The value of `status`: an answer when it is an object, nothing otherwise.
-pub(crate) struct ObjectOrNot(pub(crate) Option<Answer>);
+pub(crate) struct ObjectOrNot(pub(crate) Option<StatusLevel>);
 
 impl<'de> Deserialize<'de> for ObjectOrNot {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -1,6 +1,6 @@
 //! The probe path (credentials → token → Data Plane → assessment → status) against the Data Plane
 //! simulator running in-process over real HTTP. Kubernetes is replaced only by a map of Secrets;
-//! the same code runs against a real API server in `tests/e2e.rs`.
+//! the same code runs against a real API server in `tests/e2e/`.
 
 mod common;
 

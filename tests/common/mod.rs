@@ -1,4 +1,4 @@
-//! Shared by the tests that need the local control plane (`tests/e2e.rs`, `tests/chart.rs`): one
+//! Shared by the tests that need the local control plane (`tests/e2e/`, `tests/chart.rs`): one
 //! namespace, one Data Plane simulator and one operator process per test.
 #![allow(dead_code)]
 use dataplane_sim::Sim;

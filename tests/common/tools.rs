@@ -1,0 +1,139 @@
+//! kubectl, helm and paths.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Whether the operators of this run list every cluster (`MCO_BATCH=always`, set by `hack/test`
+/// for one of its two end-to-end passes; the operator reads it from its environment).
+pub fn batch_mode() -> bool {
+    std::env::var("MCO_BATCH").is_ok_and(|m| m == "always")
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn kubectl(args: &[&str]) -> std::process::Output {
+    Command::new("kubectl")
+        .args(args)
+        .output()
+        .expect("kubectl runs")
+}
+
+pub fn kubectl_ok(args: &[&str]) -> String {
+    let out = kubectl(args);
+    assert!(
+        out.status.success(),
+        "kubectl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn install_crd() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let crd = root().join("crds");
+        kubectl_ok(&[
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "-f",
+            crd.to_str().unwrap(),
+        ]);
+        kubectl_ok(&[
+            "wait",
+            "--for=condition=Established",
+            "--timeout=60s",
+            "crd/managedconnectors.connectors.dataplane.dev",
+            "crd/connectclusters.connectors.dataplane.dev",
+        ]);
+    });
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The chart's path, relative to the repository.
+pub const CHART: &str = "charts/managed-connector-operator";
+
+pub fn helm(args: &[&str]) -> std::process::Output {
+    Command::new(root().join(".tools/bin/helm"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("helm runs (hack/tools.sh helm builds it)")
+}
+
+pub fn helm_ok(args: &[&str]) -> String {
+    let out = helm(args);
+    assert!(
+        out.status.success(),
+        "helm {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Renders the chart (CRDs included) as `release` in `namespace` and parses every document.
+pub fn helm_template(release: &str, namespace: &str, set: &[&str]) -> Vec<serde_json::Value> {
+    let mut args = vec![
+        "template",
+        release,
+        CHART,
+        "--namespace",
+        namespace,
+        "--include-crds",
+    ];
+    for s in set {
+        args.push("--set");
+        args.push(s);
+    }
+    let out = helm_ok(&args);
+    out.split("\n---")
+        .filter(|doc| {
+            doc.lines()
+                .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        })
+        .map(|doc| {
+            serde_saphyr::from_str::<serde_json::Value>(doc)
+                .unwrap_or_else(|e| panic!("{e}: {doc}"))
+        })
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+/// A kubeconfig for ServiceAccount `namespace/name`, with a token from `kubectl create token`.
+pub fn service_account_kubeconfig(namespace: &str, name: &str, file: &str) -> PathBuf {
+    let token = kubectl_ok(&["create", "token", name, "-n", namespace, "--duration=4h"]);
+    let server = kubectl_ok(&[
+        "config",
+        "view",
+        "--minify",
+        "-o",
+        "jsonpath={.clusters[0].cluster.server}",
+    ]);
+    let ca = kubectl_ok(&[
+        "config",
+        "view",
+        "--minify",
+        "-o",
+        "jsonpath={.clusters[0].cluster.certificate-authority}",
+    ]);
+    let path = root().join("target/chart").join(file);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: testenv\n  cluster: {{server: {server}, certificate-authority: {ca}}}\nusers:\n- name: sa\n  user: {{token: {}}}\ncontexts:\n- name: sa\n  context: {{cluster: testenv, user: sa}}\ncurrent-context: sa\n",
+            token.trim()
+        ),
+    )
+    .unwrap();
+    path
+}

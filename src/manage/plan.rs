@@ -12,6 +12,7 @@ use super::restart::{self, Auto, Policy, Request, Seen};
 use crate::crd::{
     DesiredState, HolisticState, ManagedConnectorSpec, ManagedConnectorStatus, RestartStatus,
 };
+use crate::health::{Assessment, ConnectStatus};
 use crate::probe::{Failure, FailureKind, Observation};
 use crate::resolve::SourceKind;
 use crate::status::{EventSpec, Management, Note, READY, STALLED};
@@ -101,11 +102,10 @@ pub fn wants_management(
 /// The plan.
 pub fn plan(i: &Inputs<'_>) -> Plan {
     let stored_restarts = i.stored.and_then(|s| s.restarts.clone());
-    let stored_config = i.stored.and_then(|s| s.config.clone());
     let mut plan = Plan {
         management: Management {
             restarts: stored_restarts.clone(),
-            config: stored_config.clone(),
+            config: i.stored.and_then(|s| s.config.clone()),
             note: None,
             owned: i.stored.and_then(|s| s.owned_connector.clone()),
         },
@@ -115,13 +115,49 @@ pub fn plan(i: &Inputs<'_>) -> Plan {
         Observation::Found { status, assessment } => Some((status, assessment)),
         _ => None,
     };
+    let desired = i.spec.state.unwrap_or_default();
+
+    // 1. The declared configuration and state.
+    declare(i, &mut plan);
+
+    // 2. Restarts: on request, else automatic; never alongside another command.
+    let policy = Policy::from_spec(i.spec.restart_policy.as_ref());
+    let mut restarts = stored_restarts.clone().unwrap_or_default();
+    if let Some((status, assessment)) = found
+        && plan.steps.is_empty()
+        && desired == DesiredState::Running
+    {
+        requested(i, &mut plan, &mut restarts);
+        if plan.steps.is_empty()
+            && let Some(policy) = &policy
+        {
+            automatic(i, &mut plan, policy, &mut restarts, (status, assessment));
+        }
+    }
+    plan.management.restarts =
+        (policy.is_some() || stored_restarts.is_some() || restarts != RestartStatus::default())
+            .then_some(restarts);
+    if policy.is_none()
+        && let Some(r) = plan.management.restarts.as_mut()
+    {
+        r.count = 0;
+        r.next_restart_time = None;
+    }
+    plan
+}
+
+/// The declared configuration and state: create, reconfigure, pause, resume or stop (pure).
+fn declare(i: &Inputs<'_>, plan: &mut Plan) {
+    let found = match i.observation {
+        Observation::Found { status, assessment } => Some((status, assessment)),
+        _ => None,
+    };
+    let name = i.connector;
+    let now = Time(i.now);
     let absent =
         matches!(i.observation, Observation::Failed(f) if f.kind == FailureKind::ConnectorNotFound);
     let desired = i.spec.state.unwrap_or_default();
-    let name = i.connector;
-    let now = Time(i.now);
-
-    // 1. The declared configuration and state.
+    let stored_config = i.stored.and_then(|s| s.config.clone());
     if let Some(d) = i.declared {
         let mut cs = stored_config.clone().unwrap_or_default();
         let refusal = i.refused.map(|why| Note::Failed {
@@ -241,141 +277,133 @@ pub fn plan(i: &Inputs<'_>) -> Plan {
     } else {
         plan.management.config = None;
     }
+}
 
-    // 2. Restarts: on request, else automatic; never alongside another command.
-    let policy = Policy::from_spec(i.spec.restart_policy.as_ref());
-    let mut restarts = stored_restarts.clone().unwrap_or_default();
-    if let Some((status, assessment)) = found
-        && plan.steps.is_empty()
-        && desired == DesiredState::Running
-    {
-        for request in restart::requests(i.annotations, &restarts) {
-            match request {
-                Request::Connector(value) => {
-                    plan.steps.push(Step {
-                        command: Command::Restart { only_failed: false },
+/// Restarts the annotations request, each once per value (pure).
+fn requested(i: &Inputs<'_>, plan: &mut Plan, restarts: &mut RestartStatus) {
+    let name = i.connector;
+    let now = Time(i.now);
+    for request in restart::requests(i.annotations, restarts) {
+        match request {
+            Request::Connector(value) => {
+                plan.steps.push(Step {
+                    command: Command::Restart { only_failed: false },
+                    reason: "RestartRequested",
+                    note: format!("restarted connector {name} and all of its tasks, as requested"),
+                });
+                restarts.handled_request = Some(value);
+                restarts.last_restart_time = Some(now.clone());
+            }
+            Request::Task(value, Some(id)) => {
+                let step = match i.source {
+                    SourceKind::KafkaConnect => Step {
+                        command: Command::RestartTask(id),
+                        reason: "RestartRequested",
+                        note: format!("restarted task {id} of connector {name}, as requested"),
+                    },
+                    SourceKind::DataPlane => Step {
+                        command: Command::Restart { only_failed: true },
                         reason: "RestartRequested",
                         note: format!(
-                            "restarted connector {name} and all of its tasks, as requested"
+                            "task {id} of connector {name}: the Data Plane API has no single-task restart, so the failed instances were restarted"
                         ),
-                    });
-                    restarts.handled_request = Some(value);
-                    restarts.last_restart_time = Some(now.clone());
-                }
-                Request::Task(value, Some(id)) => {
-                    let step = match i.source {
-                        SourceKind::KafkaConnect => Step {
-                            command: Command::RestartTask(id),
-                            reason: "RestartRequested",
-                            note: format!("restarted task {id} of connector {name}, as requested"),
-                        },
-                        SourceKind::DataPlane => Step {
-                            command: Command::Restart { only_failed: true },
-                            reason: "RestartRequested",
-                            note: format!(
-                                "task {id} of connector {name}: the Data Plane API has no single-task restart, so the failed instances were restarted"
-                            ),
-                        },
-                    };
-                    plan.steps.push(step);
-                    restarts.handled_task_request = Some(value);
-                    restarts.last_restart_time = Some(now.clone());
-                }
-                Request::Task(value, None) => {
-                    plan.events.push(EventSpec {
-                        warning: true,
-                        reason: "RestartRequestInvalid".into(),
-                        note: format!(
-                            "annotation {} is {value:?}: expected a task id, such as \"0\" or \"0:again\"",
-                            restart::RESTART_TASK_ANNOTATION
-                        ),
-                    });
-                    restarts.handled_task_request = Some(value);
-                }
+                    },
+                };
+                plan.steps.push(step);
+                restarts.handled_task_request = Some(value);
+                restarts.last_restart_time = Some(now.clone());
+            }
+            Request::Task(value, None) => {
+                plan.events.push(EventSpec {
+                    warning: true,
+                    reason: "RestartRequestInvalid".into(),
+                    note: format!(
+                        "annotation {} is {value:?}: expected a task id, such as \"0\" or \"0:again\"",
+                        restart::RESTART_TASK_ANNOTATION
+                    ),
+                });
+                restarts.handled_task_request = Some(value);
             }
         }
-        if plan.steps.is_empty()
-            && let Some(policy) = &policy
-        {
-            let seen = Seen {
-                failed: status.connector.state == "FAILED"
-                    || status.tasks.iter().any(|t| t.state == "FAILED")
-                    || status.omitted.failed > 0,
-                healthy: assessment.state == HolisticState::Healthy,
-            };
-            let healthy_since = i
+    }
+}
+
+/// An automatic restart of the failed instances, when the policy says one is due (pure).
+fn automatic(
+    i: &Inputs<'_>,
+    plan: &mut Plan,
+    policy: &Policy,
+    restarts: &mut RestartStatus,
+    (status, assessment): (&ConnectStatus, &Assessment),
+) {
+    let name = i.connector;
+    let seen = Seen {
+        failed: status.connector.state == "FAILED"
+            || status.tasks.iter().any(|t| t.state == "FAILED")
+            || status.omitted.failed > 0,
+        healthy: assessment.state == HolisticState::Healthy,
+    };
+    let healthy_since = i
+        .stored
+        .and_then(|s| s.conditions.iter().find(|c| c.type_ == READY))
+        .filter(|c| c.status == "True")
+        .map(|c| c.last_transition_time.0);
+    let (auto, next) = restart::decide(policy, Some(seen), restarts, healthy_since, i.now);
+    *restarts = next;
+    let of = policy
+        .max_restarts
+        .map(|m| format!(" of {m}"))
+        .unwrap_or_default();
+    match auto {
+        Auto::Idle => {}
+        Auto::Restart => {
+            let message = format!(
+                "restarting the failed instances of connector {name} (automatic restart {}{of})",
+                restarts.count
+            );
+            plan.steps.push(Step {
+                command: Command::Restart { only_failed: true },
+                reason: "RestartedAutomatically",
+                note: format!(
+                    "restarted the failed instances of connector {name} (automatic restart {}{of})",
+                    restarts.count
+                ),
+            });
+            plan.management.note = Some(Note::Acting {
+                reason: "RestartingAutomatically",
+                message,
+            });
+        }
+        Auto::Wait(at) => {
+            plan.wake = Some(at);
+            plan.management.note = Some(Note::Waiting {
+                reason: "RestartingAutomatically",
+                message: format!(
+                    "restarting automatically: restart {}{of} at {at}",
+                    restarts.count.saturating_add(1)
+                ),
+            });
+        }
+        Auto::GaveUp => {
+            let message = format!(
+                "gave up after {} automatic restarts (spec.restartPolicy.maxRestarts); fix the cause, then restart it with the {} annotation",
+                restarts.count,
+                restart::RESTART_ANNOTATION
+            );
+            let already = i
                 .stored
-                .and_then(|s| s.conditions.iter().find(|c| c.type_ == READY))
-                .filter(|c| c.status == "True")
-                .map(|c| c.last_transition_time.0);
-            let (auto, next) = restart::decide(policy, Some(seen), &restarts, healthy_since, i.now);
-            restarts = next;
-            let of = policy
-                .max_restarts
-                .map(|m| format!(" of {m}"))
-                .unwrap_or_default();
-            match auto {
-                Auto::Idle => {}
-                Auto::Restart => {
-                    let message = format!(
-                        "restarting the failed instances of connector {name} (automatic restart {}{of})",
-                        restarts.count
-                    );
-                    plan.steps.push(Step {
-                        command: Command::Restart { only_failed: true },
-                        reason: "RestartedAutomatically",
-                        note: format!(
-                            "restarted the failed instances of connector {name} (automatic restart {}{of})",
-                            restarts.count
-                        ),
-                    });
-                    plan.management.note = Some(Note::Acting {
-                        reason: "RestartingAutomatically",
-                        message,
-                    });
-                }
-                Auto::Wait(at) => {
-                    plan.wake = Some(at);
-                    plan.management.note = Some(Note::Waiting {
-                        reason: "RestartingAutomatically",
-                        message: format!(
-                            "restarting automatically: restart {}{of} at {at}",
-                            restarts.count.saturating_add(1)
-                        ),
-                    });
-                }
-                Auto::GaveUp => {
-                    let message = format!(
-                        "gave up after {} automatic restarts (spec.restartPolicy.maxRestarts); fix the cause, then restart it with the {} annotation",
-                        restarts.count,
-                        restart::RESTART_ANNOTATION
-                    );
-                    let already = i
-                        .stored
-                        .and_then(|s| s.conditions.iter().find(|c| c.type_ == STALLED))
-                        .is_some_and(|c| c.reason == GAVE_UP);
-                    if !already {
-                        plan.events.push(EventSpec {
-                            warning: true,
-                            reason: GAVE_UP.into(),
-                            note: format!("connector {name}: {message}"),
-                        });
-                    }
-                    plan.management.note = Some(Note::GaveUp { message });
-                }
+                .and_then(|s| s.conditions.iter().find(|c| c.type_ == STALLED))
+                .is_some_and(|c| c.reason == GAVE_UP);
+            if !already {
+                plan.events.push(EventSpec {
+                    warning: true,
+                    reason: GAVE_UP.into(),
+                    note: format!("connector {name}: {message}"),
+                });
             }
+            plan.management.note = Some(Note::GaveUp { message });
         }
     }
-    plan.management.restarts =
-        (policy.is_some() || stored_restarts.is_some() || restarts != RestartStatus::default())
-            .then_some(restarts);
-    if policy.is_none()
-        && let Some(r) = plan.management.restarts.as_mut()
-    {
-        r.count = 0;
-        r.next_restart_time = None;
-    }
-    plan
 }
 
 fn state_step(change: StateChange, name: &str) -> Step {

@@ -404,62 +404,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     telemetry::init(args.log_format, &args.log_level).map_err(anyhow::Error::msg)?;
     let config = args.operator_config();
     args.check_urls(&config.url_policy)?;
-    // Kubeconfig if there is one, else the Pod's in-cluster config (service account token and the
-    // kubernetes Service): logged, because "which cluster am I talking to" is the first question.
-    let kube_config = kube::Config::infer()
-        .await
-        .context("no Kubernetes configuration: set KUBECONFIG, or run in a cluster")?;
-    let api_server = kube_config.cluster_url.to_string();
-    let client =
-        kube::Client::try_from(kube_config).context("building the Kubernetes API client")?;
-    if let Some(selector) = &config.selector {
-        check_selector(&client, config.namespace.as_deref(), selector).await?;
-    }
-    let mut registry = Registry::default();
-    let metrics = Metrics::new(&mut registry);
-    let client_config = args.client_config();
-    tracing::info!(
-        version = env!("CARGO_PKG_VERSION"),
-        api_server,
-        dataplane_url = config.default_dataplane_url.as_ref().map(|u| u.as_str()),
-        trusted_hosts = ?args.trusted_hosts,
-        allowed_hosts = ?args.allowed_hosts,
-        allow_insecure_http = args.allow_insecure_http,
-        credentials_secret = config.default_credentials_secret.as_ref().map(|(n, s)| format!("{n}/{s}")),
-        namespace = config.namespace.as_deref().unwrap_or("<all>"),
-        poll_interval = ?config.default_poll_interval,
-        max_requests_per_second = args.max_requests_per_second,
-        max_concurrent_requests = args.max_concurrent_requests,
-        "starting"
-    );
-    let prober = Prober::new(
-        &client_config,
-        metrics.clone(),
-        Arc::new(RefCache::new(client.clone())),
-        config,
-    )
-    .context("building the HTTP client")?;
-    let reporter = Reporter {
-        controller: "managed-connector-operator".into(),
-        instance: std::env::var("POD_NAME")
-            .ok()
-            .or_else(|| std::env::var("HOSTNAME").ok()),
-    };
     let election = args.election_config();
-    let fence = if election.is_some() {
-        Fence::closed()
-    } else {
-        Fence::open()
-    };
-    let ctx = Arc::new(Context::new(
-        client,
-        reporter,
-        metrics,
-        prober,
-        fence.clone(),
-        args.batch,
-        args.list_page_size,
-    ));
+    let (ctx, registry, fence) = build_context(&args, config, election.is_some()).await?;
     let ready = Arc::new(AtomicBool::new(false));
 
     let listener = tokio::net::TcpListener::bind(args.metrics_addr)
@@ -598,6 +544,71 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
 
 /// Longest the Lease release may take at shutdown.
 const RELEASE_TIMEOUT: Duration = Duration::from_secs(3);
+/// Everything a reconcile shares, from the command line: the Kubernetes client (kubeconfig or
+/// in-cluster), metrics, the prober and its caches, and the fence (closed until elected when
+/// leader election is on).
+async fn build_context(
+    args: &RunArgs,
+    config: OperatorConfig,
+    elected: bool,
+) -> anyhow::Result<(Arc<Context>, Registry, Fence)> {
+    // Kubeconfig if there is one, else the Pod's in-cluster config (service account token and the
+    // kubernetes Service): logged, because "which cluster am I talking to" is the first question.
+    let kube_config = kube::Config::infer()
+        .await
+        .context("no Kubernetes configuration: set KUBECONFIG, or run in a cluster")?;
+    let api_server = kube_config.cluster_url.to_string();
+    let client =
+        kube::Client::try_from(kube_config).context("building the Kubernetes API client")?;
+    if let Some(selector) = &config.selector {
+        check_selector(&client, config.namespace.as_deref(), selector).await?;
+    }
+    let mut registry = Registry::default();
+    let metrics = Metrics::new(&mut registry);
+    let client_config = args.client_config();
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        api_server,
+        dataplane_url = config.default_dataplane_url.as_ref().map(|u| u.as_str()),
+        trusted_hosts = ?args.trusted_hosts,
+        allowed_hosts = ?args.allowed_hosts,
+        allow_insecure_http = args.allow_insecure_http,
+        credentials_secret = config.default_credentials_secret.as_ref().map(|(n, s)| format!("{n}/{s}")),
+        namespace = config.namespace.as_deref().unwrap_or("<all>"),
+        poll_interval = ?config.default_poll_interval,
+        max_requests_per_second = args.max_requests_per_second,
+        max_concurrent_requests = args.max_concurrent_requests,
+        "starting"
+    );
+    let prober = Prober::new(
+        &client_config,
+        metrics.clone(),
+        Arc::new(RefCache::new(client.clone())),
+        config,
+    )
+    .context("building the HTTP client")?;
+    let reporter = Reporter {
+        controller: "managed-connector-operator".into(),
+        instance: std::env::var("POD_NAME")
+            .ok()
+            .or_else(|| std::env::var("HOSTNAME").ok()),
+    };
+    let fence = if elected {
+        Fence::closed()
+    } else {
+        Fence::open()
+    };
+    let ctx = Arc::new(Context::new(
+        client,
+        reporter,
+        metrics,
+        prober,
+        fence.clone(),
+        args.batch,
+        args.list_page_size,
+    ));
+    Ok((ctx, registry, fence))
+}
 
 /// Waits for the controller to finish its reconciles, at most `timeout`; what is still in flight
 /// then is dropped, which cancels its requests.

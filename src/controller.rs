@@ -8,7 +8,7 @@
 
 use crate::batch::Serve;
 use crate::connect_cluster::ConnectCluster;
-use crate::crd::{ManagedConnector, StatusSource};
+use crate::crd::{ManagedConnector, SourceKind};
 use crate::manage::{execute, finalizer, plan, restart};
 use crate::metrics::ResourceLabels;
 use crate::probe::{FailureKind, Observation};
@@ -83,11 +83,11 @@ async fn reconcile_resource(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Res
         cluster_name: mc.spec.cluster_name.clone(),
         source: match &mc.spec.connect_cluster_ref {
             Some(r) => match ctx.prober.clusters.get(&r.name) {
-                Some(c) if c.spec.kafka_connect.is_some() => StatusSource::KafkaConnect,
-                _ => StatusSource::DataPlane,
+                Some(c) if c.spec.kafka_connect.is_some() => SourceKind::KafkaConnect,
+                _ => SourceKind::DataPlane,
             },
-            None if mc.spec.kafka_connect.is_some() => StatusSource::KafkaConnect,
-            None => StatusSource::DataPlane,
+            None if mc.spec.kafka_connect.is_some() => SourceKind::KafkaConnect,
+            None => SourceKind::DataPlane,
         },
     };
     let who = ResourceLabels::new(&namespace, &name);

@@ -438,7 +438,7 @@ pub struct ManagedConnectorStatus {
     /// Where this status was read: `DataPlane` (Redpanda Cloud Data Plane API) or `KafkaConnect`
     /// (a Kafka Connect REST API).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<StatusSource>,
+    pub source: Option<SourceKind>,
 
     /// Health of the connector and its tasks taken together (Redpanda's holistic state).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -535,13 +535,34 @@ pub struct ConfigStatus {
     pub created: bool,
 }
 
-/// Where a status was read.
-#[derive(JsonSchema, Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StatusSource {
+/// Where a status was read: the Redpanda Cloud Data Plane API or a Kafka Connect REST API.
+// Also the operator's one word for a kind of source (metric labels, batch group keys).
+#[derive(
+    JsonSchema, Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
+pub enum SourceKind {
     /// The Redpanda Cloud Data Plane API.
     DataPlane,
-    /// A Kafka Connect REST API.
+    /// A self-hosted Kafka Connect REST API.
     KafkaConnect,
+}
+
+impl SourceKind {
+    /// The word for it in status (`status.source`, `status.ownedConnector.source`).
+    pub fn word(self) -> &'static str {
+        match self {
+            SourceKind::DataPlane => "DataPlane",
+            SourceKind::KafkaConnect => "KafkaConnect",
+        }
+    }
+
+    /// Metric label value.
+    pub fn label(self) -> &'static str {
+        match self {
+            SourceKind::DataPlane => "dataplane",
+            SourceKind::KafkaConnect => "kafka_connect",
+        }
+    }
 }
 
 /// Holistic state of a connector, as Redpanda defines it (see the README for the rules).

@@ -1,36 +1,12 @@
 //! What one attempt to read a connector's status found: the contract between the status sources
-//! (the Data Plane API today) and the pure status builder.
+//! (the Data Plane API, Kafka Connect) and the pure status builder.
 
 use crate::crd::HolisticState;
 use crate::health::{self, Assessment, ConnectStatus, ServerError};
 use std::time::Duration;
 
-/// Which kind of source, for metric labels and group keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum SourceKind {
-    /// Redpanda Cloud's Data Plane API.
-    DataPlane,
-    /// A self-hosted Kafka Connect REST API.
-    KafkaConnect,
-}
-
-impl SourceKind {
-    /// The word for it in status (`status.source`, `status.ownedConnector.source`).
-    pub fn word(self) -> &'static str {
-        match self {
-            SourceKind::DataPlane => "DataPlane",
-            SourceKind::KafkaConnect => "KafkaConnect",
-        }
-    }
-
-    /// Metric label value.
-    pub fn label(self) -> &'static str {
-        match self {
-            SourceKind::DataPlane => "dataplane",
-            SourceKind::KafkaConnect => "kafka_connect",
-        }
-    }
-}
+/// Which kind of source (the resource types' word, used here for classification).
+pub use crate::crd::SourceKind;
 
 /// What a source reported for one connector, before assessment: Kafka Connect's status, and what
 /// the Data Plane computed from it when it did (Kafka Connect computes nothing).

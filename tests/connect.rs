@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use managed_connector_operator::crd::{HolisticState, StatusSource};
+use managed_connector_operator::crd::{HolisticState, SourceKind};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -146,7 +146,7 @@ async fn a_real_connector_through_running_paused_stopped_restarting() {
         .wait_state("lifecycle", HolisticState::Healthy, POLL * 2 + MARGIN)
         .await;
     let s = mc.status.clone().unwrap();
-    assert_eq!(s.source, Some(StatusSource::KafkaConnect));
+    assert_eq!(s.source, Some(SourceKind::KafkaConnect));
     assert_eq!(s.type_.as_deref(), Some("source"));
     assert_eq!(s.tasks_ready.as_deref(), Some("1/1"));
     assert_eq!(cond(&mc, "Ready"), ("True".into(), "Healthy".into()));

@@ -16,7 +16,7 @@ use managed_connector_operator::batch::{BatchMode, Batcher, Serve};
 use managed_connector_operator::config::OperatorConfig;
 use managed_connector_operator::crd::{
     DataplaneSource, HolisticState, ManagedConnector, ManagedConnectorSpec, ManagedConnectorStatus,
-    SecretReference, StatusSource,
+    SecretReference, SourceKind,
 };
 use managed_connector_operator::dataplane::ClientConfig;
 use managed_connector_operator::dataplane::auth::AuthDefaults;
@@ -206,7 +206,7 @@ impl Harness {
             created: mc.metadata.creation_timestamp.as_ref().map(|t| t.0),
             connector_name: connector.into(),
             cluster_name: "redpanda".into(),
-            source: StatusSource::DataPlane,
+            source: SourceKind::DataPlane,
         };
         status::desired_status(
             prev,

@@ -7,7 +7,7 @@
 
 use k8s_openapi::jiff::Timestamp;
 use managed_connector_operator::connect::failure_for;
-use managed_connector_operator::crd::{StatusSource, parse_go_duration};
+use managed_connector_operator::crd::{SourceKind, parse_go_duration};
 use managed_connector_operator::dataplane::auth::{parse_token_answer, quota_wait};
 use managed_connector_operator::dataplane::{parse_rpc_error, parse_status_body};
 use managed_connector_operator::health;
@@ -162,7 +162,7 @@ fn subject() -> Subject {
         created: Some(Timestamp::UNIX_EPOCH),
         connector_name: "c".into(),
         cluster_name: "redpanda".into(),
-        source: StatusSource::DataPlane,
+        source: SourceKind::DataPlane,
     }
 }
 

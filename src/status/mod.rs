@@ -7,8 +7,7 @@
 
 use crate::crd::{
     ConfigStatus, ConnectorError, ConnectorInstance, ErrorType, HolisticState,
-    ManagedConnectorStatus, OmittedTasks, OwnedConnector, RestartStatus, StatusSource,
-    TaskInstance,
+    ManagedConnectorStatus, OmittedTasks, OwnedConnector, RestartStatus, SourceKind, TaskInstance,
 };
 use crate::health::{ConnectStatus, MAX_LISTED_TASKS, TaskCounts};
 use crate::probe::{FailureKind, Observation};
@@ -139,7 +138,7 @@ pub struct Subject {
     /// Cluster name, for messages.
     pub cluster_name: String,
     /// Where the status is read.
-    pub source: StatusSource,
+    pub source: SourceKind,
 }
 
 /// What the reconcile found out this time. One lives per reconcile, on the stack: boxing the
@@ -585,7 +584,7 @@ mod tests {
             created: Some(at(0)),
             connector_name: "orders".into(),
             cluster_name: "redpanda".into(),
-            source: StatusSource::DataPlane,
+            source: SourceKind::DataPlane,
         }
     }
 

@@ -47,6 +47,7 @@ const CORE: &[&str] = &[
 ];
 const SOURCES: &[&str] = &[
     "connect",
+    "connect::wire",
     "dataplane",
     "dataplane::auth",
     "dataplane::errors",

@@ -8,7 +8,7 @@ use crate::manage::{declared, execute, plan};
 use crate::probe::Failure;
 use crate::probe::{FailureKind, Observation};
 use crate::redact::Redactor;
-use crate::resolve::{Lookups, Target};
+use crate::resolve::Target;
 use crate::status::{self, Outcome, Subject};
 use crate::status::{Management, Note};
 use k8s_openapi::jiff::Timestamp;
@@ -86,12 +86,7 @@ pub(crate) async fn manage_connector(
         );
         return Ok(Managed::refused(stored, f, true));
     }
-    let mut lookups = Lookups::new();
-    for reference in declared::references(mc) {
-        let (kind, ns, n) = &reference;
-        let found = ctx.prober.refs.lookup(*kind, ns, n).await?;
-        lookups.insert(reference, found);
-    }
+    let lookups = ctx.prober.lookups(declared::references(mc)).await?;
     let declared = match declared::declared(mc, &lookups) {
         Ok(d) => d,
         Err(f) => return Ok(Managed::refused(stored, f, true)),
@@ -202,11 +197,7 @@ pub(crate) fn claimed_by(
     let store = ctx.resources.get()?;
     let config = &ctx.prober.config;
     claim::owner_other_than_me(mc, &target.identity(), &store.state(), |other| {
-        let cluster = other
-            .spec
-            .connect_cluster_ref
-            .as_ref()
-            .and_then(|r| ctx.prober.clusters.get(&r.name));
+        let cluster = ctx.prober.clusters.of(other);
         claim::identity(other, config, cluster.as_deref())
     })
 }

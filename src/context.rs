@@ -129,7 +129,7 @@ impl Context {
             tracked: Mutex::default(),
             watched: AtomicUsize::new(0),
             resources: std::sync::OnceLock::new(),
-            tenant_share: AtomicUsize::new(usize::MAX),
+            tenant_share: AtomicUsize::new(tokio::sync::Semaphore::MAX_PERMITS),
             tenant_turns: Mutex::default(),
         }
     }
@@ -144,16 +144,10 @@ impl Context {
         Duration::from_secs_f64(watched / rps * 1.25)
     }
 
-    /// A turn for a reconcile of `namespace`, if the namespace has one left (`Some(None)`:
-    /// no share is set, outside [`run`]).
-    pub(crate) fn tenant_turn(
-        &self,
-        namespace: &str,
-    ) -> Option<Option<tokio::sync::OwnedSemaphorePermit>> {
+    /// A turn for a reconcile of `namespace`, if the namespace has one left (outside
+    /// [`crate::controller::run`] no share is set and every reconcile gets one).
+    pub(crate) fn tenant_turn(&self, namespace: &str) -> Option<tokio::sync::OwnedSemaphorePermit> {
         let share = self.tenant_share.load(Ordering::Relaxed);
-        if share == usize::MAX {
-            return Some(None);
-        }
         let turns = {
             let mut turns = self.tenant_turns.lock().unwrap_or_else(|e| e.into_inner());
             if turns.len() >= 4096 && !turns.contains_key(namespace) {
@@ -164,7 +158,7 @@ impl Context {
                 .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(share)))
                 .clone()
         };
-        turns.try_acquire_owned().ok().map(Some)
+        turns.try_acquire_owned().ok()
     }
 
     pub(crate) fn note_result(&self, uid: &str, failed: bool) -> u32 {

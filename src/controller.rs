@@ -76,18 +76,16 @@ async fn reconcile_resource(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Res
         .ok_or(Error::MissingMetadata("name"))?;
     let uid = mc.uid().unwrap_or_default();
     let settings = ctx.prober.config.settings;
+    let cluster = ctx.prober.clusters.of(&mc);
     let subject = Subject {
         generation: mc.metadata.generation,
         created: mc.metadata.creation_timestamp.as_ref().map(|t| t.0),
         connector_name: mc.connector_name(),
         cluster_name: mc.spec.cluster_name.clone(),
-        source: match &mc.spec.connect_cluster_ref {
-            Some(r) => match ctx.prober.clusters.get(&r.name) {
-                Some(c) if c.spec.kafka_connect.is_some() => SourceKind::KafkaConnect,
-                _ => SourceKind::DataPlane,
-            },
-            None if mc.spec.kafka_connect.is_some() => SourceKind::KafkaConnect,
-            None => SourceKind::DataPlane,
+        source: match (&mc.spec.connect_cluster_ref, &cluster) {
+            (Some(_), Some(c)) if c.spec.kafka_connect.is_some() => SourceKind::KafkaConnect,
+            (None, _) if mc.spec.kafka_connect.is_some() => SourceKind::KafkaConnect,
+            _ => SourceKind::DataPlane,
         },
     };
     let who = ResourceLabels::new(&namespace, &name);
@@ -103,11 +101,6 @@ async fn reconcile_resource(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Res
     if mc.metadata.deletion_timestamp.is_some() {
         return finalize(&mc, (&namespace, &name), &uid, &ctx).await;
     }
-    let cluster = mc
-        .spec
-        .connect_cluster_ref
-        .as_ref()
-        .and_then(|r| ctx.prober.clusters.get(&r.name));
     let wanted = finalizer::wanted(
         &mc,
         ctx.prober.config.operator_credentials_may_act,
@@ -405,12 +398,7 @@ fn follow_connect_clusters(
         users
             .state()
             .iter()
-            .filter(|mc| {
-                mc.spec
-                    .connect_cluster_ref
-                    .as_ref()
-                    .is_some_and(|r| r.name == name)
-            })
+            .filter(|mc| mc.names_cluster(&name))
             .map(|mc| ObjectRef::from_obj(&**mc))
             .collect::<Vec<_>>()
     })

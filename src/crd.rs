@@ -689,6 +689,14 @@ pub enum ErrorType {
 }
 
 impl ManagedConnector {
+    /// Whether the resource names ConnectCluster `name` in `spec.connectClusterRef`.
+    pub fn names_cluster(&self, name: &str) -> bool {
+        self.spec
+            .connect_cluster_ref
+            .as_ref()
+            .is_some_and(|r| r.name == name)
+    }
+
     /// Connector name to query: `spec.connectorName`, else `metadata.name`.
     pub fn connector_name(&self) -> String {
         self.spec

@@ -53,11 +53,7 @@ pub(crate) async fn finalize(
     let connector = mc.connector_name();
     // Only the connector this resource created (or adopted) is deleted: never one the spec was
     // edited to point at, nor one that ran before the resource.
-    let cluster = mc
-        .spec
-        .connect_cluster_ref
-        .as_ref()
-        .and_then(|r| ctx.prober.clusters.get(&r.name));
+    let cluster = ctx.prober.clusters.of(mc);
     let named = claim::identity(mc, &ctx.prober.config, cluster.as_deref());
     let owned = mc.status.as_ref().and_then(|s| s.owned_connector.as_ref());
     if named.is_none() || named.as_ref() != owned {

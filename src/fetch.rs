@@ -12,7 +12,7 @@ use crate::metrics::Metrics;
 use crate::platform::book::ClusterBook;
 use crate::probe::{Failure, FailureKind, Observation};
 use crate::ref_cache::RefSource;
-use crate::refs::RefKind;
+use crate::refs::{RefKind, Reference};
 use crate::resolve::{self, Lookups, SourceKind, Target};
 use crate::source::StatusSource;
 use std::sync::Arc;
@@ -68,23 +68,27 @@ impl Prober {
         &self,
         mc: &ManagedConnector,
     ) -> Result<Result<Target, Failure>, kube::Error> {
-        let cluster = mc
-            .spec
-            .connect_cluster_ref
-            .as_ref()
-            .and_then(|r| self.clusters.get(&r.name));
-        let mut lookups = Lookups::new();
-        for reference in resolve::references(mc, &self.config, cluster.as_deref()) {
-            let (kind, namespace, name) = &reference;
-            let found = self.refs.lookup(*kind, namespace, name).await?;
-            lookups.insert(reference, found);
-        }
+        let cluster = self.clusters.of(mc);
+        let lookups = self
+            .lookups(resolve::references(mc, &self.config, cluster.as_deref()))
+            .await?;
         Ok(resolve::resolve(
             mc,
             &self.config,
             cluster.as_deref(),
             &lookups,
         ))
+    }
+
+    /// Reads each of `references` (through the cache). `Err` only when the Kubernetes API failed.
+    pub async fn lookups(&self, references: Vec<Reference>) -> Result<Lookups, kube::Error> {
+        let mut lookups = Lookups::new();
+        for reference in references {
+            let (kind, namespace, name) = &reference;
+            let found = self.refs.lookup(*kind, namespace, name).await?;
+            lookups.insert(reference, found);
+        }
+        Ok(lookups)
     }
 
     /// The source of a kind.

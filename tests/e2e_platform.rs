@@ -184,7 +184,8 @@ async fn a_connect_cluster_decides_who_may_use_it_and_what_they_may_do() {
     // A namespace outside the selector: refused before anything is read.
     env.apply(
         "outsider",
-        json!({"pollInterval": "5s", "connectClusterRef": {"name": elsewhere}, "connectorName": "watched"}),
+        // An hour's interval: after the refusal only the ConnectCluster watch can bring it back.
+        json!({"pollInterval": "1h", "connectClusterRef": {"name": elsewhere}, "connectorName": "watched"}),
     )
     .await;
     let outsider = env

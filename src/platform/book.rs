@@ -2,6 +2,7 @@
 //! without a request, and a change of one reaches every resource that names it.
 
 use crate::connect_cluster::ConnectCluster;
+use crate::crd::ManagedConnector;
 use kube::runtime::reflector::{ObjectRef, Store};
 use std::sync::{Arc, OnceLock};
 
@@ -22,8 +23,8 @@ impl ClusterBook {
         self.store.get()?.get(&ObjectRef::new(name))
     }
 
-    /// Every ConnectCluster.
-    pub fn all(&self) -> Vec<Arc<ConnectCluster>> {
-        self.store.get().map(Store::state).unwrap_or_default()
+    /// The ConnectCluster a resource names, if it names one that exists.
+    pub fn of(&self, mc: &ManagedConnector) -> Option<Arc<ConnectCluster>> {
+        self.get(&mc.spec.connect_cluster_ref.as_ref()?.name)
     }
 }

@@ -7,7 +7,7 @@ use crate::crd::ManagedConnector;
 use crate::fetch::Prober;
 use crate::leader::Fence;
 use crate::probe::{Failure, ListFailure};
-use crate::resolve::{Grant, Lookups, platform};
+use crate::resolve::{Grant, platform};
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
@@ -97,12 +97,10 @@ async fn check(
     ctx: &ClusterContext,
 ) -> Result<Result<(), ListFailure>, kube::Error> {
     let config = &ctx.prober.config;
-    let mut lookups = Lookups::new();
-    for reference in platform::cluster_references(cc, config) {
-        let (kind, namespace, name) = &reference;
-        let found = ctx.prober.refs.lookup(*kind, namespace, name).await?;
-        lookups.insert(reference, found);
-    }
+    let lookups = ctx
+        .prober
+        .lookups(platform::cluster_references(cc, config))
+        .await?;
     let target = match platform::cluster_target(
         cc,
         config,
@@ -130,12 +128,7 @@ pub async fn reconcile(
         .resources
         .state()
         .iter()
-        .filter(|mc| {
-            mc.spec
-                .connect_cluster_ref
-                .as_ref()
-                .is_some_and(|r| r.name == name)
-        })
+        .filter(|mc| mc.names_cluster(&name))
         .count();
     let source = if cc.spec.kafka_connect.is_some() {
         "Kafka Connect REST API"

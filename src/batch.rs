@@ -621,7 +621,16 @@ mod tests {
     use crate::probe::Report;
 
     fn found(state: &str) -> Observation {
-        Report::from_connect(crate::health::test_status(state, &[])).assess()
+        let status = ConnectStatus {
+            name: "c".into(),
+            connector: InstanceStatus {
+                state: state.into(),
+                ..Default::default()
+            },
+            type_: "sink".into(),
+            ..Default::default()
+        };
+        Report::from_connect(status).assess()
     }
 
     fn names(list: &[&str]) -> HashSet<String> {

@@ -1,8 +1,10 @@
-//! The layers of `src/` and who may import whom, checked over every `crate::` path in code (doc
-//! comments may name anything). The rules are the ones `src/lib.rs` states:
+//! The layers of the operator and who may import whom, checked over every `crate::` path in code
+//! (doc comments may name anything). The rules are the ones `src/lib.rs` and `core/src/lib.rs`
+//! state:
 //!
 //! - the **core** (pure: resource types, assessment, resolution, policy, scheduling, status,
-//!   planners, settings, credentials) imports only the core;
+//!   planners, settings, credentials) is its own crate, `core/`, that cannot import the operator
+//!   and has no client, HTTP, runtime or metrics crate among its dependencies (checked below);
 //! - **metrics** imports only the core;
 //! - **sources** (the HTTP gate and the Data Plane and Kafka Connect clients, behind the one
 //!   `source` trait) import the core, metrics, the gate and the trait, never each other;
@@ -13,38 +15,6 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-const CORE: &[&str] = &[
-    "absence",
-    "claim",
-    "config",
-    "connect_cluster",
-    "crd",
-    "credentials",
-    "health",
-    "manage",
-    "manage::command",
-    "manage::declared",
-    "manage::finalizer",
-    "manage::plan",
-    "manage::restart",
-    "policy",
-    "probe",
-    "redact",
-    "refs",
-    "resolve",
-    "resolve::inline",
-    "resolve::parts",
-    "resolve::platform",
-    "resolve::target",
-    "schedule",
-    "schema",
-    "status",
-    "status::bounds",
-    "status::conditions",
-    "status::events",
-    "status::text",
-    "trim",
-];
 const SOURCES: &[&str] = &[
     "connect",
     "connect::wire",
@@ -82,11 +52,16 @@ const SHELL: &[&str] = &[
     "telemetry",
 ];
 
-/// The module a file is (`src/resolve/mod.rs` is `resolve`).
+const OPERATOR_SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+const CORE_SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/core/src");
+
+/// The module a file is (`core/src/resolve/mod.rs` is `resolve`: the operator re-exports the
+/// core's modules under the same names).
 fn module_of(path: &Path) -> String {
     let rel = path
-        .strip_prefix(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))
-        .expect("under src");
+        .strip_prefix(OPERATOR_SRC)
+        .or_else(|_| path.strip_prefix(CORE_SRC))
+        .expect("under src or core/src");
     let s = rel.to_string_lossy().trim_end_matches(".rs").to_string();
     s.trim_end_matches("/mod").replace('/', "::")
 }
@@ -132,13 +107,21 @@ fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 
 #[test]
 fn every_import_goes_down_the_layers() {
+    let mut core_paths = Vec::new();
+    files(Path::new(CORE_SRC), &mut core_paths);
     let mut paths = Vec::new();
-    files(
-        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
-        &mut paths,
-    );
-    let modules: BTreeSet<String> = paths.iter().map(|p| module_of(p)).collect();
-    for m in CORE.iter().chain(SOURCES).chain(SHELL) {
+    files(Path::new(OPERATOR_SRC), &mut paths);
+    let core: BTreeSet<String> = core_paths
+        .iter()
+        .map(|p| module_of(p))
+        .filter(|m| m != "lib")
+        .collect();
+    let modules: BTreeSet<String> = paths
+        .iter()
+        .chain(&core_paths)
+        .map(|p| module_of(p))
+        .collect();
+    for m in SOURCES.iter().chain(SHELL) {
         assert!(
             modules.contains(*m),
             "no module {m}: update the layer lists"
@@ -146,18 +129,15 @@ fn every_import_goes_down_the_layers() {
     }
     let unplaced: Vec<&String> = modules
         .iter()
-        .filter(|m| !["lib", "main", "metrics"].contains(&m.as_str()))
-        .filter(|m| {
-            ![CORE, SOURCES, SHELL]
-                .iter()
-                .any(|l| l.contains(&m.as_str()))
-        })
+        .filter(|m| !["lib", "main", "metrics", "manage"].contains(&m.as_str()))
+        .filter(|m| !core.contains(*m))
+        .filter(|m| ![SOURCES, SHELL].iter().any(|l| l.contains(&m.as_str())))
         .collect();
     assert!(unplaced.is_empty(), "modules in no layer: {unplaced:?}");
-    let is_core = |m: &str| CORE.contains(&m);
+    let is_core = |m: &str| core.contains(m);
     let is_source = |m: &str| SOURCES.contains(&m);
     let mut broken = Vec::new();
-    for path in &paths {
+    for path in paths.iter().chain(&core_paths) {
         let me = module_of(path);
         if me == "lib" || me == "main" {
             continue;
@@ -169,7 +149,9 @@ fn every_import_goes_down_the_layers() {
             }
             let same_tree = used.split("::").next() == me.split("::").next();
             let allowed = if is_core(&me) {
-                is_core(&used) && !(me == "status" && used.starts_with("manage::"))
+                is_core(&used)
+                    && !((me == "status" || me.starts_with("status::"))
+                        && used.starts_with("manage"))
             } else if me == "metrics" {
                 is_core(&used)
             } else if is_source(&me) {
@@ -190,5 +172,60 @@ fn every_import_goes_down_the_layers() {
         broken.is_empty(),
         "imports against the layers (see src/lib.rs):\n  {}",
         broken.join("\n  ")
+    );
+}
+
+/// The core crate stays pure by what it may depend on: kube only for the derive and kube-core's
+/// types (no default features, so no client), and none of the crates that do I/O.
+#[test]
+fn the_core_crate_depends_on_no_io_crate() {
+    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/core/Cargo.toml"))
+        .expect("core/Cargo.toml");
+    let deps = manifest
+        .split("[dependencies]")
+        .nth(1)
+        .and_then(|rest| rest.split("\n[").next())
+        .expect("a [dependencies] table");
+    let names: Vec<&str> = deps
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split(['=', '.', ' ']).next())
+        .collect();
+    for forbidden in [
+        "tokio",
+        "reqwest",
+        "hyper",
+        "tower",
+        "axum",
+        "prometheus-client",
+        "kube-client",
+        "kube-runtime",
+        "kube-lease-manager",
+        "futures",
+        "tracing",
+        "governor",
+        "rustls",
+    ] {
+        assert!(
+            !names.contains(&forbidden),
+            "core/ depends on {forbidden}: {names:?}"
+        );
+    }
+    let kube = deps
+        .lines()
+        .find(|l| l.starts_with("kube "))
+        .expect("kube (for the derive)");
+    assert!(
+        kube.contains("default-features = false") && kube.contains(r#"features = ["derive"]"#),
+        "kube in core/ must be the derive only: {kube}"
+    );
+    let workspace = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+        .expect("Cargo.toml");
+    assert!(
+        workspace
+            .lines()
+            .any(|l| l.starts_with("kube = ") && l.contains("default-features = false")),
+        "the workspace's kube must leave its default features (the client) off"
     );
 }

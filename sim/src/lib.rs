@@ -431,7 +431,7 @@ impl Sim {
             .spec
             .repeat
             .as_deref()
-            .and_then(managed_connector_operator::crd::parse_go_duration)
+            .and_then(managed_connector_core::crd::parse_go_duration)
             && !period.is_zero()
         {
             elapsed = Duration::from_nanos((elapsed.as_nanos() % period.as_nanos()) as u64);
@@ -440,8 +440,7 @@ impl Sim {
         let mut faults = live.spec.faults.clone();
         let mut deleted = false;
         for change in &live.spec.timeline {
-            let at =
-                managed_connector_operator::crd::parse_go_duration(&change.at).unwrap_or_default();
+            let at = managed_connector_core::crd::parse_go_duration(&change.at).unwrap_or_default();
             if at <= elapsed {
                 if let Some(st) = &change.state {
                     state = st.clone();

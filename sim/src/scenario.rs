@@ -2,7 +2,7 @@
 //! time. YAML (or JSON) with camelCase keys; unknown keys are refused so a typo is not silently
 //! ignored.
 
-use managed_connector_operator::crd::parse_go_duration;
+use managed_connector_core::crd::parse_go_duration;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -82,7 +82,7 @@ impl Default for AuthScenario {
 }
 
 fn default_audience() -> String {
-    managed_connector_operator::dataplane::auth::DEFAULT_AUDIENCE.to_string()
+    managed_connector_core::credentials::DEFAULT_AUDIENCE.to_string()
 }
 fn default_expires_in() -> u64 {
     3600

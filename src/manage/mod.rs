@@ -1,11 +1,9 @@
 //! Acting on connectors: restarts (automatic and on request), the declared configuration and
-//! state, and deletion. Pure decisions in [`restart`], [`declared`] and [`plan`]; the commands go
-//! out through the same [`crate::source::StatusSource`] (and so the same request gate and rate
-//! limit) as every read, from [`execute`].
+//! state, and deletion. The pure decisions ([`restart`], [`declared`], [`plan`], [`finalizer`])
+//! live in the core crate; the commands go out through the same
+//! [`crate::source::StatusSource`] (and so the same request gate and rate limit) as every read,
+//! from [`execute`].
 
-pub mod command;
-pub mod declared;
+pub use managed_connector_core::manage::{command, declared, finalizer, plan, restart};
+
 pub mod execute;
-pub mod finalizer;
-pub mod plan;
-pub mod restart;

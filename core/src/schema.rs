@@ -54,8 +54,8 @@ pub const PLURALS: [&str; 2] = ["managedconnectors", "connectclusters"];
 /// A CRD as YAML, exactly as committed under `crds/<plural>.connectors.dataplane.dev.yaml`.
 pub fn crd_yaml_of(plural: &str) -> Option<Result<String, serde_saphyr::ser::Error>> {
     let (crd, file) = match plural {
-        "managedconnectors" => (crd(), "src/crd.rs"),
-        "connectclusters" => (connect_cluster_crd(), "src/connect_cluster.rs"),
+        "managedconnectors" => (crd(), "core/src/crd.rs"),
+        "connectclusters" => (connect_cluster_crd(), "core/src/connect_cluster.rs"),
         _ => return None,
     };
     Some(serde_saphyr::to_string(&crd).map(|body| {
@@ -79,7 +79,7 @@ mod tests {
         for plural in PLURALS {
             let generated = crd_yaml_of(plural).expect("known").expect("CRD serializes");
             let file = format!(
-                "{}/crds/{plural}.connectors.dataplane.dev.yaml",
+                "{}/../crds/{plural}.connectors.dataplane.dev.yaml",
                 env!("CARGO_MANIFEST_DIR")
             );
             let committed = std::fs::read_to_string(&file).unwrap_or_default();

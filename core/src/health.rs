@@ -41,14 +41,14 @@ impl<'de> Deserialize<'de> for ConnectStatus {
 /// The fields of a connector status, read one key at a time. The Data Plane's answer shares them
 /// and adds its own, which are handed to `extra`.
 #[derive(Default)]
-pub(crate) struct StatusFields {
-    pub(crate) status: ConnectStatus,
+pub struct StatusFields {
+    pub status: ConnectStatus,
 }
 
 impl StatusFields {
     /// Reads the value of `key` into the status if it is one of its fields; `false` otherwise
     /// (the value is then still to be read).
-    pub(crate) fn read<'de, A: MapAccess<'de>>(
+    pub fn read<'de, A: MapAccess<'de>>(
         &mut self,
         key: &str,
         map: &mut A,
@@ -905,7 +905,7 @@ mod tests {
     #[test]
     fn real_kafka_connect_bodies() {
         let failed: ConnectStatus = serde_json::from_str(include_str!(
-            "../tests/fixtures/connect-failed-sink-status.json"
+            "../../tests/fixtures/connect-failed-sink-status.json"
         ))
         .unwrap();
         assert_eq!(holistic_state(&failed), Unhealthy, "its only task failed");
@@ -928,12 +928,12 @@ mod tests {
             "the NoSuchFileException cause, not the ConnectException wrapper"
         );
         let restarting: ConnectStatus = serde_json::from_str(include_str!(
-            "../tests/fixtures/connect-restarting-status.json"
+            "../../tests/fixtures/connect-restarting-status.json"
         ))
         .unwrap();
         assert_eq!(holistic_state(&restarting), Restarting);
         let running: ConnectStatus = serde_json::from_str(include_str!(
-            "../tests/fixtures/connect-running-source-status.json"
+            "../../tests/fixtures/connect-running-source-status.json"
         ))
         .unwrap();
         assert_eq!(running.type_, "source");

@@ -65,42 +65,16 @@ impl Managed {
 /// configuration, plans (pure), records a restart before sending it, sends the commands.
 pub(crate) async fn manage_connector(
     mc: &ManagedConnector,
-    (namespace, name): (&str, &str),
+    key: (&str, &str),
     ctx: &Context,
     target: &Target,
     observation: &Observation,
     stored: Option<&ManagedConnectorStatus>,
     subject: &Subject,
 ) -> Result<Managed, Error> {
-    let settings = ctx.prober.config.settings;
-    if let Err(f) = execute::may_act(target, &ctx.prober.config) {
-        return Ok(Managed::refused(stored, f, true));
-    }
-    if let Some((owner_ns, owner)) = claimed_by(ctx, mc, target) {
-        let f = Failure::new(
-            FailureKind::ConnectorClaimed,
-            format!(
-                "connector {} is managed by ManagedConnector {owner_ns}/{owner}, the oldest resource that acts on it; this one only reads it (delete one of the two, or make this one read-only)",
-                subject.connector_name
-            ),
-        );
-        return Ok(Managed::refused(stored, f, true));
-    }
-    let lookups = ctx.prober.lookups(declared::references(mc)).await?;
-    let declared = match declared::declared(mc, &lookups) {
-        Ok(d) => d,
-        Err(f) => return Ok(Managed::refused(stored, f, true)),
-    };
-    let actual = match &declared {
-        None => None,
-        Some(d) => match ctx.prober.source(target.source.kind()).config(target).await {
-            Ok(a) => Some(a),
-            Err(mut f) => {
-                f.message = d.redact(&f.message);
-                let attention = f.kind.needs_attention();
-                return Ok(Managed::refused(stored, f, attention));
-            }
-        },
+    let (declared, actual) = match inputs(mc, ctx, target, subject).await? {
+        Ok(inputs) => inputs,
+        Err((failure, attention)) => return Ok(Managed::refused(stored, failure, attention)),
     };
     let now = Timestamp::now();
     let uid = mc.uid().unwrap_or_default();
@@ -120,25 +94,11 @@ pub(crate) async fn manage_connector(
         refused: refused.as_deref(),
         now,
     });
-    let mut written = None;
-    if plan.restarts() {
-        // Recorded before it is sent: after a crash or a change of leader the restart is not
-        // sent again (at most once, rather than at least once).
-        let mut ahead = plan.management.clone();
-        ahead.note.get_or_insert(Note::Acting {
-            reason: "Restarting",
-            message: format!("restarting connector {}", subject.connector_name),
-        });
-        let next = status::desired_status_managed(
-            stored,
-            subject,
-            &Outcome::Probed(observation.clone()),
-            &ahead,
-            now,
-            &settings,
-        );
-        written = Some(apply::apply(mc, (namespace, name), ctx, stored, next, &settings).await?);
-    }
+    let written = if plan.restarts() {
+        Some(record_restart(mc, key, ctx, &plan, observation, stored, subject, now).await?)
+    } else {
+        None
+    };
     let failed = if plan.steps.is_empty() {
         None
     } else {
@@ -186,6 +146,83 @@ pub(crate) async fn manage_connector(
         wake: plan.wake,
         written,
     })
+}
+
+/// The declared configuration and the actual one: `None` for nothing declared (then nothing is
+/// read), `Some(None)` for a connector that does not exist.
+type Inputs = (Option<declared::Declared>, Option<Option<declared::Actual>>);
+
+/// Why the resource does not act now, and whether a person must.
+type Refusal = (Failure, bool);
+
+/// The declared configuration (from the spec and its Secrets) and the actual one (read only
+/// when something is declared), once the resource may act on the connector; else why not and
+/// whether a person must act.
+async fn inputs(
+    mc: &ManagedConnector,
+    ctx: &Context,
+    target: &Target,
+    subject: &Subject,
+) -> Result<Result<Inputs, Refusal>, Error> {
+    if let Err(f) = execute::may_act(target, &ctx.prober.config) {
+        return Ok(Err((f, true)));
+    }
+    if let Some((owner_ns, owner)) = claimed_by(ctx, mc, target) {
+        let f = Failure::new(
+            FailureKind::ConnectorClaimed,
+            format!(
+                "connector {} is managed by ManagedConnector {owner_ns}/{owner}, the oldest resource that acts on it; this one only reads it (delete one of the two, or make this one read-only)",
+                subject.connector_name
+            ),
+        );
+        return Ok(Err((f, true)));
+    }
+    let lookups = ctx.prober.lookups(declared::references(mc)).await?;
+    let declared = match declared::declared(mc, &lookups) {
+        Ok(d) => d,
+        Err(f) => return Ok(Err((f, true))),
+    };
+    let Some(d) = &declared else {
+        return Ok(Ok((None, None)));
+    };
+    match ctx.prober.source(target.source.kind()).config(target).await {
+        Ok(actual) => Ok(Ok((declared, Some(actual)))),
+        Err(mut f) => {
+            f.message = d.redact(&f.message);
+            let attention = f.kind.needs_attention();
+            Ok(Err((f, attention)))
+        }
+    }
+}
+
+/// Writes the restart into the status before it is sent: after a crash or a change of leader
+/// the restart is not sent again (at most once, rather than at least once).
+#[allow(clippy::too_many_arguments)]
+async fn record_restart(
+    mc: &ManagedConnector,
+    key: (&str, &str),
+    ctx: &Context,
+    plan: &plan::Plan,
+    observation: &Observation,
+    stored: Option<&ManagedConnectorStatus>,
+    subject: &Subject,
+    now: Timestamp,
+) -> Result<ManagedConnectorStatus, Error> {
+    let settings = ctx.prober.config.settings;
+    let mut ahead = plan.management.clone();
+    ahead.note.get_or_insert(Note::Acting {
+        reason: "Restarting",
+        message: format!("restarting connector {}", subject.connector_name),
+    });
+    let next = status::desired_status_managed(
+        stored,
+        subject,
+        &Outcome::Probed(observation.clone()),
+        &ahead,
+        now,
+        &settings,
+    );
+    apply::apply(mc, key, ctx, stored, next, &settings).await
 }
 
 /// The other resource that acts on the target's connector, when it is older (see [`claim`]).

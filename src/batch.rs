@@ -419,37 +419,9 @@ async fn poll_group(batcher: Arc<Batcher>, prober: Arc<Prober>, group: Arc<Group
     let mut failures = 0u32;
     let mut first = true;
     loop {
-        let (target, interval, connectors) = {
-            let mut state = group.lock();
-            let unsupported = state.unsupported_until.is_some_and(|t| t > Instant::now());
-            if unsupported || !batched(batcher.mode, state.members.len()) || state.target.is_none()
-            {
-                state.poller = false;
-                state.snapshot = None;
-                let members: Vec<_> = state.members.keys().cloned().collect();
-                drop(state);
-                if members.is_empty() {
-                    batcher.forget_if_empty(&group.key);
-                }
-                // They read on their own from now on.
-                batcher.trigger(members);
-                tracing::debug!(cluster = group.key.cluster, "batch group stopped");
-                return;
-            }
-            let interval = state
-                .members
-                .values()
-                .map(|m| m.poll)
-                .min()
-                .unwrap_or(crate::crd::DEFAULT_POLL_INTERVAL);
-            let connectors: Vec<String> = state
-                .members
-                .values()
-                .map(|m| m.connector.clone())
-                .collect();
-            (state.target.clone(), interval, connectors)
+        let Some((target, interval, connectors)) = next_round(&batcher, &group) else {
+            return;
         };
-        let Some(target) = target else { return };
         let mut considered =
             batcher.candidates(&group.key, prober.config.default_dataplane_url.as_ref());
         let members = connectors.len();
@@ -477,34 +449,7 @@ async fn poll_group(batcher: Arc<Batcher>, prober: Arc<Prober>, group: Arc<Group
                     result: Ok(found),
                 };
                 deliver(&batcher, &group, snapshot, Some(pages));
-                // The next listing is due one interval after this one started; the interval is
-                // read again while waiting, as triggered members register their current one.
-                // After the first listing, groups that started together (an operator start)
-                // shift their next one by a random part of half an interval, so that they do not
-                // keep contending for the request rate at the same moments.
-                let due = if first {
-                    first = false;
-                    let shift = interval.mul_f64(rand::random::<f64>() / 2.0);
-                    (started + interval).checked_sub(shift).unwrap_or(started)
-                } else {
-                    started + interval
-                };
-                loop {
-                    let current = group
-                        .lock()
-                        .members
-                        .values()
-                        .map(|m| m.poll)
-                        .min()
-                        .unwrap_or(interval);
-                    let left = (started + current)
-                        .min(due)
-                        .saturating_duration_since(Instant::now());
-                    if left.is_zero() {
-                        break;
-                    }
-                    tokio::time::sleep(left.min(Duration::from_secs(1))).await;
-                }
+                wait_until_due(&group, started, interval, std::mem::take(&mut first)).await;
                 Duration::ZERO
             }
             Err(ListFailure::Deferred(left)) => left,
@@ -536,6 +481,68 @@ async fn poll_group(batcher: Arc<Batcher>, prober: Arc<Prober>, group: Arc<Group
             }
         };
         tokio::time::sleep(wait).await;
+    }
+}
+
+/// The target, interval and member connectors of the next listing; `None` when the group stops
+/// (the list is unsupported, batching no longer pays, no target) and its members read on their
+/// own from now on.
+fn next_round(batcher: &Batcher, group: &Group) -> Option<(Target, Duration, Vec<String>)> {
+    let mut state = group.lock();
+    let unsupported = state.unsupported_until.is_some_and(|t| t > Instant::now());
+    if unsupported || !batched(batcher.mode, state.members.len()) || state.target.is_none() {
+        state.poller = false;
+        state.snapshot = None;
+        let members: Vec<_> = state.members.keys().cloned().collect();
+        drop(state);
+        if members.is_empty() {
+            batcher.forget_if_empty(&group.key);
+        }
+        batcher.trigger(members);
+        tracing::debug!(cluster = group.key.cluster, "batch group stopped");
+        return None;
+    }
+    let interval = state
+        .members
+        .values()
+        .map(|m| m.poll)
+        .min()
+        .unwrap_or(crate::crd::DEFAULT_POLL_INTERVAL);
+    let connectors = state
+        .members
+        .values()
+        .map(|m| m.connector.clone())
+        .collect();
+    Some((state.target.clone()?, interval, connectors))
+}
+
+/// The next listing is due one interval after this one started; the interval is read again
+/// while waiting, as triggered members register their current one. After the first listing,
+/// groups that started together (an operator start) shift their next one by a random part of
+/// half an interval, so that they do not keep contending for the request rate at the same
+/// moments.
+async fn wait_until_due(group: &Group, started: Instant, interval: Duration, first: bool) {
+    let due = if first {
+        let shift = interval.mul_f64(rand::random::<f64>() / 2.0);
+        (started + interval).checked_sub(shift).unwrap_or(started)
+    } else {
+        started + interval
+    };
+    loop {
+        let current = group
+            .lock()
+            .members
+            .values()
+            .map(|m| m.poll)
+            .min()
+            .unwrap_or(interval);
+        let left = (started + current)
+            .min(due)
+            .saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        tokio::time::sleep(left.min(Duration::from_secs(1))).await;
     }
 }
 
@@ -615,143 +622,4 @@ pub fn live_refs(objects: &[Arc<ManagedConnector>]) -> HashSet<ObjectRef<Managed
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::health::{ConnectStatus, InstanceStatus, TaskStatus};
-    use crate::probe::Report;
-
-    fn found(state: &str) -> Observation {
-        let status = ConnectStatus {
-            name: "c".into(),
-            connector: InstanceStatus {
-                state: state.into(),
-                ..Default::default()
-            },
-            type_: "sink".into(),
-            ..Default::default()
-        };
-        Report::from_connect(status).assess()
-    }
-
-    fn names(list: &[&str]) -> HashSet<String> {
-        list.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn modes_decide_by_group_size() {
-        let table = [
-            (BatchMode::Auto, 1, false),
-            (BatchMode::Auto, 2, true),
-            (BatchMode::Always, 1, true),
-            (BatchMode::Always, 0, false),
-            (BatchMode::Never, 100, false),
-        ];
-        for (mode, members, want) in table {
-            assert_eq!(batched(mode, members), want, "{mode:?} with {members}");
-        }
-    }
-
-    #[test]
-    fn a_snapshot_answers_only_for_what_it_considered() {
-        let snapshot = Snapshot {
-            considered: names(&["a", "c"]),
-            result: Ok([("a".to_string(), found("RUNNING"))].into_iter().collect()),
-        };
-        assert!(matches!(
-            snapshot.observe("a"),
-            Some(Observation::Found { .. })
-        ));
-        match snapshot.observe("c") {
-            Some(Observation::Failed(f)) => assert_eq!(f.kind, FailureKind::ConnectorNotFound),
-            other => panic!("{other:?}"),
-        }
-        assert!(
-            snapshot.observe("new").is_none(),
-            "not considered: read alone"
-        );
-    }
-
-    #[test]
-    fn only_members_whose_connector_changed_are_triggered() {
-        let members: HashMap<ObjectRef<ManagedConnector>, Member> = ["a", "b", "c"]
-            .into_iter()
-            .map(|n| {
-                (
-                    ObjectRef::new(&format!("m-{n}")).within("ns"),
-                    Member {
-                        connector: n.to_string(),
-                        poll: Duration::from_secs(30),
-                    },
-                )
-            })
-            .collect();
-        let snapshot = |states: &[(&str, &str)]| Snapshot {
-            considered: names(&["a", "b", "c"]),
-            result: Ok(states
-                .iter()
-                .map(|(n, s)| (n.to_string(), found(s)))
-                .collect()),
-        };
-        let first = snapshot(&[("a", "RUNNING"), ("b", "RUNNING"), ("c", "RUNNING")]);
-        assert_eq!(
-            changed_members(&members, None, &first).len(),
-            3,
-            "all at first"
-        );
-        let next = snapshot(&[("a", "RUNNING"), ("b", "PAUSED")]);
-        let mut changed: Vec<String> = changed_members(&members, Some(&first), &next)
-            .into_iter()
-            .map(|r| r.name)
-            .collect();
-        changed.sort();
-        assert_eq!(changed, ["m-b", "m-c"], "b changed state, c disappeared");
-        let failed = Snapshot {
-            considered: names(&["a", "b", "c"]),
-            result: Err(Failure::new(FailureKind::DataPlaneUnavailable, "503")),
-        };
-        assert_eq!(changed_members(&members, Some(&next), &failed).len(), 3);
-        assert!(changed_members(&members, Some(&failed), &failed).is_empty());
-    }
-
-    #[test]
-    fn a_failed_listing_fails_every_member_without_not_found() {
-        let snapshot = Snapshot {
-            considered: names(&["a"]),
-            result: Err(Failure::new(FailureKind::DataPlaneUnavailable, "HTTP 503")),
-        };
-        match snapshot.observe("a") {
-            Some(Observation::Failed(f)) => assert_eq!(f.kind, FailureKind::DataPlaneUnavailable),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn healthy_traces_are_dropped_unhealthy_kept() {
-        let status = |state: &str| ConnectStatus {
-            name: "x".into(),
-            connector: InstanceStatus {
-                state: state.into(),
-                worker_id: "w".into(),
-                trace: "old trace".into(),
-            },
-            tasks: vec![TaskStatus {
-                id: 0,
-                state: state.into(),
-                worker_id: "w".into(),
-                trace: "task trace".into(),
-            }],
-            omitted: Default::default(),
-            type_: "sink".into(),
-        };
-        match Report::from_connect(status("RUNNING")).assess() {
-            Observation::Found { status, .. } => {
-                assert!(status.connector.trace.is_empty() && status.tasks[0].trace.is_empty())
-            }
-            other => panic!("{other:?}"),
-        }
-        match Report::from_connect(status("FAILED")).assess() {
-            Observation::Found { status, .. } => assert_eq!(status.tasks[0].trace, "task trace"),
-            other => panic!("{other:?}"),
-        }
-    }
-}
+mod tests;

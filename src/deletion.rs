@@ -5,7 +5,7 @@
 use crate::claim;
 use crate::crd::{DeletionPolicy, ManagedConnector};
 use crate::manage::{execute, finalizer, plan};
-use crate::probe::FailureKind;
+use crate::probe::{Failure, FailureKind};
 use crate::status;
 use k8s_openapi::jiff::Timestamp;
 use kube::Api;
@@ -35,7 +35,7 @@ pub(crate) async fn namespace_terminating(ctx: &Context, namespace: &str) -> boo
 /// retries with backoff.
 pub(crate) async fn finalize(
     mc: &ManagedConnector,
-    (namespace, name): (&str, &str),
+    key: (&str, &str),
     uid: &str,
     ctx: &Context,
 ) -> Result<Action, Error> {
@@ -45,11 +45,10 @@ pub(crate) async fn finalize(
     if !ctx.fence.may_write() {
         return Err(Error::Fenced);
     }
-    let api: Api<ManagedConnector> = Api::namespaced(ctx.client.clone(), namespace);
     if mc.spec.deletion_policy != Some(DeletionPolicy::Delete) {
-        apply::set_finalizer(&api, mc, false).await?;
-        return Ok(Action::await_change());
+        return let_go(mc, key, ctx, None).await;
     }
+    let (namespace, name) = key;
     let connector = mc.connector_name();
     // Only the connector this resource created (or adopted) is deleted: never one the spec was
     // edited to point at, nor one that ran before the resource.
@@ -63,122 +62,108 @@ pub(crate) async fn finalize(
             connector,
             "not deleting the connector: this resource did not create or adopt it"
         );
-        apply::publish(
-            mc,
-            (namespace, name),
-            ctx,
-            vec![status::EventSpec {
-                warning: false,
-                reason: "ConnectorKept".into(),
-                note: format!(
-                    "connector {connector} was not deleted: this resource did not create it (set spec.adopt to take over a connector that exists before the resource)"
-                ),
-            }],
-            "Delete",
-        )
-        .await;
-        apply::set_finalizer(&api, mc, false).await?;
-        return Ok(Action::await_change());
+        let kept = event(
+            false,
+            "ConnectorKept",
+            format!(
+                "connector {connector} was not deleted: this resource did not create it (set spec.adopt to take over a connector that exists before the resource)"
+            ),
+        );
+        return let_go(mc, key, ctx, Some(kept)).await;
     }
     let step = plan::Step {
         command: crate::source::Command::Delete,
         reason: "ConnectorDeleted",
         note: format!("deleted connector {connector} (deletionPolicy: Delete)"),
     };
-    let failure = match ctx.prober.target(mc).await? {
-        Err(f) => Some(f),
-        Ok(target) => match execute::may_act(&target, &ctx.prober.config) {
-            Err(f) => Some(f),
-            Ok(()) => execute::execute(
-                &ctx.prober,
-                &ctx.fence,
-                &target,
-                std::slice::from_ref(&step),
-            )
-            .await
-            .map_err(|_| Error::Fenced)?
-            .map(|(_, f)| f),
-        },
+    let Some(f) = send(mc, ctx, &step).await? else {
+        let deleted = event(false, step.reason, step.note);
+        return let_go(mc, key, ctx, Some(deleted)).await;
     };
-    match failure {
-        None => {
-            apply::publish(
-                mc,
-                (namespace, name),
-                ctx,
-                vec![status::EventSpec {
-                    warning: false,
-                    reason: step.reason.into(),
-                    note: step.note,
-                }],
-                "Delete",
-            )
-            .await;
-            apply::set_finalizer(&api, mc, false).await?;
-            Ok(Action::await_change())
-        }
-        Some(f)
-            if finalizer::given_up(mc, ctx.prober.config.deletion_timeout, Timestamp::now())
-                || (f.kind == FailureKind::CredentialsNotFound
-                    && namespace_terminating(ctx, namespace).await) =>
-        {
-            // A deletion always ends: the connector is left behind, said in a Warning (or only
-            // the log, where a terminating namespace refuses Events) and counted.
-            let timeout = ctx.prober.config.deletion_timeout;
-            tracing::warn!(namespace, name, connector, reason = f.kind.reason(), message = f.message, timeout = ?timeout, "could not delete the connector within the deletion timeout; letting the resource go and leaving the connector behind");
-            ctx.prober
-                .metrics
-                .action(step.command.verb(), "deletion", LEFT_BEHIND);
-            apply::publish(
-                mc,
-                (namespace, name),
-                ctx,
-                vec![status::EventSpec {
-                    warning: true,
-                    reason: LEFT_BEHIND.into(),
-                    note: format!(
-                        "connector {connector} was left behind: it could not be deleted (within --deletion-timeout, {}, or before its namespace went): {}",
-                        status::humanize(timeout),
-                        f.message
-                    ),
-                }],
-                "Delete",
-            )
-            .await;
-            apply::set_finalizer(&api, mc, false).await?;
-            Ok(Action::await_change())
-        }
-        Some(f) => {
-            let failures = ctx.note_result(uid, true);
-            let retry = next_poll(
-                Some(&f),
-                failures,
-                Duration::from_secs(30),
-                rand::random::<f64>(),
-            )
-            // Back when the deletion timeout ends, to let the resource go on time.
-            .min(
-                finalizer::left(mc, ctx.prober.config.deletion_timeout, Timestamp::now())
-                    .saturating_add(Duration::from_secs(1)),
-            );
-            tracing::warn!(namespace, name, connector, reason = f.kind.reason(), message = f.message, retry_in = ?retry, "could not delete the connector; the resource waits");
-            apply::publish(
-                mc,
-                (namespace, name),
-                ctx,
-                vec![status::EventSpec {
-                    warning: true,
-                    reason: "DeleteFailed".into(),
-                    note: format!(
-                        "could not delete connector {connector}: {}; the resource stays until it is deleted (or its finalizer {} is removed by hand)",
-                        f.message,
-                        finalizer::FINALIZER
-                    ),
-                }],
-                "Delete",
-            )
-            .await;
-            Ok(Action::requeue(retry))
-        }
+    let timeout = ctx.prober.config.deletion_timeout;
+    if finalizer::given_up(mc, timeout, Timestamp::now())
+        || (f.kind == FailureKind::CredentialsNotFound
+            && namespace_terminating(ctx, namespace).await)
+    {
+        // A deletion always ends: the connector is left behind, said in a Warning (or only the
+        // log, where a terminating namespace refuses Events) and counted.
+        tracing::warn!(namespace, name, connector, reason = f.kind.reason(), message = f.message, timeout = ?timeout, "could not delete the connector within the deletion timeout; letting the resource go and leaving the connector behind");
+        ctx.prober
+            .metrics
+            .action(step.command.verb(), "deletion", LEFT_BEHIND);
+        let left = event(
+            true,
+            LEFT_BEHIND,
+            format!(
+                "connector {connector} was left behind: it could not be deleted (within --deletion-timeout, {}, or before its namespace went): {}",
+                status::humanize(timeout),
+                f.message
+            ),
+        );
+        return let_go(mc, key, ctx, Some(left)).await;
     }
+    let failures = ctx.note_result(uid, true);
+    let retry = next_poll(
+        Some(&f),
+        failures,
+        Duration::from_secs(30),
+        rand::random::<f64>(),
+    )
+    // Back when the deletion timeout ends, to let the resource go on time.
+    .min(finalizer::left(mc, timeout, Timestamp::now()).saturating_add(Duration::from_secs(1)));
+    tracing::warn!(namespace, name, connector, reason = f.kind.reason(), message = f.message, retry_in = ?retry, "could not delete the connector; the resource waits");
+    let failed = event(
+        true,
+        "DeleteFailed",
+        format!(
+            "could not delete connector {connector}: {}; the resource stays until it is deleted (or its finalizer {} is removed by hand)",
+            f.message,
+            finalizer::FINALIZER
+        ),
+    );
+    apply::publish(mc, key, ctx, vec![failed], "Delete").await;
+    Ok(Action::requeue(retry))
+}
+
+/// Sends the delete where the resource may act; the failure if it did not go through.
+async fn send(
+    mc: &ManagedConnector,
+    ctx: &Context,
+    step: &plan::Step,
+) -> Result<Option<Failure>, Error> {
+    let target = match ctx.prober.target(mc).await? {
+        Err(f) => return Ok(Some(f)),
+        Ok(target) => target,
+    };
+    if let Err(f) = execute::may_act(&target, &ctx.prober.config) {
+        return Ok(Some(f));
+    }
+    let failed = execute::execute(&ctx.prober, &ctx.fence, &target, std::slice::from_ref(step))
+        .await
+        .map_err(|_| Error::Fenced)?;
+    Ok(failed.map(|(_, f)| f))
+}
+
+fn event(warning: bool, reason: &str, note: String) -> status::EventSpec {
+    status::EventSpec {
+        warning,
+        reason: reason.into(),
+        note,
+    }
+}
+
+/// Says what became of the connector (if anything did), then removes the finalizer: the
+/// resource goes.
+async fn let_go(
+    mc: &ManagedConnector,
+    key: (&str, &str),
+    ctx: &Context,
+    said: Option<status::EventSpec>,
+) -> Result<Action, Error> {
+    if let Some(said) = said {
+        apply::publish(mc, key, ctx, vec![said], "Delete").await;
+    }
+    let api: Api<ManagedConnector> = Api::namespaced(ctx.client.clone(), key.0);
+    apply::set_finalizer(&api, mc, false).await?;
+    Ok(Action::await_change())
 }

@@ -181,116 +181,127 @@ impl Metrics {
             observations: Family::default(),
             actions: Family::default(),
         };
-        let r = registry.sub_registry_with_prefix("managed_connector");
+        m.register(registry.sub_registry_with_prefix("managed_connector"));
+        m.born_at_zero();
+        m
+    }
+
+    /// Every family with its help text, as `/metrics` lists it.
+    fn register(&self, r: &mut Registry) {
         r.register(
             "holistic_state",
             "Holistic state of each ManagedConnector: 1 for the current state, 0 for the others",
-            m.holistic_state.clone(),
+            self.holistic_state.clone(),
         );
         r.register(
             "ready",
             "1 when the ManagedConnector's Ready condition is True, else 0",
-            m.ready.clone(),
+            self.ready.clone(),
         );
         r.register(
-            "ready_reason",
-            "The reason of each ManagedConnector's Ready condition (a CamelCase word such as Healthy, Degraded, ConnectorNotFound, CredentialsRejected), always 1; its message is in the resource's status",
-            m.ready_reason.clone(),
-        );
+        "ready_reason",
+        "The reason of each ManagedConnector's Ready condition (a CamelCase word such as Healthy, Degraded, ConnectorNotFound, CredentialsRejected), always 1; its message is in the resource's status",
+        self.ready_reason.clone(),
+    );
         r.register(
             "tasks",
             "Tasks of each ManagedConnector by Kafka Connect state",
-            m.tasks.clone(),
+            self.tasks.clone(),
         );
         r.register(
-            "requests",
-            "Requests to the status sources by source (dataplane, kafka_connect), endpoint (status: one connector, list: a page of a cluster's connectors) and outcome",
-            m.requests.clone(),
-        );
+        "requests",
+        "Requests to the status sources by source (dataplane, kafka_connect), endpoint (status: one connector, list: a page of a cluster's connectors) and outcome",
+        self.requests.clone(),
+    );
         r.register(
             "request_duration_seconds",
             "Latency of requests to the status sources by source and endpoint",
-            m.latency.clone(),
+            self.latency.clone(),
         );
         r.register(
             "probes",
             "Status probes by result: ok, or the failure's condition reason",
-            m.probes.clone(),
+            self.probes.clone(),
         );
-        r.register("reconciles", "Reconciles started", m.reconciles.clone());
+        r.register("reconciles", "Reconciles started", self.reconciles.clone());
         r.register(
-            "reconciles_in_flight",
-            "Reconciles running now; at the limit (4 x --max-concurrent-requests) further resources wait in the queue",
-            m.in_flight.clone(),
-        );
+        "reconciles_in_flight",
+        "Reconciles running now; at the limit (4 x --max-concurrent-requests) further resources wait in the queue",
+        self.in_flight.clone(),
+    );
         r.register(
             "reconcile_errors",
             "Reconciles that failed on the Kubernetes side, by error",
-            m.reconcile_errors.clone(),
+            self.reconcile_errors.clone(),
         );
         r.register(
             "token_requests",
             "OAuth2 token requests to the token endpoint by outcome",
-            m.token_requests.clone(),
+            self.token_requests.clone(),
         );
         r.register(
-            "tokens_issued",
-            "Tokens the token endpoints issued (each counts against the organisation's daily quota)",
-            m.tokens_issued.clone(),
-        );
+        "tokens_issued",
+        "Tokens the token endpoints issued (each counts against the organisation's daily quota)",
+        self.tokens_issued.clone(),
+    );
         r.register(
             "status_patches",
             "Status writes to the Kubernetes API server",
-            m.status_patches.clone(),
+            self.status_patches.clone(),
         );
         r.register(
             "watched_resources",
             "ManagedConnectors in the operator's watch cache",
-            m.watched.clone(),
+            self.watched.clone(),
         );
         r.register(
             "batch_groups",
             "Connect clusters read by listing (one poller each)",
-            m.batch_groups.clone(),
+            self.batch_groups.clone(),
         );
         r.register(
-            "observations",
-            "Connector statuses read from a source, by how: list (a resource served by its cluster's listing) or single (one request)",
-            m.observations.clone(),
-        );
+        "observations",
+        "Connector statuses read from a source, by how: list (a resource served by its cluster's listing) or single (one request)",
+        self.observations.clone(),
+    );
         r.register(
             "batched_resources",
             "ManagedConnectors served from their cluster's listing",
-            m.batched.clone(),
+            self.batched.clone(),
         );
         r.register(
             "events",
             "Kubernetes Events published, by reason",
-            m.events.clone(),
+            self.events.clone(),
         );
         r.register(
-            "actions",
-            "Commands sent to connectors, by action (put_config, pause, resume, stop, restart, restart_task, delete), trigger (automatic, requested, declared, deletion) and outcome (ok or a failure reason)",
-            m.actions.clone(),
-        );
+        "actions",
+        "Commands sent to connectors, by action (put_config, pause, resume, stop, restart, restart_task, delete), trigger (automatic, requested, declared, deletion) and outcome (ok or a failure reason)",
+        self.actions.clone(),
+    );
+    }
+
+    /// Series an alert watches, created at zero.
+    fn born_at_zero(&self) {
         // Series an alert takes the rate or increase of exist from the start: a counter born at
         // 1 shows Prometheus no increase, so its first occurrence would go unnoticed.
         for result in probe_results() {
-            m.probes.get_or_create(&ResultLabels { result }).inc_by(0);
+            self.probes
+                .get_or_create(&ResultLabels { result })
+                .inc_by(0);
         }
         for result in ["api", "client", "metadata", "fenced"] {
-            m.reconcile_errors
+            self.reconcile_errors
                 .get_or_create(&ResultLabels { result })
                 .inc_by(0);
         }
         for reason in ALERTED_EVENTS {
-            m.events
+            self.events
                 .get_or_create(&ReasonLabels {
                     reason: reason.to_string(),
                 })
                 .inc_by(0);
         }
-        m
     }
 
     /// Counts a reconcile as running until the returned guard is dropped.

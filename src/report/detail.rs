@@ -2,7 +2,7 @@
 //! configuration, conditions and their history (the resource's Events). Pure.
 
 use super::paint::{Cell, Paint, Tone, age, table, tone_of};
-use crate::crd::{ErrorType, ManagedConnector};
+use crate::crd::{ErrorType, ManagedConnector, ManagedConnectorStatus};
 use k8s_openapi::jiff::Timestamp;
 use std::fmt::Write as _;
 
@@ -31,229 +31,267 @@ pub fn render(
     now: Timestamp,
     paint: Paint,
 ) -> String {
-    let mut out = String::new();
-    let h = |text: &str| paint.tone(Tone::Heading, text);
-    let field = |out: &mut String, label: &str, value: &str| {
+    let mut page = Page {
+        out: String::new(),
+        paint,
+        now,
+    };
+    page.header(mc);
+    let Some(status) = mc.status.as_ref() else {
+        let pending = paint.tone(
+            Tone::Warn,
+            "Pending (the operator has not reported on it yet)",
+        );
+        page.field("State:", &pending);
+        return page.out;
+    };
+    page.state(status);
+    page.tasks(status);
+    page.errors(status);
+    page.actions(status);
+    page.conditions(status);
+    page.history(history);
+    page.out
+}
+
+/// The page being written, one section at a time.
+struct Page {
+    out: String,
+    paint: Paint,
+    now: Timestamp,
+}
+
+impl Page {
+    fn heading(&mut self, text: &str) {
+        let _ = writeln!(self.out, "{}", self.paint.tone(Tone::Heading, text));
+    }
+
+    fn field(&mut self, label: &str, value: &str) {
         let _ = writeln!(
-            out,
+            self.out,
             "{}{} {value}",
-            h(label),
+            self.paint.tone(Tone::Heading, label),
             " ".repeat(12usize.saturating_sub(label.len()))
         );
-    };
-    let namespace = mc.metadata.namespace.as_deref().unwrap_or_default();
-    let name = mc.metadata.name.as_deref().unwrap_or_default();
-    field(&mut out, "Name:", &format!("{namespace}/{name}"));
-    let status = mc.status.as_ref();
-    // The URL as the operator logs it: never a query or userinfo, where secrets hide.
-    let source = match &mc.spec.kafka_connect {
-        Some(k) => match url::Url::parse(&k.url) {
-            Ok(url) => format!("Kafka Connect at {}", crate::policy::display_url(&url)),
-            Err(_) => "Kafka Connect (invalid URL)".to_string(),
-        },
-        None => format!("Data Plane API, cluster {}", mc.spec.cluster_name),
-    };
-    let connector = status
-        .and_then(|s| s.connector_name.clone())
-        .unwrap_or_else(|| mc.connector_name());
-    let kind = status
-        .and_then(|s| s.type_.clone())
-        .map(|t| format!(" ({t})"))
-        .unwrap_or_default();
-    field(
-        &mut out,
-        "Connector:",
-        &format!("{connector}{kind} on {source}"),
-    );
-    let Some(status) = status else {
-        field(
-            &mut out,
-            "State:",
-            &paint.tone(
-                Tone::Warn,
-                "Pending (the operator has not reported on it yet)",
-            ),
-        );
-        return out;
-    };
-    let state = status
-        .holistic_state
-        .map(|s| s.as_str())
-        .unwrap_or("Unknown");
-    field(&mut out, "State:", &paint.tone(tone_of(state), state));
-    if let Some(ready) = status.conditions.iter().find(|c| c.type_ == "Ready") {
-        field(
-            &mut out,
-            "Ready:",
-            &format!(
+    }
+
+    fn age(&self, t: Option<Timestamp>) -> String {
+        age(t, self.now)
+    }
+
+    /// Which resource, which connector, where.
+    fn header(&mut self, mc: &ManagedConnector) {
+        let namespace = mc.metadata.namespace.as_deref().unwrap_or_default();
+        let name = mc.metadata.name.as_deref().unwrap_or_default();
+        self.field("Name:", &format!("{namespace}/{name}"));
+        let status = mc.status.as_ref();
+        // The URL as the operator logs it: never a query or userinfo, where secrets hide.
+        let source = match &mc.spec.kafka_connect {
+            Some(k) => match url::Url::parse(&k.url) {
+                Ok(url) => format!("Kafka Connect at {}", crate::policy::display_url(&url)),
+                Err(_) => "Kafka Connect (invalid URL)".to_string(),
+            },
+            None => format!("Data Plane API, cluster {}", mc.spec.cluster_name),
+        };
+        let connector = status
+            .and_then(|s| s.connector_name.clone())
+            .unwrap_or_else(|| mc.connector_name());
+        let kind = status
+            .and_then(|s| s.type_.clone())
+            .map(|t| format!(" ({t})"))
+            .unwrap_or_default();
+        self.field("Connector:", &format!("{connector}{kind} on {source}"));
+    }
+
+    /// State, Ready, the last sync and the connector instance.
+    fn state(&mut self, status: &ManagedConnectorStatus) {
+        let paint = self.paint;
+        let state = status
+            .holistic_state
+            .map(|s| s.as_str())
+            .unwrap_or("Unknown");
+        self.field("State:", &paint.tone(tone_of(state), state));
+        if let Some(ready) = status.conditions.iter().find(|c| c.type_ == "Ready") {
+            let value = format!(
                 "{} {}: {}",
                 paint.tone(tone_of(&ready.status), &ready.status),
                 ready.reason,
                 ready.message
-            ),
-        );
-    }
-    field(
-        &mut out,
-        "Last sync:",
-        &match &status.last_sync_time {
-            Some(t) => format!("{} ago", age(Some(t.0), now)),
+            );
+            self.field("Ready:", &value);
+        }
+        let sync = match &status.last_sync_time {
+            Some(t) => format!("{} ago", self.age(Some(t.0))),
             None => "never".to_string(),
-        },
-    );
-    if let Some(c) = &status.connector {
-        let worker = if c.worker_id.is_empty() {
-            "-"
-        } else {
-            &c.worker_id
         };
-        field(
-            &mut out,
-            "Instance:",
-            &format!("{} on {worker}", paint.tone(tone_of(&c.state), &c.state)),
-        );
+        self.field("Last sync:", &sync);
+        if let Some(c) = &status.connector {
+            let worker = if c.worker_id.is_empty() {
+                "-"
+            } else {
+                &c.worker_id
+            };
+            let value = format!("{} on {worker}", paint.tone(tone_of(&c.state), &c.state));
+            self.field("Instance:", &value);
+        }
     }
 
-    let tasks = status.tasks_ready.as_deref().unwrap_or("-");
-    field(&mut out, "Tasks:", &format!("{tasks} running"));
-    if !status.tasks.is_empty() {
-        let rows: Vec<Vec<Cell>> = status
-            .tasks
-            .iter()
-            .map(|t| {
-                vec![
-                    Cell::plain(t.id.to_string()),
-                    Cell::word(t.state.clone()),
-                    Cell::plain(if t.worker_id.is_empty() {
-                        "-".to_string()
-                    } else {
-                        t.worker_id.clone()
-                    }),
-                ]
-            })
-            .collect();
-        out.push_str(&table(paint, "  ", &["ID", "STATE", "WORKER"], &rows));
-    }
-    if let Some(omitted) = &status.omitted_tasks {
-        let by_state: Vec<String> = omitted
-            .states
-            .iter()
-            .map(|(s, n)| format!("{n} {s}"))
-            .collect();
-        let _ = writeln!(
-            out,
-            "  and {} more tasks: {}",
-            omitted.count,
-            by_state.join(", ")
-        );
+    fn tasks(&mut self, status: &ManagedConnectorStatus) {
+        let tasks = status.tasks_ready.as_deref().unwrap_or("-");
+        self.field("Tasks:", &format!("{tasks} running"));
+        if !status.tasks.is_empty() {
+            let rows: Vec<Vec<Cell>> = status
+                .tasks
+                .iter()
+                .map(|t| {
+                    vec![
+                        Cell::plain(t.id.to_string()),
+                        Cell::word(t.state.clone()),
+                        Cell::plain(if t.worker_id.is_empty() {
+                            "-".to_string()
+                        } else {
+                            t.worker_id.clone()
+                        }),
+                    ]
+                })
+                .collect();
+            let rendered = table(self.paint, "  ", &["ID", "STATE", "WORKER"], &rows);
+            self.out.push_str(&rendered);
+        }
+        if let Some(omitted) = &status.omitted_tasks {
+            let by_state: Vec<String> = omitted
+                .states
+                .iter()
+                .map(|(s, n)| format!("{n} {s}"))
+                .collect();
+            let _ = writeln!(
+                self.out,
+                "  and {} more tasks: {}",
+                omitted.count,
+                by_state.join(", ")
+            );
+        }
     }
 
-    if !status.errors.is_empty() {
-        let _ = writeln!(out, "{}", h("Errors:"));
+    fn errors(&mut self, status: &ManagedConnectorStatus) {
+        if status.errors.is_empty() {
+            return;
+        }
+        self.heading("Errors:");
         for e in &status.errors {
             let (word, tone) = match e.type_ {
                 ErrorType::Error => ("Error", Tone::Bad),
                 ErrorType::Warning => ("Warning", Tone::Warn),
             };
-            let _ = writeln!(out, "  {} {}", paint.tone(tone, word), e.title);
+            let _ = writeln!(self.out, "  {} {}", self.paint.tone(tone, word), e.title);
             for line in e.content.lines() {
-                let _ = writeln!(out, "    {line}");
+                let _ = writeln!(self.out, "    {line}");
             }
         }
     }
 
-    if let Some(r) = &status.restarts {
-        let mut parts = vec![format!("{} automatic", r.count)];
-        if let Some(t) = &r.last_restart_time {
-            parts.push(format!("last {} ago", age(Some(t.0), now)));
+    /// What the operator did: restarts and the declared configuration.
+    fn actions(&mut self, status: &ManagedConnectorStatus) {
+        if let Some(r) = &status.restarts {
+            let mut parts = vec![format!("{} automatic", r.count)];
+            if let Some(t) = &r.last_restart_time {
+                parts.push(format!("last {} ago", self.age(Some(t.0))));
+            }
+            if let Some(t) = &r.next_restart_time {
+                let left = t.0.as_second().saturating_sub(self.now.as_second()).max(0);
+                parts.push(format!("next in {}", super::paint::duration(left)));
+            }
+            self.field("Restarts:", &parts.join(", "));
         }
-        if let Some(t) = &r.next_restart_time {
-            let left = t.0.as_second().saturating_sub(now.as_second()).max(0);
-            parts.push(format!("next in {}", super::paint::duration(left)));
+        if let Some(c) = &status.config {
+            let mut parts = vec![match &c.last_applied_time {
+                Some(t) => format!("applied {} ago", self.age(Some(t.0))),
+                None => "not applied yet".to_string(),
+            }];
+            if c.drifted_keys.is_empty() {
+                parts.push("as declared".to_string());
+            } else {
+                parts.push(self.paint.tone(
+                    Tone::Warn,
+                    &format!("changed outside the spec: {}", c.drifted_keys.join(", ")),
+                ));
+            }
+            self.field("Config:", &parts.join(", "));
         }
-        field(&mut out, "Restarts:", &parts.join(", "));
-    }
-    if let Some(c) = &status.config {
-        let mut parts = vec![match &c.last_applied_time {
-            Some(t) => format!("applied {} ago", age(Some(t.0), now)),
-            None => "not applied yet".to_string(),
-        }];
-        if c.drifted_keys.is_empty() {
-            parts.push("as declared".to_string());
-        } else {
-            parts.push(paint.tone(
-                Tone::Warn,
-                &format!("changed outside the spec: {}", c.drifted_keys.join(", ")),
-            ));
-        }
-        field(&mut out, "Config:", &parts.join(", "));
     }
 
-    let _ = writeln!(out, "{}", h("Conditions:"));
-    let rows: Vec<Vec<Cell>> = status
-        .conditions
-        .iter()
-        .map(|c| {
-            vec![
-                Cell::plain(c.type_.clone()),
-                Cell::word(c.status.clone()),
-                Cell::plain(c.reason.clone()),
-                Cell::plain(age(Some(c.last_transition_time.0), now)),
-                Cell::plain(c.message.clone()),
-            ]
-        })
-        .collect();
-    out.push_str(&table(
-        paint,
-        "  ",
-        &["TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"],
-        &rows,
-    ));
+    fn conditions(&mut self, status: &ManagedConnectorStatus) {
+        self.heading("Conditions:");
+        let rows: Vec<Vec<Cell>> = status
+            .conditions
+            .iter()
+            .map(|c| {
+                vec![
+                    Cell::plain(c.type_.clone()),
+                    Cell::word(c.status.clone()),
+                    Cell::plain(c.reason.clone()),
+                    Cell::plain(self.age(Some(c.last_transition_time.0))),
+                    Cell::plain(c.message.clone()),
+                ]
+            })
+            .collect();
+        let rendered = table(
+            self.paint,
+            "  ",
+            &["TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"],
+            &rows,
+        );
+        self.out.push_str(&rendered);
+    }
 
-    let _ = writeln!(out, "{}", h("History:"));
-    match history {
-        Err(why) => {
-            let _ = writeln!(out, "  (its Events could not be read: {why})");
-        }
-        Ok(entries) if entries.is_empty() => {
-            let _ = writeln!(out, "  (no Events: none yet, or expired)");
-        }
-        Ok(entries) => {
-            let skip = entries.len().saturating_sub(HISTORY);
-            let rows: Vec<Vec<Cell>> = entries
-                .iter()
-                .skip(skip)
-                .map(|e| {
-                    let tone = if e.type_ == "Warning" {
-                        Tone::Warn
+    /// The resource's last Events.
+    fn history(&mut self, history: &Result<Vec<HistoryEntry>, String>) {
+        self.heading("History:");
+        let entries = match history {
+            Err(why) => {
+                let _ = writeln!(self.out, "  (its Events could not be read: {why})");
+                return;
+            }
+            Ok(entries) if entries.is_empty() => {
+                let _ = writeln!(self.out, "  (no Events: none yet, or expired)");
+                return;
+            }
+            Ok(entries) => entries,
+        };
+        let skip = entries.len().saturating_sub(HISTORY);
+        let rows: Vec<Vec<Cell>> = entries
+            .iter()
+            .skip(skip)
+            .map(|e| {
+                let tone = if e.type_ == "Warning" {
+                    Tone::Warn
+                } else {
+                    Tone::Plain
+                };
+                vec![
+                    Cell::plain(self.age(e.time)),
+                    Cell {
+                        text: e.type_.clone(),
+                        tone,
+                    },
+                    Cell::plain(e.reason.clone()),
+                    Cell::plain(if e.count > 1 {
+                        format!("x{}", e.count)
                     } else {
-                        Tone::Plain
-                    };
-                    vec![
-                        Cell::plain(age(e.time, now)),
-                        Cell {
-                            text: e.type_.clone(),
-                            tone,
-                        },
-                        Cell::plain(e.reason.clone()),
-                        Cell::plain(if e.count > 1 {
-                            format!("x{}", e.count)
-                        } else {
-                            String::new()
-                        }),
-                        Cell::plain(e.message.clone()),
-                    ]
-                })
-                .collect();
-            out.push_str(&table(
-                paint,
-                "  ",
-                &["AGE", "TYPE", "REASON", "TIMES", "MESSAGE"],
-                &rows,
-            ));
-        }
+                        String::new()
+                    }),
+                    Cell::plain(e.message.clone()),
+                ]
+            })
+            .collect();
+        let rendered = table(
+            self.paint,
+            "  ",
+            &["AGE", "TYPE", "REASON", "TIMES", "MESSAGE"],
+            &rows,
+        );
+        self.out.push_str(&rendered);
     }
-    out
 }
 
 #[cfg(test)]

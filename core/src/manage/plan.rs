@@ -10,7 +10,8 @@ use super::command::Command;
 use super::declared::{Actual, Declared, StateChange, state_command};
 use super::restart::{self, Auto, Policy, Request, Seen};
 use crate::crd::{
-    DesiredState, HolisticState, ManagedConnectorSpec, ManagedConnectorStatus, RestartStatus,
+    ConfigStatus, DesiredState, HolisticState, ManagedConnectorSpec, ManagedConnectorStatus,
+    RestartStatus,
 };
 use crate::health::{Assessment, ConnectStatus};
 use crate::probe::{Failure, FailureKind, Observation};
@@ -148,134 +149,152 @@ pub fn plan(i: &Inputs<'_>) -> Plan {
 
 /// The declared configuration and state: create, reconfigure, pause, resume or stop (pure).
 fn declare(i: &Inputs<'_>, plan: &mut Plan) {
+    let Some(d) = i.declared else {
+        plan.management.config = None;
+        return;
+    };
     let found = match i.observation {
-        Observation::Found { status, assessment } => Some((status, assessment)),
+        Observation::Found { status, .. } => Some(status),
         _ => None,
     };
+    let mut cs = i.stored.and_then(|s| s.config.clone()).unwrap_or_default();
+    let refusal = i.refused.map(|why| Note::Failed {
+        reason: CONFIG_REJECTED.into(),
+        message: if why.starts_with(NOT_PUT_AGAIN) {
+            why.to_string()
+        } else {
+            format!("{NOT_PUT_AGAIN}: {why}")
+        },
+        attention: true,
+    });
+    match i.actual {
+        Some(None) if found.is_none() && refusal.is_some() => {
+            plan.management.note = refusal;
+        }
+        Some(None) if found.is_none() => create(i, d, plan, &mut cs),
+        Some(Some(actual)) => reconfigure(i, d, actual, refusal, plan, &mut cs),
+        _ => {}
+    }
+    if let Some(status) = found {
+        follow_state(i, status.connector.state.as_str(), plan);
+    }
+    plan.management.config = Some(cs);
+}
+
+/// No connector yet: put the declared configuration (and the declared state right after).
+fn create(i: &Inputs<'_>, d: &Declared, plan: &mut Plan, cs: &mut ConfigStatus) {
     let name = i.connector;
-    let now = Time(i.now);
-    let absent =
-        matches!(i.observation, Observation::Failed(f) if f.kind == FailureKind::ConnectorNotFound);
-    let desired = i.spec.state.unwrap_or_default();
-    let stored_config = i.stored.and_then(|s| s.config.clone());
-    if let Some(d) = i.declared {
-        let mut cs = stored_config.clone().unwrap_or_default();
-        let refusal = i.refused.map(|why| Note::Failed {
-            reason: CONFIG_REJECTED.into(),
-            message: if why.starts_with(NOT_PUT_AGAIN) {
-                why.to_string()
-            } else {
-                format!("{NOT_PUT_AGAIN}: {why}")
-            },
+    plan.steps.push(Step {
+        command: Command::PutConfig(d.body()),
+        reason: "ConnectorCreated",
+        note: format!("created connector {name} from spec.config"),
+    });
+    if let Some(change) = match i.spec.state.unwrap_or_default() {
+        DesiredState::Running => None,
+        DesiredState::Paused => Some(StateChange::Pause),
+        DesiredState::Stopped => Some(StateChange::Stop),
+    } {
+        plan.steps.push(state_step(change, name));
+    }
+    cs.created = true;
+    cs.drifted_keys = Vec::new();
+    cs.applied_hash = Some(d.hash.clone());
+    cs.last_applied_time = Some(Time(i.now));
+    plan.management.note = Some(Note::Acting {
+        reason: "Creating",
+        message: format!("creating connector {name} from spec.config"),
+    });
+}
+
+/// The connector exists: put the declared configuration where it drifted, unless it was refused
+/// or the source does not keep what it is given.
+fn reconfigure(
+    i: &Inputs<'_>,
+    d: &Declared,
+    actual: &Actual,
+    refusal: Option<Note>,
+    plan: &mut Plan,
+    cs: &mut ConfigStatus,
+) {
+    let name = i.connector;
+    let drift = d.drift(actual);
+    // Kept in the status bounded: a tenant's connector may differ in every one of a thousand
+    // keys.
+    let recorded: Vec<String> = drift.iter().take(MAX_DRIFTED_KEYS).cloned().collect();
+    // The same keys differ right after this very configuration was put: the source does not
+    // keep what it is given (it masks or normalises values). Putting it again would restart the
+    // connector every few seconds, for nothing.
+    let not_kept = !drift.is_empty()
+        && cs.drifted_keys == recorded
+        && cs.applied_hash.as_ref() == Some(&d.hash)
+        && cs.last_applied_time.is_some();
+    if drift.is_empty() {
+        cs.applied_hash = Some(d.hash.clone());
+    } else if refusal.is_some() {
+        plan.management.note = refusal;
+    } else if not_kept {
+        plan.management.note = Some(Note::Failed {
+            reason: "ConfigNotKept".into(),
+            message: format!(
+                "connector {name} still reports other values for {} after spec.config was applied; the source may mask or normalise them (not applied again until spec.config or its Secrets change)",
+                list(&drift)
+            ),
             attention: true,
         });
-        match i.actual {
-            Some(None) if found.is_none() && refusal.is_some() => {
-                plan.management.note = refusal;
-            }
-            Some(None) if found.is_none() => {
-                plan.steps.push(Step {
-                    command: Command::PutConfig(d.body()),
-                    reason: "ConnectorCreated",
-                    note: format!("created connector {name} from spec.config"),
-                });
-                if let Some(change) = match desired {
-                    DesiredState::Running => None,
-                    DesiredState::Paused => Some(StateChange::Pause),
-                    DesiredState::Stopped => Some(StateChange::Stop),
-                } {
-                    plan.steps.push(state_step(change, name));
-                }
-                cs.created = true;
-                cs.drifted_keys = Vec::new();
-                cs.applied_hash = Some(d.hash.clone());
-                cs.last_applied_time = Some(now.clone());
-                plan.management.note = Some(Note::Acting {
-                    reason: "Creating",
-                    message: format!("creating connector {name} from spec.config"),
-                });
-            }
-            Some(Some(actual)) => {
-                let drift = d.drift(actual);
-                // Kept in the status bounded: a tenant's connector may differ in every one of
-                // a thousand keys.
-                let recorded: Vec<String> = drift.iter().take(MAX_DRIFTED_KEYS).cloned().collect();
-                // The same keys differ right after this very configuration was put: the source
-                // does not keep what it is given (it masks or normalises values). Putting it
-                // again would restart the connector every few seconds, for nothing.
-                let not_kept = !drift.is_empty()
-                    && cs.drifted_keys == recorded
-                    && cs.applied_hash.as_ref() == Some(&d.hash)
-                    && cs.last_applied_time.is_some();
-                if drift.is_empty() {
-                    cs.applied_hash = Some(d.hash.clone());
-                } else if refusal.is_some() {
-                    plan.management.note = refusal;
-                } else if not_kept {
-                    plan.management.note = Some(Note::Failed {
-                        reason: "ConfigNotKept".into(),
-                        message: format!(
-                            "connector {name} still reports other values for {} after spec.config was applied; the source may mask or normalise them (not applied again until spec.config or its Secrets change)",
-                            list(&drift)
-                        ),
-                        attention: true,
-                    });
-                } else {
-                    plan.steps.push(Step {
-                        command: Command::PutConfig(d.body()),
-                        reason: "ConfigApplied",
-                        note: format!(
-                            "applied spec.config to connector {name}; differing keys: {}",
-                            list(&drift)
-                        ),
-                    });
-                    cs.applied_hash = Some(d.hash.clone());
-                    cs.last_applied_time = Some(now.clone());
-                    plan.management.note = Some(Note::Acting {
-                        reason: "ApplyingConfig",
-                        message: format!(
-                            "applying spec.config to connector {name}; differing keys: {}",
-                            list(&drift)
-                        ),
-                    });
-                }
-                cs.drifted_keys = recorded;
-                if absent {
-                    // Created a moment ago: its status is not there yet.
-                    plan.management.note.get_or_insert(Note::Acting {
-                        reason: "Creating",
-                        message: format!("connector {name} exists; waiting for its first status"),
-                    });
-                }
-            }
-            _ => {}
-        }
-        if let Some((status, _)) = found {
-            let actual = status.connector.state.as_str();
-            if let Some(change) = state_command(desired, actual) {
-                let step = state_step(change, name);
-                plan.management.note.get_or_insert(Note::Acting {
-                    reason: step.reason,
-                    message: step.note.clone(),
-                });
-                plan.steps.push(step);
-            } else if plan.steps.is_empty()
-                && matches!(
-                    (desired, actual),
-                    (DesiredState::Paused, "PAUSED") | (DesiredState::Stopped, "STOPPED")
-                )
-            {
-                plan.management.note = Some(Note::AsDeclared {
-                    message: format!(
-                        "connector {name} is {}, as spec.state declares",
-                        actual.to_ascii_lowercase()
-                    ),
-                });
-            }
-        }
-        plan.management.config = Some(cs);
     } else {
-        plan.management.config = None;
+        plan.steps.push(Step {
+            command: Command::PutConfig(d.body()),
+            reason: "ConfigApplied",
+            note: format!(
+                "applied spec.config to connector {name}; differing keys: {}",
+                list(&drift)
+            ),
+        });
+        cs.applied_hash = Some(d.hash.clone());
+        cs.last_applied_time = Some(Time(i.now));
+        plan.management.note = Some(Note::Acting {
+            reason: "ApplyingConfig",
+            message: format!(
+                "applying spec.config to connector {name}; differing keys: {}",
+                list(&drift)
+            ),
+        });
+    }
+    cs.drifted_keys = recorded;
+    let absent =
+        matches!(i.observation, Observation::Failed(f) if f.kind == FailureKind::ConnectorNotFound);
+    if absent {
+        // Created a moment ago: its status is not there yet.
+        plan.management.note.get_or_insert(Note::Acting {
+            reason: "Creating",
+            message: format!("connector {name} exists; waiting for its first status"),
+        });
+    }
+}
+
+/// Pause, stop or resume the connector as `spec.state` declares; say so once it is as declared.
+fn follow_state(i: &Inputs<'_>, actual: &str, plan: &mut Plan) {
+    let name = i.connector;
+    let desired = i.spec.state.unwrap_or_default();
+    if let Some(change) = state_command(desired, actual) {
+        let step = state_step(change, name);
+        plan.management.note.get_or_insert(Note::Acting {
+            reason: step.reason,
+            message: step.note.clone(),
+        });
+        plan.steps.push(step);
+    } else if plan.steps.is_empty()
+        && matches!(
+            (desired, actual),
+            (DesiredState::Paused, "PAUSED") | (DesiredState::Stopped, "STOPPED")
+        )
+    {
+        plan.management.note = Some(Note::AsDeclared {
+            message: format!(
+                "connector {name} is {}, as spec.state declares",
+                actual.to_ascii_lowercase()
+            ),
+        });
     }
 }
 
@@ -504,274 +523,4 @@ pub fn settle(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::probe::Report;
-
-    fn found(connector: &str, tasks: &[&str]) -> Observation {
-        Report::from_connect(crate::health::test_status(connector, tasks)).assess()
-    }
-
-    fn not_found() -> Observation {
-        Observation::Failed(Failure::new(FailureKind::ConnectorNotFound, "404"))
-    }
-
-    fn on_failure(max: Option<u32>) -> ManagedConnectorSpec {
-        ManagedConnectorSpec {
-            restart_policy: Some(crate::crd::RestartPolicy {
-                type_: crate::crd::RestartPolicyType::OnFailure,
-                max_restarts: max,
-                ..Default::default()
-            }),
-            ..Default::default()
-        }
-    }
-
-    fn inputs<'a>(
-        spec: &'a ManagedConnectorSpec,
-        annotations: &'a BTreeMap<String, String>,
-        stored: Option<&'a ManagedConnectorStatus>,
-        observation: &'a Observation,
-    ) -> Inputs<'a> {
-        Inputs {
-            spec,
-            connector: "c",
-            annotations,
-            stored,
-            observation,
-            declared: None,
-            actual: None,
-            source: SourceKind::KafkaConnect,
-            refused: None,
-            now: Timestamp::from_second(1_800_000_000).unwrap(),
-        }
-    }
-
-    fn commands(p: &Plan) -> Vec<Command> {
-        p.steps.iter().map(|s| s.command.clone()).collect()
-    }
-
-    #[test]
-    fn status_only_resources_get_no_commands() {
-        let spec = ManagedConnectorSpec::default();
-        let none = BTreeMap::new();
-        for obs in [found("FAILED", &["FAILED"]), not_found()] {
-            let p = plan(&inputs(&spec, &none, None, &obs));
-            assert!(p.steps.is_empty());
-            assert_eq!(p.management.restarts, None);
-            assert_eq!(p.management.config, None);
-        }
-    }
-
-    #[test]
-    fn automatic_restarts_only_failed_instances_and_never_healthy_ones() {
-        let spec = on_failure(Some(2));
-        let none = BTreeMap::new();
-        let healthy = found("RUNNING", &["RUNNING"]);
-        let p = plan(&inputs(&spec, &none, None, &healthy));
-        assert!(p.steps.is_empty());
-        let failed = found("RUNNING", &["RUNNING", "FAILED"]);
-        let p = plan(&inputs(&spec, &none, None, &failed));
-        assert_eq!(commands(&p), [Command::Restart { only_failed: true }]);
-        assert_eq!(p.management.restarts.as_ref().map(|r| r.count), Some(1));
-        // Recorded: the next reconcile waits (2 min with the default unit).
-        let stored = ManagedConnectorStatus {
-            restarts: p.management.restarts.clone(),
-            ..Default::default()
-        };
-        let p = plan(&inputs(&spec, &none, Some(&stored), &failed));
-        assert!(p.steps.is_empty());
-        assert!(matches!(p.management.note, Some(Note::Waiting { .. })));
-        assert!(p.wake.is_some());
-        // Exhausted: one Event, then silence.
-        let stored = ManagedConnectorStatus {
-            restarts: Some(RestartStatus {
-                count: 2,
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        let p = plan(&inputs(&spec, &none, Some(&stored), &failed));
-        assert!(p.steps.is_empty());
-        assert!(matches!(p.management.note, Some(Note::GaveUp { .. })));
-        assert_eq!(p.events.len(), 1);
-        assert_eq!(p.events[0].reason, GAVE_UP);
-    }
-
-    #[test]
-    fn a_restart_request_is_acted_on_once_per_value() {
-        let spec = ManagedConnectorSpec::default();
-        let ann: BTreeMap<String, String> =
-            [(restart::RESTART_ANNOTATION.to_string(), "1".to_string())].into();
-        let obs = found("RUNNING", &["RUNNING"]);
-        let p = plan(&inputs(&spec, &ann, None, &obs));
-        assert_eq!(commands(&p), [Command::Restart { only_failed: false }]);
-        let stored = ManagedConnectorStatus {
-            restarts: p.management.restarts.clone(),
-            ..Default::default()
-        };
-        assert!(
-            plan(&inputs(&spec, &ann, Some(&stored), &obs))
-                .steps
-                .is_empty()
-        );
-        // Not found: kept for later, not recorded.
-        let p = plan(&inputs(&spec, &ann, None, &not_found()));
-        assert!(p.steps.is_empty());
-        assert_eq!(p.management.restarts, None);
-        // A task on the Data Plane restarts the failed instances.
-        let ann: BTreeMap<String, String> = [(
-            restart::RESTART_TASK_ANNOTATION.to_string(),
-            "0".to_string(),
-        )]
-        .into();
-        let mut i = inputs(&spec, &ann, None, &obs);
-        assert_eq!(commands(&plan(&i)), [Command::RestartTask(0)]);
-        i.source = SourceKind::DataPlane;
-        assert_eq!(
-            commands(&plan(&i)),
-            [Command::Restart { only_failed: true }]
-        );
-    }
-
-    #[test]
-    fn declared_connectors_are_created_reconfigured_and_put_in_their_state() {
-        use crate::crd::ManagedConnector;
-        let mut mc = ManagedConnector::new(
-            "c",
-            ManagedConnectorSpec {
-                config: Some([("a".to_string(), "1".to_string())].into()),
-                state: Some(DesiredState::Stopped),
-                ..Default::default()
-            },
-        );
-        mc.metadata.namespace = Some("ns".into());
-        let d = super::super::declared::declared(&mc, &Default::default())
-            .unwrap()
-            .unwrap();
-        let none = BTreeMap::new();
-        let absent = not_found();
-        let mut i = inputs(&mc.spec, &none, None, &absent);
-        i.declared = Some(&d);
-        i.actual = Some(None);
-        let p = plan(&i);
-        assert_eq!(commands(&p), [Command::PutConfig(d.body()), Command::Stop]);
-        assert!(p.management.config.as_ref().unwrap().created);
-        // In place and stopped: nothing to do.
-        let same = super::super::declared::parse_actual(br#"{"a":"1","name":"c"}"#).unwrap();
-        let stopped = found("STOPPED", &[]);
-        let mut i = inputs(&mc.spec, &none, None, &stopped);
-        i.declared = Some(&d);
-        i.actual = Some(Some(&same));
-        let p = plan(&i);
-        assert!(p.steps.is_empty());
-        assert_eq!(
-            p.management.config.as_ref().unwrap().applied_hash,
-            Some(d.hash.clone())
-        );
-        // Drifted and running: reconfigure, then stop.
-        let other = super::super::declared::parse_actual(br#"{"a":"2"}"#).unwrap();
-        let running = found("RUNNING", &["RUNNING"]);
-        let mut i = inputs(&mc.spec, &none, None, &running);
-        i.declared = Some(&d);
-        i.actual = Some(Some(&other));
-        let mut p = plan(&i);
-        assert_eq!(commands(&p), [Command::PutConfig(d.body()), Command::Stop]);
-        assert_eq!(p.management.config.as_ref().unwrap().drifted_keys, ["a"]);
-        // Put, and the same keys still differ with the same declaration: not put again.
-        let stored = ManagedConnectorStatus {
-            config: p.management.config.clone(),
-            ..Default::default()
-        };
-        let mut i = inputs(&mc.spec, &none, Some(&stored), &running);
-        i.declared = Some(&d);
-        i.actual = Some(Some(&other));
-        let again = plan(&i);
-        assert_eq!(commands(&again), [Command::Stop]);
-        assert!(matches!(
-            &again.management.note,
-            Some(Note::Failed { reason, .. }) if reason == "ConfigNotKept"
-        ));
-        // The write refused: the note says so, nothing claims it was applied.
-        let events = settle(
-            &mut p,
-            Some((0, Failure::new(FailureKind::InvalidArgument, "bad"))),
-            None,
-            Some(&d),
-            "c",
-        );
-        assert!(matches!(
-            &p.management.note,
-            Some(Note::Failed { reason, attention: true, .. }) if reason == "ConfigRejected"
-        ));
-        assert_eq!(p.management.config.as_ref().unwrap().applied_hash, None);
-        assert_eq!(events.len(), 1);
-        assert!(events[0].warning);
-    }
-
-    #[test]
-    fn a_refused_declaration_is_not_put_again() {
-        use crate::crd::ManagedConnector;
-        let mut mc = ManagedConnector::new(
-            "c",
-            ManagedConnectorSpec {
-                config: Some([("connector.class".to_string(), "x.Nope".to_string())].into()),
-                ..Default::default()
-            },
-        );
-        mc.metadata.namespace = Some("ns".into());
-        let d = super::super::declared::declared(&mc, &Default::default())
-            .unwrap()
-            .unwrap();
-        let none = BTreeMap::new();
-        let absent = not_found();
-        let running = found("RUNNING", &["RUNNING"]);
-        let other = super::super::declared::parse_actual(br#"{"connector.class":"y"}"#).unwrap();
-        // (observation, actual): to create, to reconfigure.
-        for (observation, actual) in [(&absent, None), (&running, Some(&other))] {
-            let mut i = inputs(&mc.spec, &none, None, observation);
-            i.declared = Some(&d);
-            i.actual = Some(actual);
-            assert_eq!(
-                commands(&plan(&i)),
-                [Command::PutConfig(d.body())],
-                "not refused: put"
-            );
-            i.refused = Some("the configuration was refused: HTTP 500");
-            let p = plan(&i);
-            assert!(p.steps.is_empty(), "refused: not put again ({actual:?})");
-            match &p.management.note {
-                Some(Note::Failed {
-                    reason,
-                    message,
-                    attention: true,
-                }) => {
-                    assert_eq!(reason, CONFIG_REJECTED);
-                    assert!(message.contains("HTTP 500") && message.contains("not put again"));
-                }
-                other => panic!("{other:?}"),
-            }
-        }
-    }
-
-    #[test]
-    fn a_configuration_refused_with_a_500_is_config_rejected() {
-        let mut p = Plan {
-            steps: vec![Step {
-                command: Command::PutConfig(super::super::declared::ConfigBody(Default::default())),
-                reason: "ConnectorCreated",
-                note: String::new(),
-            }],
-            ..Default::default()
-        };
-        let refused = crate::probe::config_refusal(Failure::new(
-            FailureKind::DataPlaneUnavailable,
-            "Data Plane API unavailable: HTTP 500 INTERNAL: failed to create connector: Failed to find any class that implements Connector and which name matches com.example.DoesNotExist",
-        ));
-        settle(&mut p, Some((0, refused)), None, None, "c");
-        assert!(matches!(
-            &p.management.note,
-            Some(Note::Failed { reason, attention: true, .. }) if reason == CONFIG_REJECTED
-        ));
-    }
-}
+mod tests;

@@ -17,9 +17,11 @@
 //! - **sources**: the request gate [`http`], the one interface [`source`], and the clients
 //!   [`dataplane`] and [`connect`]; they import the core, metrics, the gate and the interface,
 //!   never each other.
-//! - **shell**: [`fetch`], [`batch`], [`apply`], [`context`], [`controller`], [`platform`],
-//!   `manage::execute`, [`ref_cache`], [`leader`], [`server`], [`telemetry`]; on top [`cli`]
-//!   (wires everything) and [`report`] (the status command).
+//! - **shell**: [`controller`] (the watch and the compact cache) runs [`reconcile`], the pipeline
+//!   of one resource: [`observe`] → [`act`] (or [`deletion`]) → status → [`apply`]; with
+//!   [`fetch`], [`batch`], [`context`], [`platform`], `manage::execute`, [`ref_cache`],
+//!   [`leader`], [`server`], [`telemetry`]; on top [`cli`] (wires everything) and [`report`] (the
+//!   status command).
 
 pub use managed_connector_core::{
     absence, claim, config, connect_cluster, crd, credentials, health, policy, probe, redact, refs,

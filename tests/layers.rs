@@ -34,6 +34,7 @@ const SHELL: &[&str] = &[
     "apply",
     "batch",
     "cli",
+    "cli::args",
     "context",
     "controller",
     "deletion",

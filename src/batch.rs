@@ -16,8 +16,8 @@
 
 use crate::absence::{Listed, confirmation, fan_out, is_outage, outage_failure};
 use crate::crd::ManagedConnector;
-use crate::fetch::Prober;
 use crate::probe::{Failure, FailureKind, ListFailure, Observation};
+use crate::prober::Prober;
 use crate::resolve::{GroupKey, SourceKind, Target};
 use crate::schedule::next_poll;
 use futures::channel::mpsc;

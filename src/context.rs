@@ -5,10 +5,10 @@
 
 use crate::batch::{self, BatchMode, Batcher};
 use crate::crd::ManagedConnector;
-use crate::fetch::Prober;
 use crate::leader::Fence;
 use crate::metrics::{Metrics, ResourceLabels};
 use crate::probe::Observation;
+use crate::prober::Prober;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Client, ResourceExt};

@@ -112,8 +112,6 @@ pub struct ClientConfig {
     pub max_requests_per_second: u32,
     /// Least time between two token requests of one credential set.
     pub min_token_interval: Duration,
-    /// Whether names resolving to link-local addresses may be connected to.
-    pub allow_link_local: bool,
 }
 
 impl Default for ClientConfig {
@@ -124,7 +122,6 @@ impl Default for ClientConfig {
             max_concurrent_requests: 8,
             max_requests_per_second: 8,
             min_token_interval: Duration::from_secs(60),
-            allow_link_local: false,
         }
     }
 }

@@ -19,7 +19,7 @@
 //!   never each other.
 //! - **shell**: [`controller`] (the watch and the compact cache) runs [`reconcile`], the pipeline
 //!   of one resource: [`observe`] → [`act`] (or [`deletion`]) → status → [`apply`]; with
-//!   [`fetch`], [`batch`], [`context`], [`platform`], `manage::execute`, [`ref_cache`],
+//!   [`prober`], [`batch`], [`context`], [`platform`], `manage::execute`, [`ref_cache`],
 //!   [`leader`], [`server`], [`telemetry`]; on top [`cli`] (wires everything) and [`report`] (the
 //!   status command).
 
@@ -37,13 +37,13 @@ pub mod context;
 pub mod controller;
 pub mod dataplane;
 pub mod deletion;
-pub mod fetch;
 pub mod http;
 pub mod leader;
 pub mod manage;
 pub mod metrics;
 pub mod observe;
 pub mod platform;
+pub mod prober;
 pub mod reconcile;
 pub mod ref_cache;
 pub mod report;

@@ -1,6 +1,6 @@
 //! What one reconcile reads (I/O): a status the API server did not take last time (written
 //! again without asking the source: an API server outage must not become a request storm), the
-//! group's snapshot ([`crate::batch`]), or one read of its own ([`crate::fetch`]).
+//! group's snapshot ([`crate::batch`]), or one read of its own ([`crate::prober`]).
 
 use crate::batch::Serve;
 use crate::context::{Context, Error};

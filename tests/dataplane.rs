@@ -20,9 +20,9 @@ use managed_connector_operator::crd::{
 };
 use managed_connector_operator::dataplane::ClientConfig;
 use managed_connector_operator::dataplane::auth::AuthDefaults;
-use managed_connector_operator::fetch::Prober;
 use managed_connector_operator::metrics::Metrics;
 use managed_connector_operator::probe::{Failure, FailureKind, Observation};
+use managed_connector_operator::prober::Prober;
 use managed_connector_operator::ref_cache::RefSource;
 use managed_connector_operator::refs::{Data, Lookup, RefKind};
 use managed_connector_operator::resolve::Target;

@@ -52,6 +52,12 @@ impl UrlPolicy {
         self
     }
 
+    /// Whether link-local addresses may be connected to: the one setting both the URL check here
+    /// and the HTTP clients' resolver (a name that resolves to 169.254.169.254) follow.
+    pub fn allows_link_local(&self) -> bool {
+        self.allow_link_local
+    }
+
     /// May the operator send a request to `url` at all? Not outside `--allowed-hosts` when given,
     /// never to a link-local address written as such (names resolving to one are refused when
     /// connecting, so DNS cannot get around this), unless `--allow-link-local`.

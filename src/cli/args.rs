@@ -314,7 +314,6 @@ impl RunArgs {
             max_concurrent_requests: usize::from(self.max_concurrent_requests),
             max_requests_per_second: self.max_requests_per_second,
             min_token_interval: self.min_token_interval,
-            allow_link_local: self.allow_link_local,
         }
     }
 }

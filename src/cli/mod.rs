@@ -2,9 +2,9 @@
 //! Every flag of `run` can also be set by an environment variable (shown in `--help`).
 
 use crate::controller::{self, Context, OperatorConfig};
-use crate::fetch::Prober;
 use crate::leader::{Fence, Leadership};
 use crate::metrics::Metrics;
+use crate::prober::Prober;
 use crate::ref_cache::RefCache;
 use crate::server::{self, ServerState};
 use crate::telemetry;

@@ -7,6 +7,7 @@ use crate::health::ConnectStatus;
 use crate::http::{self, FetchError, Gate};
 use crate::manage::declared::{Actual, parse_actual};
 use crate::metrics::Metrics;
+use crate::policy::UrlPolicy;
 use crate::probe::{self, Answer, ErrorBody, Failure, FailureKind, ListFailure, Report};
 use crate::resolve::{Source, SourceKind, Target};
 use crate::source::{Command, Page, StatusSource, Wanted, wrong_source};
@@ -47,12 +48,17 @@ pub struct ConnectClient {
 
 impl ConnectClient {
     /// A client that shares `gate` with the Data Plane client.
-    pub fn new(gate: Arc<Gate>, config: &crate::http::ClientConfig, metrics: Metrics) -> Self {
+    pub fn new(
+        gate: Arc<Gate>,
+        config: &crate::http::ClientConfig,
+        policy: &UrlPolicy,
+        metrics: Metrics,
+    ) -> Self {
         ConnectClient {
             gate,
             timeout: config.request_timeout,
             max_response_bytes: config.max_response_bytes,
-            allow_link_local: config.allow_link_local,
+            allow_link_local: policy.allows_link_local(),
             metrics,
             hasher: RandomState::new(),
             clients: Mutex::default(),

@@ -16,7 +16,7 @@ use crate::health::{self, ServerError};
 use crate::http::{self, FetchError, Fetched, Gate};
 use crate::manage::declared::{Actual, parse_actual};
 use crate::metrics::Metrics;
-use crate::policy::display_url;
+use crate::policy::{UrlPolicy, display_url};
 use crate::probe::{self, ErrorBody, Failure, FailureKind, ListFailure, Report};
 use crate::resolve::SourceKind;
 use crate::resolve::{Source, Target};
@@ -51,10 +51,11 @@ impl DataplaneClient {
     /// A client that shares `gate` with other sources.
     pub fn with_gate(
         config: ClientConfig,
+        policy: &UrlPolicy,
         gate: Arc<Gate>,
         metrics: Metrics,
     ) -> Result<Self, reqwest::Error> {
-        let http = http::client(config.request_timeout, &[], config.allow_link_local)?;
+        let http = http::client(config.request_timeout, &[], policy.allows_link_local())?;
         Ok(DataplaneClient {
             tokens: TokenCache::new(
                 http.clone(),

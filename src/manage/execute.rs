@@ -4,9 +4,9 @@
 
 use super::plan::Step;
 use crate::config::OperatorConfig;
-use crate::fetch::Prober;
 use crate::leader::Fence;
 use crate::probe::{Failure, FailureKind};
+use crate::prober::Prober;
 use crate::resolve::{Grant, Source, Target};
 use crate::source::Command;
 use std::sync::Arc;

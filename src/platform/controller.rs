@@ -4,9 +4,9 @@
 
 use crate::connect_cluster::{ConnectCluster, ConnectClusterStatus};
 use crate::crd::ManagedConnector;
-use crate::fetch::Prober;
 use crate::leader::Fence;
 use crate::probe::{Failure, ListFailure};
+use crate::prober::Prober;
 use crate::resolve::{Grant, platform};
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};

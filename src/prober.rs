@@ -1,4 +1,4 @@
-//! Fetch: the only I/O towards Connect. Reads what a spec refers to, resolves its target
+//! The prober: the only I/O towards Connect. Reads what a spec refers to, resolves its target
 //! ([`crate::resolve`], pure) and asks the target's source for one connector; the answer is
 //! assessed once, here ([`crate::probe::Report::assess`]). Cluster-wide listings are in
 //! [`crate::batch`].
@@ -48,9 +48,14 @@ impl Prober {
             client_config.max_requests_per_second,
             client_config.max_concurrent_requests,
         ));
-        let dataplane =
-            DataplaneClient::with_gate(client_config.clone(), gate.clone(), metrics.clone())?;
-        let connect = ConnectClient::new(gate.clone(), client_config, metrics.clone());
+        let policy = &config.url_policy;
+        let dataplane = DataplaneClient::with_gate(
+            client_config.clone(),
+            policy,
+            gate.clone(),
+            metrics.clone(),
+        )?;
+        let connect = ConnectClient::new(gate.clone(), client_config, policy, metrics.clone());
         Ok(Prober {
             gate,
             dataplane,

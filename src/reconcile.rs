@@ -80,11 +80,10 @@ impl Visit {
             .clone()
             .ok_or(Error::MissingMetadata("name"))?;
         let cluster = ctx.prober.clusters.of(mc);
-        let source = match (&mc.spec.connect_cluster_ref, &cluster) {
-            (Some(_), Some(c)) if c.spec.kafka_connect.is_some() => SourceKind::KafkaConnect,
-            (None, _) if mc.spec.kafka_connect.is_some() => SourceKind::KafkaConnect,
-            _ => SourceKind::DataPlane,
-        };
+        // A resource whose ConnectCluster is missing says so as a Data Plane resource would.
+        let source = crate::resolve::place(mc, cluster.as_deref())
+            .map(|p| p.kind)
+            .unwrap_or(SourceKind::DataPlane);
         Ok(Visit {
             who: ResourceLabels::new(&namespace, &name),
             uid: mc.uid().unwrap_or_default(),

@@ -9,6 +9,7 @@ use crate::config::OperatorConfig;
 use crate::connect_cluster::ConnectCluster;
 use crate::crd::{DeletionPolicy, ManagedConnector, OwnedConnector};
 use crate::manage::plan;
+use crate::resolve::place;
 use kube::ResourceExt;
 use std::sync::Arc;
 use url::Url;
@@ -29,37 +30,15 @@ pub fn identity(
     config: &OperatorConfig,
     cluster: Option<&ConnectCluster>,
 ) -> Option<OwnedConnector> {
-    let parse = |u: &str| Url::parse(u).ok();
-    let (source, url, cluster_name) = match (&mc.spec.connect_cluster_ref, cluster) {
-        (Some(_), None) => return None,
-        (Some(_), Some(c)) => match (&c.spec.dataplane, &c.spec.kafka_connect) {
-            (Some(d), _) => (
-                "DataPlane",
-                match &d.url {
-                    Some(u) => parse(u)?,
-                    None => config.default_dataplane_url.clone()?,
-                },
-                d.cluster_name.clone(),
-            ),
-            (None, Some(k)) => ("KafkaConnect", parse(&k.url)?, String::new()),
-            (None, None) => return None,
-        },
-        (None, _) => match (&mc.spec.kafka_connect, &mc.spec.dataplane) {
-            (Some(k), _) => ("KafkaConnect", parse(&k.url)?, String::new()),
-            (None, d) => (
-                "DataPlane",
-                match d.as_ref().and_then(|d| d.url.as_deref()) {
-                    Some(u) => parse(u)?,
-                    None => config.default_dataplane_url.clone()?,
-                },
-                mc.spec.cluster_name.clone(),
-            ),
-        },
+    let place = place(mc, cluster)?;
+    let url = match place.url {
+        Some(u) => Url::parse(u).ok()?,
+        None => config.default_dataplane_url.clone()?,
     };
     Some(OwnedConnector {
-        source: source.to_string(),
+        source: place.kind.word().to_string(),
         url: url.to_string(),
-        cluster_name,
+        cluster_name: place.cluster_name.to_string(),
         name: mc.connector_name(),
     })
 }

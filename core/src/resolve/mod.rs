@@ -9,9 +9,11 @@
 
 mod inline;
 pub mod parts;
+mod place;
 pub mod platform;
 mod target;
 
+pub use place::{Place, place};
 pub use target::{Grant, GroupKey, Lookups, Reference, Source, SourceKind, Target};
 
 use crate::config::OperatorConfig;

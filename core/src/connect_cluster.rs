@@ -116,8 +116,8 @@ pub struct PlatformDataplane {
     /// Base URL of the cluster's Data Plane API. Defaults to the operator's `--dataplane-url`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 2048))]
-    #[x_kube(validation = Rule::new("isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''").message("url must be an absolute http:// or https:// URL"))]
-    #[x_kube(validation = Rule::new("!self.matches('^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*@')").message("url must not carry credentials (user:password@): use credentialsSecretRef"))]
+    #[x_kube(validation = crate::crd::http_url_rule())]
+    #[x_kube(validation = crate::crd::no_userinfo_rule())]
     pub url: Option<String>,
 
     /// Name of the Kafka Connect cluster in the Data Plane API (Redpanda Cloud: `redpanda`).
@@ -141,8 +141,8 @@ fn default_cluster_name() -> String {
 pub struct PlatformKafkaConnect {
     /// Base URL of the Connect REST API, for example `http://connect.kafka.svc:8083`.
     #[schemars(length(min = 1, max = 2048))]
-    #[x_kube(validation = Rule::new("isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''").message("url must be an absolute http:// or https:// URL"))]
-    #[x_kube(validation = Rule::new("!self.matches('^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*@')").message("url must not carry credentials (user:password@): use credentialsSecretRef"))]
+    #[x_kube(validation = crate::crd::http_url_rule())]
+    #[x_kube(validation = crate::crd::no_userinfo_rule())]
     pub url: String,
 
     /// Secret with `username` and `password` (basic authentication) or `token` (bearer).

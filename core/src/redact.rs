@@ -47,6 +47,11 @@ impl Redactor {
                 }
             }
         }
+        Redactor::of(forms)
+    }
+
+    /// Longest first, so that a value containing another is replaced whole.
+    fn of(mut forms: Vec<String>) -> Self {
         forms.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         Redactor { forms }
     }
@@ -60,8 +65,7 @@ impl Redactor {
                 forms.push(form);
             }
         }
-        forms.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        Redactor { forms }
+        Redactor::of(forms)
     }
 
     /// Whether there is nothing to redact.

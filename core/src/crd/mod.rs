@@ -16,6 +16,18 @@ mod duration;
 mod status;
 
 pub use duration::parse_go_duration;
+
+/// CEL on every URL a spec holds: an absolute http(s) URL with a host.
+pub(crate) fn http_url_rule() -> kube::core::Rule {
+    kube::core::Rule::new("isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''").message("url must be an absolute http:// or https:// URL")
+}
+
+/// CEL on every URL a spec holds: no `user:password@` (credentials belong in a Secret, and a URL
+/// is logged).
+pub(crate) fn no_userinfo_rule() -> kube::core::Rule {
+    kube::core::Rule::new("!self.matches('^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*@')")
+        .message("url must not carry credentials (user:password@): use credentialsSecretRef")
+}
 pub use status::*;
 
 /// Cluster name Redpanda Cloud uses for its managed Kafka Connect cluster.
@@ -353,8 +365,8 @@ pub struct DataplaneSource {
     /// operator's own credentials are not sent to URLs a resource chooses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 2048))]
-    #[x_kube(validation = Rule::new("isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''").message("url must be an absolute http:// or https:// URL"))]
-    #[x_kube(validation = Rule::new("!self.matches('^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*@')").message("url must not carry credentials (user:password@): use credentialsSecretRef"))]
+    #[x_kube(validation = crate::crd::http_url_rule())]
+    #[x_kube(validation = crate::crd::no_userinfo_rule())]
     pub url: Option<String>,
 
     /// Secret, in this resource's namespace, holding the API credentials: either `client_id` and
@@ -370,8 +382,8 @@ pub struct DataplaneSource {
 pub struct KafkaConnectSource {
     /// Base URL of the Connect REST API, for example `http://connect.kafka.svc:8083`.
     #[schemars(length(min = 1, max = 2048))]
-    #[x_kube(validation = Rule::new("isURL(self) && url(self).getScheme() in ['http', 'https'] && url(self).getHostname() != ''").message("url must be an absolute http:// or https:// URL"))]
-    #[x_kube(validation = Rule::new("!self.matches('^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*@')").message("url must not carry credentials (user:password@): use credentialsSecretRef"))]
+    #[x_kube(validation = crate::crd::http_url_rule())]
+    #[x_kube(validation = crate::crd::no_userinfo_rule())]
     pub url: String,
 
     /// Secret, in this resource's namespace, with `username` and `password` (HTTP basic

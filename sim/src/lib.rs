@@ -12,25 +12,32 @@
 //!
 //! Used in-process by the integration tests ([`Sim::start`]) and as the `dataplane-sim` binary.
 
+mod control;
 mod reads;
 pub mod redpanda;
 pub mod scenario;
+mod token;
 pub mod wire;
 mod writes;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, State};
+
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use scenario::{BodyShape, ConnectorScenario, ConnectorState, Faults, Scenario};
-use serde_json::json;
+
+use control::{
+    connector_faults_handler, delete_handler, global_faults_handler, metrics_handler,
+    requests_handler, revoke_handler, upsert_handler, worker_handler,
+};
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use token::token_handler;
 use tokio::time::Instant;
 use wire::{code_name, rpc_error};
 
@@ -553,190 +560,6 @@ impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::SeqCst);
     }
-}
-
-async fn token_handler(State(sim): State<Sim>, body: String) -> Response {
-    let response = token_response(&sim, &body);
-    sim.count("token", response.status());
-    response
-}
-
-fn token_response(sim: &Sim, body: &str) -> Response {
-    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
-        .into_owned()
-        .collect();
-    let mut s = sim.lock();
-    let quota = s.scenario.auth.daily_quota;
-    let quota_header = |remaining: u32| {
-        HeaderValue::from_str(&format!("b=per_day;q={quota};r={remaining};t=43200"))
-            .unwrap_or_else(|_| HeaderValue::from_static("b=per_day"))
-    };
-    let oauth_error = |status: StatusCode, error: &str, description: &str, remaining: u32| {
-        let mut r = (
-            status,
-            [(header::CONTENT_TYPE, "application/json")],
-            json!({"error": error, "error_description": description}).to_string(),
-        )
-            .into_response();
-        r.headers_mut()
-            .insert("auth0-organization-quota-limit", quota_header(remaining));
-        r
-    };
-    let remaining = quota.saturating_sub(s.tokens_issued);
-    if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            "grant_type must be client_credentials",
-            remaining,
-        );
-    }
-    let id = form.get("client_id").cloned().unwrap_or_default();
-    let secret = form.get("client_secret").cloned().unwrap_or_default();
-    if !s
-        .scenario
-        .auth
-        .clients
-        .iter()
-        .any(|c| c.client_id == id && c.client_secret == secret)
-    {
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "access_denied",
-            "Unauthorized",
-            remaining,
-        );
-    }
-    if form.get("audience") != Some(&s.scenario.auth.audience) {
-        return oauth_error(
-            StatusCode::FORBIDDEN,
-            "access_denied",
-            "Service not enabled within domain",
-            remaining,
-        );
-    }
-    if remaining == 0 {
-        let mut r = oauth_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_requests",
-            "Organization quota exceeded",
-            0,
-        );
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(43200u32));
-        return r;
-    }
-    s.tokens_issued += 1;
-    let n = s.next_token;
-    s.next_token += 1;
-    let token = format!("sim-token-{n}-{:x}", rand::random::<u64>());
-    let expires_in = s.scenario.auth.expires_in_seconds;
-    // A lifetime past the clock's range (a hostile endpoint's `expires_in`) never expires.
-    let far_future = Instant::now() + Duration::from_secs(100 * 365 * 86_400);
-    s.tokens.insert(
-        token.clone(),
-        Instant::now()
-            .checked_add(Duration::from_secs(expires_in))
-            .unwrap_or(far_future)
-            .min(far_future),
-    );
-    let mut r = (
-        [(header::CONTENT_TYPE, "application/json")],
-        json!({"access_token": token, "token_type": "Bearer", "expires_in": expires_in, "scope": ""}).to_string(),
-    )
-        .into_response();
-    r.headers_mut().insert(
-        "auth0-organization-quota-limit",
-        quota_header(quota - s.tokens_issued),
-    );
-    r
-}
-
-async fn metrics_handler(State(sim): State<Sim>) -> Response {
-    let counts = sim.counts();
-    let s = sim.lock();
-    let mut out = String::from(
-        "# HELP dataplane_sim_requests_total Requests by endpoint and HTTP status.\n# TYPE dataplane_sim_requests_total counter\n",
-    );
-    for ((endpoint, code), n) in &s.requests {
-        out.push_str(&format!(
-            "dataplane_sim_requests_total{{endpoint=\"{endpoint}\",code=\"{code}\"}} {n}\n"
-        ));
-    }
-    out.push_str("# HELP dataplane_sim_tokens_issued_total Tokens issued by the token endpoint.\n# TYPE dataplane_sim_tokens_issued_total counter\n");
-    out.push_str(&format!(
-        "dataplane_sim_tokens_issued_total {}\n",
-        counts.tokens_issued
-    ));
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
-}
-
-async fn requests_handler(State(sim): State<Sim>) -> Response {
-    axum::Json(sim.counts()).into_response()
-}
-
-async fn global_faults_handler(
-    State(sim): State<Sim>,
-    axum::Json(faults): axum::Json<Faults>,
-) -> Response {
-    sim.set_global_faults(faults);
-    StatusCode::NO_CONTENT.into_response()
-}
-
-async fn connector_faults_handler(
-    State(sim): State<Sim>,
-    Path((cluster, name)): Path<(String, String)>,
-    axum::Json(faults): axum::Json<Faults>,
-) -> Response {
-    if sim.set_faults(&cluster, &name, faults) {
-        StatusCode::NO_CONTENT.into_response()
-    } else {
-        StatusCode::NOT_FOUND.into_response()
-    }
-}
-
-async fn upsert_handler(
-    State(sim): State<Sim>,
-    Path((cluster, name)): Path<(String, String)>,
-    axum::Json(mut connector): axum::Json<ConnectorScenario>,
-) -> Response {
-    connector.name = name;
-    sim.upsert(&cluster, connector);
-    StatusCode::NO_CONTENT.into_response()
-}
-
-async fn delete_handler(
-    State(sim): State<Sim>,
-    Path((cluster, name)): Path<(String, String)>,
-) -> Response {
-    if sim.delete(&cluster, &name) {
-        StatusCode::NO_CONTENT.into_response()
-    } else {
-        StatusCode::NOT_FOUND.into_response()
-    }
-}
-
-async fn worker_handler(
-    State(sim): State<Sim>,
-    Path(cluster): Path<String>,
-    axum::Json(down): axum::Json<WorkerSwitch>,
-) -> Response {
-    if sim.set_worker_down(&cluster, down.down) {
-        StatusCode::NO_CONTENT.into_response()
-    } else {
-        StatusCode::NOT_FOUND.into_response()
-    }
-}
-
-/// `PUT /sim/clusters/{cluster}/worker` body.
-#[derive(serde::Deserialize)]
-struct WorkerSwitch {
-    down: bool,
-}
-
-async fn revoke_handler(State(sim): State<Sim>) -> Response {
-    sim.revoke_tokens();
-    StatusCode::NO_CONTENT.into_response()
 }
 
 // --- The write endpoints (Kafka Connect through the Data Plane, v1). -------------------------

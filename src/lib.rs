@@ -50,3 +50,4 @@ pub mod report;
 pub mod server;
 pub mod source;
 pub mod telemetry;
+pub mod visit;

@@ -12,14 +12,15 @@
 use crate::act::{Managed, claimed_by, manage_connector};
 use crate::apply;
 use crate::context::{Context, Error};
-use crate::crd::{ManagedConnector, ManagedConnectorStatus, SourceKind};
+use crate::crd::{ManagedConnector, ManagedConnectorStatus};
 use crate::deletion::finalize;
 use crate::manage::{execute, finalizer};
-use crate::metrics::ResourceLabels;
+
 use crate::observe::{Observed, Reading, observe};
 use crate::probe::{Failure, FailureKind, Observation};
 use crate::schedule::{backstop, kube_backoff, next_poll};
-use crate::status::{self, Outcome, Subject};
+use crate::status::{self, Outcome};
+use crate::visit::Visit;
 use k8s_openapi::jiff::Timestamp;
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
@@ -58,55 +59,6 @@ const TENANT_BUSY_RETRY: Duration = Duration::from_secs(1);
 
 /// How long after sending commands the connector is read again.
 const AFTER_A_COMMAND: Duration = Duration::from_secs(2);
-
-/// What one reconcile knows of its resource before it reads anything.
-pub(crate) struct Visit {
-    pub(crate) namespace: String,
-    pub(crate) name: String,
-    pub(crate) uid: String,
-    pub(crate) subject: Subject,
-    pub(crate) who: ResourceLabels,
-    /// The resource's interval, never faster than the global rate allows for every watched
-    /// resource (beyond that reconciles would only queue behind the rate limiter).
-    pub(crate) poll: Duration,
-}
-
-impl Visit {
-    fn of(mc: &ManagedConnector, ctx: &Context) -> Result<Self, Error> {
-        let namespace = mc.namespace().ok_or(Error::MissingMetadata("namespace"))?;
-        let name = mc
-            .metadata
-            .name
-            .clone()
-            .ok_or(Error::MissingMetadata("name"))?;
-        let cluster = ctx.prober.clusters.of(mc);
-        // A resource whose ConnectCluster is missing says so as a Data Plane resource would.
-        let source = crate::resolve::place(mc, cluster.as_deref())
-            .map(|p| p.kind)
-            .unwrap_or(SourceKind::DataPlane);
-        Ok(Visit {
-            who: ResourceLabels::new(&namespace, &name),
-            uid: mc.uid().unwrap_or_default(),
-            subject: Subject {
-                generation: mc.metadata.generation,
-                created: mc.metadata.creation_timestamp.as_ref().map(|t| t.0),
-                connector_name: mc.connector_name(),
-                cluster_name: mc.spec.cluster_name.clone(),
-                source,
-            },
-            poll: mc
-                .spec
-                .poll_interval(ctx.prober.config.default_poll_interval)
-                .max(ctx.min_cycle()),
-            namespace,
-            name,
-        })
-    }
-
-    fn key(&self) -> (&str, &str) {
-        (&self.namespace, &self.name)
-    }
-}
 
 /// One reconcile of one resource, in a span naming it (every log line of the reconcile carries
 /// the resource).

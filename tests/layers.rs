@@ -53,6 +53,7 @@ const SHELL: &[&str] = &[
     "report::paint",
     "server",
     "telemetry",
+    "visit",
 ];
 
 const OPERATOR_SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
@@ -143,6 +144,7 @@ fn every_import_goes_down_the_layers() {
     let is_core = |m: &str| core.contains(m);
     let is_source = |m: &str| SOURCES.contains(&m);
     let mut broken = Vec::new();
+    let mut graph: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
     for path in paths.iter().chain(&core_paths) {
         let me = module_of(path);
         if me == "lib" || me == "main" {
@@ -153,6 +155,7 @@ fn every_import_goes_down_the_layers() {
             if used == me || used.starts_with(&format!("{me}::")) {
                 continue;
             }
+            graph.entry(me.clone()).or_default().insert(used.clone());
             let same_tree = used.split("::").next() == me.split("::").next();
             let allowed = if is_core(&me) {
                 is_core(&used)
@@ -179,6 +182,43 @@ fn every_import_goes_down_the_layers() {
         "imports against the layers (see src/lib.rs):\n  {}",
         broken.join("\n  ")
     );
+    // Within a layer (the shell may import anything below it) modules still may not import
+    // each other, directly or round about.
+    if let Some(cycle) = find_cycle(&graph) {
+        panic!("modules import each other: {}", cycle.join(" -> "));
+    }
+}
+
+/// A cycle of the import graph, if it has one (depth-first search).
+fn find_cycle(graph: &std::collections::BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        graph: &std::collections::BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|n| n == node) {
+            let mut cycle = path[at..].to_vec();
+            cycle.push(node.to_string());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_string());
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(cycle) = visit(next, graph, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(node.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph
+        .keys()
+        .find_map(|start| visit(start, graph, &mut Vec::new(), &mut done))
 }
 
 /// The core crate stays pure by what it may depend on: kube only for the derive and kube-core's

@@ -19,7 +19,31 @@ pub fn connect_cluster_crd() -> CustomResourceDefinition {
 fn rewrapped(crd: CustomResourceDefinition) -> CustomResourceDefinition {
     let mut value = serde_json::to_value(&crd).expect("a CRD serializes to JSON");
     unwrap_descriptions(&mut value);
+    kubernetes_formats(&mut value);
     serde_json::from_value(value).expect("a CRD with rewrapped descriptions deserializes")
+}
+
+/// The integer formats the API server knows (`int32`, `int64`) in place of schemars' Rust ones
+/// (`uint32`, ...), which `kubectl apply` answers with `Warning: unrecognized format`. The
+/// `minimum` schemars sets for an unsigned type stays, so the range is still checked.
+fn kubernetes_formats(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::String(format)) = map.get_mut("format") {
+                let known = match format.as_str() {
+                    "int8" | "int16" | "uint8" | "uint16" => Some("int32"),
+                    "uint32" | "uint64" | "uint" | "int" => Some("int64"),
+                    _ => None,
+                };
+                if let Some(known) = known {
+                    *format = known.to_string();
+                }
+            }
+            map.values_mut().for_each(kubernetes_formats);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(kubernetes_formats),
+        _ => {}
+    }
 }
 
 fn unwrap_descriptions(value: &mut serde_json::Value) {
@@ -88,6 +112,72 @@ mod tests {
                 "crds/ is stale: run `cargo run -- crd {plural} > crds/{plural}.connectors.dataplane.dev.yaml`"
             );
         }
+    }
+
+    /// Every `format` in both CRDs is one the API server knows: no `Warning: unrecognized
+    /// format` on `kubectl apply`.
+    #[test]
+    fn every_format_is_one_kubernetes_knows() {
+        // k8s.io/apiextensions-apiserver/pkg/apiserver/validation/formats.go
+        const KNOWN: &[&str] = &[
+            "bsonobjectid",
+            "uri",
+            "email",
+            "hostname",
+            "ipv4",
+            "ipv6",
+            "cidr",
+            "mac",
+            "uuid",
+            "uuid3",
+            "uuid4",
+            "uuid5",
+            "isbn",
+            "isbn10",
+            "isbn13",
+            "creditcard",
+            "ssn",
+            "hexcolor",
+            "rgbcolor",
+            "byte",
+            "password",
+            "date",
+            "duration",
+            "datetime",
+            "date-time",
+            "int32",
+            "int64",
+            "float",
+            "double",
+        ];
+        fn formats(value: &serde_json::Value, out: &mut Vec<String>) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    if let Some(serde_json::Value::String(f)) = map.get("format") {
+                        out.push(f.clone());
+                    }
+                    map.values().for_each(|v| formats(v, out));
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|v| formats(v, out)),
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        for crd in [crd(), connect_cluster_crd()] {
+            formats(&serde_json::to_value(crd).expect("JSON"), &mut found);
+        }
+        assert!(
+            !found.is_empty(),
+            "the CRDs have formats (date-time at least)"
+        );
+        let unknown: Vec<_> = found
+            .iter()
+            .filter(|f| !KNOWN.contains(&f.as_str()))
+            .collect();
+        assert!(
+            unknown.is_empty(),
+            "formats Kubernetes does not know: {unknown:?}"
+        );
     }
 
     /// `kubectl explain` is only as good as the descriptions: every property must have one.

@@ -34,13 +34,18 @@ pub fn install_crd() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let crd = root().join("crds");
-        kubectl_ok(&[
+        let applied = kubectl(&[
             "apply",
             "--server-side",
             "--force-conflicts",
             "-f",
             crd.to_str().unwrap(),
         ]);
+        let said = String::from_utf8_lossy(&applied.stderr);
+        assert!(applied.status.success(), "applying crds/ failed: {said}");
+        // The API server warns about what it does not understand (a schema `format` it does not
+        // know, say): a user applying the CRDs would see it too.
+        assert!(!said.contains("Warning"), "applying crds/ warned: {said}");
         kubectl_ok(&[
             "wait",
             "--for=condition=Established",

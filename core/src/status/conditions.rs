@@ -1,22 +1,22 @@
-//! The four conditions (pure): what each should say ([`Target`]), what acting adds to them
+//! The four conditions (pure): what each should say ([`Wanted`]), what acting adds to them
 //! ([`overlay`]), and the merge that keeps each one's `lastTransitionTime` while it holds.
 
 use super::*;
 
-pub(super) struct Target {
+pub(super) struct Wanted {
     pub(super) type_: ConditionType,
     pub(super) status: ConditionStatus,
     pub(super) reason: String,
     pub(super) message: String,
 }
 
-pub(super) fn target(
+pub(super) fn wanted(
     type_: ConditionType,
     status: ConditionStatus,
     reason: &str,
     message: &str,
-) -> Target {
-    Target {
+) -> Wanted {
+    Wanted {
         type_,
         status,
         reason: reason.to_string(),
@@ -24,20 +24,20 @@ pub(super) fn target(
     }
 }
 
-pub(super) fn overlay(targets: &mut [Target; 4], note: &Note) {
+pub(super) fn overlay(targets: &mut [Wanted; 4], note: &Note) {
     let [ready, synced, reconciling, stalled] = targets;
-    let append = |t: &mut Target, message: &str| {
+    let append = |t: &mut Wanted, message: &str| {
         t.message = cut(&format!("{}; {message}", t.message), MESSAGE_LIMIT);
     };
     match note {
         Note::Acting { reason, message } | Note::Waiting { reason, message } => {
-            *reconciling = target(
+            *reconciling = wanted(
                 ConditionType::Reconciling,
                 ConditionStatus::True,
                 reason,
                 message,
             );
-            *stalled = target(
+            *stalled = wanted(
                 ConditionType::Stalled,
                 ConditionStatus::False,
                 reason,
@@ -49,19 +49,19 @@ pub(super) fn overlay(targets: &mut [Target; 4], note: &Note) {
         }
         Note::AsDeclared { message } => {
             let reason = ready.reason.clone();
-            *ready = target(
+            *ready = wanted(
                 ConditionType::Ready,
                 ConditionStatus::True,
                 &reason,
                 message,
             );
-            *reconciling = target(
+            *reconciling = wanted(
                 ConditionType::Reconciling,
                 ConditionStatus::False,
                 &reason,
                 message,
             );
-            *stalled = target(
+            *stalled = wanted(
                 ConditionType::Stalled,
                 ConditionStatus::False,
                 &reason,
@@ -69,13 +69,13 @@ pub(super) fn overlay(targets: &mut [Target; 4], note: &Note) {
             );
         }
         Note::GaveUp { message } => {
-            *reconciling = target(
+            *reconciling = wanted(
                 ConditionType::Reconciling,
                 ConditionStatus::False,
                 GAVE_UP,
                 message,
             );
-            *stalled = target(
+            *stalled = wanted(
                 ConditionType::Stalled,
                 ConditionStatus::True,
                 GAVE_UP,
@@ -88,20 +88,20 @@ pub(super) fn overlay(targets: &mut [Target; 4], note: &Note) {
             message,
             attention,
         } => {
-            *synced = target(
+            *synced = wanted(
                 ConditionType::Synced,
                 ConditionStatus::False,
                 reason,
                 message,
             );
             if *attention {
-                *reconciling = target(
+                *reconciling = wanted(
                     ConditionType::Reconciling,
                     ConditionStatus::False,
                     reason,
                     message,
                 );
-                *stalled = target(
+                *stalled = wanted(
                     ConditionType::Stalled,
                     ConditionStatus::True,
                     reason,
@@ -125,7 +125,7 @@ pub(super) fn find<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a C
 /// Builds the four conditions, keeping each one's `lastTransitionTime` while its status stays.
 pub(super) fn merge_conditions(
     prev: &[Condition],
-    targets: [Target; 4],
+    targets: [Wanted; 4],
     generation: Option<i64>,
     now: Timestamp,
 ) -> Vec<Condition> {

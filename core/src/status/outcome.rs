@@ -2,7 +2,7 @@
 //! [`super::desired_status_managed`] picks the case, overlays what acting on the connector adds
 //! and merges the result into the stored conditions.
 
-use super::conditions::{Target, find, target};
+use super::conditions::{Wanted, find, wanted};
 use super::text::{elapsed, humanize, ready_message};
 use super::{ConditionStatus, ConditionType, Settings, Subject};
 use crate::crd::{HolisticState, ManagedConnectorStatus};
@@ -11,25 +11,25 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use k8s_openapi::jiff::Timestamp;
 
 /// Ready, Synced, Reconciling and Stalled, in that order.
-pub(super) type Targets = [Target; 4];
+pub(super) type AllFour = [Wanted; 4];
 
 /// The same reason and message on every condition, with these statuses.
 fn all(
     [ready, synced, reconciling, stalled]: [ConditionStatus; 4],
     reason: &str,
     message: &str,
-) -> Targets {
+) -> AllFour {
     [
-        target(ConditionType::Ready, ready, reason, message),
-        target(ConditionType::Synced, synced, reason, message),
-        target(ConditionType::Reconciling, reconciling, reason, message),
-        target(ConditionType::Stalled, stalled, reason, message),
+        wanted(ConditionType::Ready, ready, reason, message),
+        wanted(ConditionType::Synced, synced, reason, message),
+        wanted(ConditionType::Reconciling, reconciling, reason, message),
+        wanted(ConditionType::Stalled, stalled, reason, message),
     ]
 }
 
 /// A stored condition kept as it is.
-fn kept(type_: ConditionType, c: &Condition) -> Target {
-    Target {
+fn kept(type_: ConditionType, c: &Condition) -> Wanted {
+    Wanted {
         type_,
         status: ConditionStatus::parse(&c.status),
         reason: c.reason.clone(),
@@ -38,14 +38,14 @@ fn kept(type_: ConditionType, c: &Condition) -> Target {
 }
 
 /// Nothing known yet: the first probe is pending.
-pub(super) fn waiting(name: &str) -> Targets {
+pub(super) fn waiting(name: &str) -> AllFour {
     use ConditionStatus::*;
     let msg = format!("waiting for the first status of connector {name}");
     all([Unknown, Unknown, True, False], "Probing", &msg)
 }
 
 /// `spec.suspend`: not polled, with the last known state in the message.
-pub(super) fn suspended(last_known: &ManagedConnectorStatus) -> Targets {
+pub(super) fn suspended(last_known: &ManagedConnectorStatus) -> AllFour {
     use ConditionStatus::*;
     let known = last_known
         .holistic_state
@@ -56,7 +56,7 @@ pub(super) fn suspended(last_known: &ManagedConnectorStatus) -> Targets {
 }
 
 /// The connector's state as read (`next` already carries its tasks and errors).
-pub(super) fn found(name: &str, state: HolisticState, next: &ManagedConnectorStatus) -> Targets {
+pub(super) fn found(name: &str, state: HolisticState, next: &ManagedConnectorStatus) -> AllFour {
     let msg = ready_message(name, state, next);
     let reason = state.as_str();
     let ready = match state {
@@ -70,20 +70,20 @@ pub(super) fn found(name: &str, state: HolisticState, next: &ManagedConnectorSta
     );
     let reconciling = matches!(state, HolisticState::Restarting | HolisticState::Unassigned);
     [
-        target(ConditionType::Ready, ready, reason, &msg),
-        target(
+        wanted(ConditionType::Ready, ready, reason, &msg),
+        wanted(
             ConditionType::Synced,
             ConditionStatus::True,
             "Synced",
             "the Data Plane API answered with the connector's status",
         ),
-        target(
+        wanted(
             ConditionType::Reconciling,
             ConditionStatus::from_bool(reconciling),
             reason,
             &msg,
         ),
-        target(
+        wanted(
             ConditionType::Stalled,
             ConditionStatus::from_bool(stalled),
             reason,
@@ -98,7 +98,7 @@ pub(super) fn not_found(
     subject: &Subject,
     now: Timestamp,
     settings: &Settings,
-) -> Targets {
+) -> AllFour {
     let young = subject
         .created
         .map(|c| elapsed(c, now) < settings.not_found_grace)
@@ -117,20 +117,20 @@ pub(super) fn not_found(
     };
     let reason = FailureKind::ConnectorNotFound.reason();
     [
-        target(ConditionType::Ready, ConditionStatus::False, reason, &msg),
-        target(
+        wanted(ConditionType::Ready, ConditionStatus::False, reason, &msg),
+        wanted(
             ConditionType::Synced,
             ConditionStatus::True,
             "Synced",
             "the Data Plane API answered: no such connector",
         ),
-        target(
+        wanted(
             ConditionType::Reconciling,
             ConditionStatus::from_bool(young),
             reason,
             &msg,
         ),
-        target(
+        wanted(
             ConditionType::Stalled,
             ConditionStatus::from_bool(!young),
             reason,
@@ -143,7 +143,7 @@ pub(super) fn not_found(
 /// last known state; before the first status there is none to keep, and the Ready a first visit
 /// wrote ("Probing") would show a lasting error as progress in `kubectl get`, Argo CD and Flux,
 /// so Ready says the error itself.
-pub(super) fn needs_attention(failure: &Failure, last_ready: Option<&Condition>) -> Targets {
+pub(super) fn needs_attention(failure: &Failure, last_ready: Option<&Condition>) -> AllFour {
     use ConditionStatus::*;
     let mut targets = all(
         [False, False, False, True],
@@ -165,10 +165,10 @@ pub(super) fn passing(
     last_known: &ManagedConnectorStatus,
     now: Timestamp,
     settings: &Settings,
-) -> Targets {
+) -> AllFour {
     use ConditionStatus::*;
     let reason = failure.kind.reason();
-    let synced = target(ConditionType::Synced, False, reason, &failure.message);
+    let synced = wanted(ConditionType::Synced, False, reason, &failure.message);
     if last_known.last_sync_time.is_none() {
         let msg = format!(
             "waiting for the first status of connector {name}: {}",

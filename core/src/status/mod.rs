@@ -284,7 +284,7 @@ pub fn desired_status_managed(
             fill_connector(&mut next, status, &assessment.errors);
             next.holistic_state = Some(assessment.state);
             next.last_sync_time = Some(Time(now));
-            outcome::found(name, assessment.state, &next)
+            outcome::found(subject, assessment.state, &next)
         }
         Outcome::Probed(Observation::Failed(failure))
             if failure.kind == FailureKind::ConnectorNotFound =>

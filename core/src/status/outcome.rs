@@ -5,7 +5,7 @@
 use super::conditions::{Wanted, find, wanted};
 use super::text::{elapsed, humanize, ready_message};
 use super::{ConditionStatus, ConditionType, Settings, Subject};
-use crate::crd::{HolisticState, ManagedConnectorStatus};
+use crate::crd::{HolisticState, ManagedConnectorStatus, SourceKind};
 use crate::probe::{Failure, FailureKind};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use k8s_openapi::jiff::Timestamp;
@@ -56,7 +56,20 @@ pub(super) fn suspended(last_known: &ManagedConnectorStatus) -> AllFour {
 }
 
 /// The connector's state as read (`next` already carries its tasks and errors).
-pub(super) fn found(name: &str, state: HolisticState, next: &ManagedConnectorStatus) -> AllFour {
+/// The source, as messages name it.
+fn source_name(source: SourceKind) -> &'static str {
+    match source {
+        SourceKind::DataPlane => "the Data Plane API",
+        SourceKind::KafkaConnect => "the Kafka Connect REST API",
+    }
+}
+
+pub(super) fn found(
+    subject: &Subject,
+    state: HolisticState,
+    next: &ManagedConnectorStatus,
+) -> AllFour {
+    let name = &subject.connector_name;
     let msg = ready_message(name, state, next);
     let reason = state.as_str();
     let ready = match state {
@@ -75,7 +88,10 @@ pub(super) fn found(name: &str, state: HolisticState, next: &ManagedConnectorSta
             ConditionType::Synced,
             ConditionStatus::True,
             "Synced",
-            "the Data Plane API answered with the connector's status",
+            &format!(
+                "{} answered with the connector's status",
+                source_name(subject.source)
+            ),
         ),
         wanted(
             ConditionType::Reconciling,
@@ -122,7 +138,10 @@ pub(super) fn not_found(
             ConditionType::Synced,
             ConditionStatus::True,
             "Synced",
-            "the Data Plane API answered: no such connector",
+            &format!(
+                "{} answered: no such connector",
+                source_name(subject.source)
+            ),
         ),
         wanted(
             ConditionType::Reconciling,

@@ -558,3 +558,31 @@ fn events_on_transitions_only() {
         vec!["ConnectorNotFound"]
     );
 }
+
+/// Synced says which source answered: a Kafka Connect worker is not "the Data Plane API".
+#[test]
+fn synced_names_the_source_that_answered() {
+    for (source, name) in [
+        (SourceKind::DataPlane, "the Data Plane API"),
+        (SourceKind::KafkaConnect, "the Kafka Connect REST API"),
+    ] {
+        let subject = Subject {
+            source,
+            ..subject()
+        };
+        for (outcome, said) in [
+            (
+                found("RUNNING", &["RUNNING"]),
+                "answered with the connector's status",
+            ),
+            (
+                failed(FailureKind::ConnectorNotFound),
+                "answered: no such connector",
+            ),
+        ] {
+            let s = desired_status(None, &subject, &outcome, at(60), &Settings::default());
+            let synced = find(&s.conditions, SYNCED).expect("Synced");
+            assert_eq!(synced.message, format!("{name} {said}"), "{source:?}");
+        }
+    }
+}

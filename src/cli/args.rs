@@ -85,8 +85,8 @@ pub struct RunArgs {
     #[arg(long, env = "MCO_NOT_FOUND_GRACE_PERIOD", default_value = "5m", value_parser = parse_duration)]
     pub not_found_grace_period: Duration,
 
-    /// How long the last known state is reported as current while the Data Plane API is
-    /// unreachable; after that Ready turns Unknown (StatusStale).
+    /// How long the last known state is reported as current while its source (Data Plane or
+    /// Kafka Connect) cannot be read; after that Ready turns Unknown (StatusStale).
     #[arg(long, env = "MCO_STALE_AFTER", default_value = "10m", value_parser = parse_duration)]
     pub stale_after: Duration,
 
@@ -97,15 +97,18 @@ pub struct RunArgs {
     #[arg(long, env = "MCO_DELETION_TIMEOUT", default_value = "5m", value_parser = parse_duration)]
     pub deletion_timeout: Duration,
 
-    /// Data Plane requests in flight at once, across all resources.
+    /// Requests to the sources (Data Plane, Kafka Connect, token endpoints) in flight at once,
+    /// across all resources.
     #[arg(long, env = "MCO_MAX_CONCURRENT_REQUESTS", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     pub max_concurrent_requests: u16,
 
-    /// Data Plane requests per second, across all resources.
+    /// Requests per second to the sources (Data Plane, Kafka Connect, token endpoints), across
+    /// all resources.
     #[arg(long, env = "MCO_MAX_REQUESTS_PER_SECOND", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_requests_per_second: u32,
 
-    /// Timeout of one Data Plane or token request, body included.
+    /// Timeout of one request to a source (Data Plane, Kafka Connect) or token endpoint, body
+    /// included.
     #[arg(long, env = "MCO_REQUEST_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub request_timeout: Duration,
 
@@ -116,7 +119,8 @@ pub struct RunArgs {
     #[arg(long, env = "MCO_MIN_TOKEN_INTERVAL", default_value = "1m", value_parser = parse_duration)]
     pub min_token_interval: Duration,
 
-    /// Largest Data Plane response read, in bytes; larger answers are an InvalidResponse.
+    /// Largest response read from a source (Data Plane, Kafka Connect) or token endpoint, in
+    /// bytes; larger answers are an InvalidResponse.
     #[arg(long, env = "MCO_MAX_RESPONSE_BYTES", default_value_t = 4 * 1024 * 1024)]
     pub max_response_bytes: usize,
 
@@ -306,7 +310,7 @@ impl RunArgs {
         })
     }
 
-    /// Limits of the Data Plane client these flags describe.
+    /// Limits of the source clients (Data Plane, Kafka Connect) these flags describe.
     pub fn client_config(&self) -> ClientConfig {
         ClientConfig {
             request_timeout: self.request_timeout,

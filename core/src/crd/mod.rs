@@ -37,14 +37,15 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(30);
 /// A Kubernetes object name (RFC 1123 subdomain), as the API server validates Secret and
 /// ConfigMap names.
 const DNS_SUBDOMAIN: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
-/// Shortest poll interval the API server accepts; keeps a typo from hammering the Data Plane API.
+/// Shortest poll interval the API server accepts; keeps a typo from hammering the source.
 pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(5);
 /// Longest poll interval the API server accepts: a connector unwatched for longer is not watched.
 pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(86_400);
 
 /// Watches one Kafka Connect connector and reports its health.
 ///
-/// The operator polls the connector's status (Redpanda Cloud Data Plane API) and writes the
+/// The operator polls the connector's status (Redpanda Cloud Data Plane API or a Kafka Connect
+/// REST API) and writes the
 /// holistic state, the task states and the parsed errors into `status`, with `Ready`, `Synced`,
 /// `Reconciling` and `Stalled` conditions that `kubectl wait`, Flux (kstatus) and Argo CD understand.
 // Each printcolumn repeats `type_`/`priority`, which clippy mistakes for duplicated attributes.
@@ -172,7 +173,7 @@ pub struct ManagedConnectorSpec {
     #[x_kube(validation = Rule::new("!self.matches('^([0-9]+(\\\\.[0-9]+)?(ms|s|m|h))+$') || duration(self) <= duration('24h')").message("pollInterval must be at most 24h"))]
     pub poll_interval: Option<String>,
 
-    /// Stop polling the Data Plane API. The last known status is kept and the Ready condition
+    /// Stop polling the connector's source. The last known status is kept and the Ready condition
     /// reports `Suspended`.
     #[serde(default)]
     pub suspend: bool,

@@ -8,7 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Observed state of the connector, as last reported by the Data Plane API.
+/// Observed state of the connector, as last reported by its source (`status.source`).
 #[derive(JsonSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ManagedConnectorStatus {
@@ -56,13 +56,13 @@ pub struct ManagedConnectorStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ConnectorError>,
 
-    /// `Ready` (is the connector healthy), `Synced` (did the last Data Plane call succeed),
+    /// `Ready` (is the connector healthy), `Synced` (did the last read of the source succeed),
     /// `Reconciling` (a transition is under way) and `Stalled` (needs attention).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
 
-    /// When the Data Plane API last answered successfully for this connector. Refreshed at most
+    /// When the source last answered successfully for this connector. Refreshed at most
     /// once per the operator's `--status-heartbeat` while nothing else changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_time: Option<Time>,

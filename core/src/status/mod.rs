@@ -110,7 +110,7 @@ pub const MESSAGE_LIMIT: usize = 1024;
 pub struct Settings {
     /// How long after a resource's creation a missing connector counts as "not created yet".
     pub not_found_grace: Duration,
-    /// How long the last known state is reported as current while the Data Plane API fails.
+    /// How long the last known state is reported as current while the source fails.
     pub stale_after: Duration,
     /// `lastSyncTime` is refreshed at most this often when nothing else changes.
     pub heartbeat: Duration,

@@ -1,6 +1,7 @@
-//! References generated from the code and committed under `docs/`, checked for drift: the flag
-//! reference of `run` and of `status` (`kubectl mconn`) from the clap definitions. A stale file
-//! fails with the command that rewrites it:
+//! References generated from the code and committed, checked for drift: the flag reference of
+//! `run` and of `status` (`kubectl mconn`) from the clap definitions (`docs/flags.md`), and the
+//! chart's README from the `# --` comments of its values (helm-docs style). A stale file fails
+//! with the command that rewrites it:
 //!
 //! ```sh
 //! MCO_WRITE_DOCS=1 cargo test --test docs
@@ -8,6 +9,7 @@
 
 use clap::CommandFactory;
 use managed_connector_operator::cli::{Cli, PluginCli};
+use serde_json::Value;
 use std::path::Path;
 
 /// One table row per flag: name, environment variable, default, and the whole help text.
@@ -92,4 +94,143 @@ fn the_flag_reference_matches_the_command_line() {
             assert!(generated.contains(&format!("`--{arg}`")), "--{arg} missing");
         }
     }
+}
+
+/// Every value the chart documents (a `# --` comment above it, continued by `#` lines), with its
+/// path, in file order.
+fn documented_values(values: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack: Vec<(usize, String)> = Vec::new();
+    let mut pending: Option<String> = None;
+    for line in values.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let text = line.trim();
+        if let Some(first) = text.strip_prefix("# --") {
+            pending = Some(first.trim().to_string());
+            continue;
+        }
+        if let Some(more) = text.strip_prefix('#') {
+            if let Some(p) = pending.as_mut() {
+                p.push(' ');
+                p.push_str(more.trim());
+            }
+            continue;
+        }
+        if text.is_empty() || text.starts_with('-') {
+            if text.is_empty() {
+                pending = None;
+            }
+            continue;
+        }
+        let Some((key, _)) = text.split_once(':') else {
+            continue;
+        };
+        while stack.last().is_some_and(|(i, _)| *i >= indent) {
+            stack.pop();
+        }
+        stack.push((indent, key.trim().to_string()));
+        if let Some(description) = pending.take() {
+            let path: Vec<&str> = stack.iter().map(|(_, k)| k.as_str()).collect();
+            out.push((path.join("."), description));
+        }
+    }
+    out
+}
+
+fn at<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(value, |v, key| v.get(key))
+}
+
+fn chart_readme() -> String {
+    let chart = Path::new(env!("CARGO_MANIFEST_DIR")).join("charts/managed-connector-operator");
+    let values = std::fs::read_to_string(chart.join("values.yaml")).expect("values.yaml");
+    let parsed: Value = serde_saphyr::from_str(&values).expect("values.yaml parses");
+    let meta: Value = serde_saphyr::from_str(
+        &std::fs::read_to_string(chart.join("Chart.yaml")).expect("Chart.yaml"),
+    )
+    .expect("Chart.yaml parses");
+    let mut out = format!(
+        "# managed-connector-operator\n\n{}.\n\n\
+         Generated from `values.yaml` and `Chart.yaml` by `tests/docs.rs`; do not edit by hand\n\
+         (`MCO_WRITE_DOCS=1 cargo test --test docs` rewrites it). What the operator does, how to\n\
+         install it and how it behaves: the project's README.\n\n\
+         ## Values\n\n| key | type | default | description |\n|---|---|---|---|\n",
+        meta["description"].as_str().unwrap_or_default()
+    );
+    for (path, description) in documented_values(&values) {
+        let value = at(&parsed, &path)
+            .unwrap_or_else(|| panic!("documented value {path} is not in values.yaml"));
+        let kind = match value {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Number(_) => "int",
+            Value::String(_) => "string",
+            Value::Array(_) => "list",
+            Value::Object(_) => "object",
+        };
+        let default = serde_json::to_string(value).expect("JSON");
+        out.push_str(&format!(
+            "| `{path}` | {kind} | `{}` | {} |\n",
+            default.replace('|', "\\|"),
+            description.replace('|', "\\|")
+        ));
+    }
+    out
+}
+
+#[test]
+fn the_chart_readme_matches_the_values() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("charts/managed-connector-operator/README.md");
+    let generated = chart_readme();
+    if std::env::var_os("MCO_WRITE_DOCS").is_some() {
+        std::fs::write(&path, &generated).expect("the chart README written");
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "charts/managed-connector-operator/README.md is stale: run `MCO_WRITE_DOCS=1 cargo test --test docs`"
+    );
+}
+
+/// Every value the chart has is documented: a leaf (or a list or map given whole) without a
+/// `# --` comment above it or above the section holding it fails.
+#[test]
+fn every_chart_value_is_documented() {
+    let chart = Path::new(env!("CARGO_MANIFEST_DIR")).join("charts/managed-connector-operator");
+    let values = std::fs::read_to_string(chart.join("values.yaml")).expect("values.yaml");
+    let parsed: Value = serde_saphyr::from_str(&values).expect("values.yaml parses");
+    let documented: Vec<String> = documented_values(&values)
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    fn leaves(value: &Value, path: String, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) if !map.is_empty() => {
+                for (k, v) in map {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    leaves(v, p, out);
+                }
+            }
+            _ => out.push(path),
+        }
+    }
+    let mut all = Vec::new();
+    leaves(&parsed, String::new(), &mut all);
+    let undocumented: Vec<&String> = all
+        .iter()
+        .filter(|leaf| {
+            !documented
+                .iter()
+                .any(|d| *leaf == d || leaf.starts_with(&format!("{d}.")))
+        })
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "values without a `# --` comment: {undocumented:?}"
+    );
 }

@@ -77,10 +77,12 @@ pub fn helm(args: &[&str]) -> std::process::Output {
 
 pub fn helm_ok(args: &[&str]) -> String {
     let out = helm(args);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "helm {args:?} failed: {said}");
+    // A symlink inside the chart makes every `helm install` and `template` warn about it.
     assert!(
-        out.status.success(),
-        "helm {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+        !said.contains("symbolic link"),
+        "helm {args:?} warned about the chart: {said}"
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

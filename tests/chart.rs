@@ -127,7 +127,46 @@ fn chart_lints_and_renders_hardened_least_privilege_defaults() {
 
     // Cluster-wide: read resources, patch their status and (deletionPolicy: Delete) their
     // finalizer, get Secrets and ConfigMaps (CA certificates), write Events. Nothing else.
-    let cluster_role = one(&docs, "ClusterRole");
+    let cluster_roles = find(&docs, "ClusterRole");
+    let (aggregated, operator): (Vec<&Value>, Vec<&Value>) =
+        cluster_roles.into_iter().partition(|r| {
+            r["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-edit"] == "true"
+        });
+    assert_eq!(operator.len(), 1, "one ClusterRole for the operator");
+    let cluster_role = operator[0];
+    // Users' roles: view reads both kinds, edit and admin also write ManagedConnectors; no
+    // ConnectCluster writes, no Secrets, nothing the operator's own role needs.
+    let aggregated: Vec<(String, Vec<(String, String, String)>)> = aggregated
+        .iter()
+        .map(|r| {
+            (
+                r["metadata"]["name"].as_str().unwrap().to_string(),
+                rules(r),
+            )
+        })
+        .collect();
+    let read = |res: &str| ["get", "list", "watch"].map(|v| r("connectors.dataplane.dev", res, v));
+    let mut view: Vec<_> = [
+        "connectclusters",
+        "connectclusters/status",
+        "managedconnectors",
+        "managedconnectors/status",
+    ]
+    .into_iter()
+    .flat_map(read)
+    .collect();
+    view.sort();
+    let mut edit: Vec<_> = ["create", "delete", "deletecollection", "patch", "update"]
+        .map(|v| r("connectors.dataplane.dev", "managedconnectors", v))
+        .to_vec();
+    edit.sort();
+    assert_eq!(
+        aggregated,
+        vec![
+            ("mco-managed-connector-operator-view".to_string(), view),
+            ("mco-managed-connector-operator-edit".to_string(), edit)
+        ]
+    );
     assert_eq!(
         rules(cluster_role),
         vec![
@@ -332,7 +371,7 @@ fn chart_renders_namespaced_mode_replicas_credentials_monitoring_and_argocd() {
 #[ignore = "needs helm in .tools/bin: hack/test"]
 fn bad_values_fail_at_install_time_with_a_clear_message() {
     for (set, message) in [
-        ("replicaCount=0", "/replicaCount"),
+        ("replicaCount=-1", "/replicaCount"),
         ("pollInterval=soon", "/pollInterval"),
         ("logging.format=xml", "/logging/format"),
         ("dataplane.url=ftp://x", "/dataplane/url"),
@@ -701,4 +740,102 @@ async fn namespaced_install_works_in_its_namespace_only_with_two_replicas() {
         let _ = replica.kill();
         let _ = replica.wait();
     }
+}
+
+/// What users of other charts look for: name and namespace overrides, labels on everything,
+/// security contexts that OpenShift's restricted-v2 accepts, extra args, env and volumes,
+/// topology spread, a grace period, scale to zero, `global` from a parent chart, and one
+/// PodDisruptionBudget per shard.
+#[test]
+#[ignore = "needs helm in .tools/bin: hack/test"]
+fn chart_follows_helm_conventions() {
+    let docs = template(&[
+        "global.imageRegistry=registry.example.com",
+        "fullnameOverride=connectors",
+        "namespaceOverride=platform-ops",
+        "commonLabels.team=platform",
+        "podSecurityContext.runAsUser=null",
+        "podSecurityContext.runAsGroup=null",
+        "podSecurityContext.fsGroup=null",
+        "extraArgs={--max-response-bytes=8388608}",
+        "extraEnv[0].name=HTTPS_PROXY",
+        "extraEnv[0].value=http://proxy:3128",
+        "extraVolumes[0].name=corporate-ca",
+        "extraVolumes[0].configMap.name=corporate-ca",
+        "extraVolumeMounts[0].name=corporate-ca",
+        "extraVolumeMounts[0].mountPath=/etc/ssl/corporate",
+        "topologySpreadConstraints[0].maxSkew=1",
+        "topologySpreadConstraints[0].topologyKey=topology.kubernetes.io/zone",
+        "topologySpreadConstraints[0].whenUnsatisfiable=ScheduleAnyway",
+        "terminationGracePeriodSeconds=45",
+    ]);
+    for doc in &docs {
+        let kind = doc["kind"].as_str().unwrap_or_default();
+        if kind == "CustomResourceDefinition" {
+            continue;
+        }
+        let name = doc["metadata"]["name"].as_str().unwrap_or_default();
+        assert!(
+            name.starts_with("connectors"),
+            "{kind} {name}: fullnameOverride"
+        );
+        assert_eq!(
+            doc["metadata"]["labels"]["team"], "platform",
+            "{kind} {name}: commonLabels"
+        );
+        let cluster_scoped = ["ClusterRole", "ClusterRoleBinding"].contains(&kind);
+        if !cluster_scoped && !["Role", "RoleBinding"].contains(&kind) {
+            assert_eq!(
+                doc["metadata"]["namespace"], "platform-ops",
+                "{kind} {name}: namespaceOverride"
+            );
+        }
+    }
+    let deployment = one(&docs, "Deployment");
+    let pod = &deployment["spec"]["template"]["spec"];
+    let security = &pod["securityContext"];
+    assert!(
+        security.get("runAsUser").is_none() && security.get("fsGroup").is_none(),
+        "{security}"
+    );
+    assert_eq!(security["runAsNonRoot"], true);
+    assert_eq!(pod["terminationGracePeriodSeconds"], 45);
+    assert_eq!(pod["topologySpreadConstraints"][0]["maxSkew"], 1);
+    assert_eq!(pod["volumes"][0]["configMap"]["name"], "corporate-ca");
+    let container = &pod["containers"][0];
+    assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_eq!(
+        container["volumeMounts"][0]["mountPath"],
+        "/etc/ssl/corporate"
+    );
+    assert!(
+        container["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "HTTPS_PROXY")
+    );
+    assert!(args_of(&docs).contains(&"--max-response-bytes=8388608".to_string()));
+    let binding = find(&docs, "ClusterRoleBinding");
+    assert_eq!(binding[0]["subjects"][0]["namespace"], "platform-ops");
+
+    // Scale to zero: no Pods, no PodDisruptionBudget.
+    let zero = template(&["replicaCount=0"]);
+    assert_eq!(one(&zero, "Deployment")["spec"]["replicas"], 0);
+    assert!(find(&zero, "PodDisruptionBudget").is_empty());
+
+    // Shards with replicas: each Deployment's Pods have their own budget.
+    let sharded = template(&[
+        "replicaCount=2",
+        "shards[0].name=a",
+        "shards[0].selector=shard=a",
+        "shards[1].name=b",
+        "shards[1].selector=shard=b",
+    ]);
+    let budgets = find(&sharded, "PodDisruptionBudget");
+    let selected: Vec<&Value> = budgets
+        .iter()
+        .map(|b| &b["spec"]["selector"]["matchLabels"]["connectors.dataplane.dev/shard"])
+        .collect();
+    assert_eq!(selected, [&Value::from("a"), &Value::from("b")]);
 }

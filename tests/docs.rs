@@ -234,3 +234,65 @@ fn every_chart_value_is_documented() {
         "values without a `# --` comment: {undocumented:?}"
     );
 }
+
+/// `values.schema.json` with every documented value's description taken from its `# --`
+/// comment: one text for `helm show values`, the chart README and editors reading the schema.
+fn described_schema() -> String {
+    let chart = Path::new(env!("CARGO_MANIFEST_DIR")).join("charts/managed-connector-operator");
+    let values = std::fs::read_to_string(chart.join("values.yaml")).expect("values.yaml");
+    let raw = std::fs::read_to_string(chart.join("values.schema.json")).expect("the schema");
+    let mut schema: Value = serde_json::from_str(&raw).expect("the schema parses");
+    for (path, description) in documented_values(&values) {
+        let mut node = &mut schema;
+        for key in path.split('.') {
+            node = node
+                .get_mut("properties")
+                .and_then(|p| p.get_mut(key))
+                .unwrap_or_else(|| panic!("values.schema.json has no property {path}"));
+        }
+        node["description"] = Value::String(description);
+    }
+    serde_json::to_string_pretty(&schema).expect("JSON") + "\n"
+}
+
+#[test]
+fn the_values_schema_describes_every_value_as_values_yaml_does() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("charts/managed-connector-operator/values.schema.json");
+    let generated = described_schema();
+    if std::env::var_os("MCO_WRITE_DOCS").is_some() {
+        std::fs::write(&path, &generated).expect("the schema written");
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "values.schema.json descriptions differ from values.yaml's comments: run `MCO_WRITE_DOCS=1 cargo test --test docs`"
+    );
+    fn undescribed(node: &Value, path: &str, out: &mut Vec<String>) {
+        if let Some(props) = node.get("properties").and_then(Value::as_object) {
+            for (k, v) in props {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                // Sections are named by their values; each value says what it is.
+                let section = v.get("properties").is_some();
+                if !section && v.get("description").is_none() {
+                    out.push(p.clone());
+                }
+                undescribed(v, &p, out);
+            }
+        }
+    }
+    let mut missing = Vec::new();
+    undescribed(
+        &serde_json::from_str(&generated).expect("JSON"),
+        "",
+        &mut missing,
+    );
+    assert!(
+        missing.is_empty(),
+        "schema properties without a description: {missing:?}"
+    );
+}

@@ -41,7 +41,10 @@ fn args_of(docs: &[Value]) -> Vec<String> {
         .collect()
 }
 
-fn rules(role: &Value) -> Vec<(String, String, String)> {
+/// One (apiGroup, resource, verb) a role grants.
+type Grant = (String, String, String);
+
+fn rules(role: &Value) -> Vec<Grant> {
     let mut out = Vec::new();
     for rule in role["rules"].as_array().unwrap() {
         for group in rule["apiGroups"].as_array().unwrap() {
@@ -136,7 +139,7 @@ fn chart_lints_and_renders_hardened_least_privilege_defaults() {
     let cluster_role = operator[0];
     // Users' roles: view reads both kinds, edit and admin also write ManagedConnectors; no
     // ConnectCluster writes, no Secrets, nothing the operator's own role needs.
-    let aggregated: Vec<(String, Vec<(String, String, String)>)> = aggregated
+    let aggregated: Vec<(String, Vec<Grant>)> = aggregated
         .iter()
         .map(|r| {
             (

@@ -296,3 +296,70 @@ fn the_values_schema_describes_every_value_as_values_yaml_does() {
         "schema properties without a description: {missing:?}"
     );
 }
+
+/// GitHub's anchor of a heading: lower case, spaces to `-`, punctuation dropped.
+fn slug(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every relative link of the Markdown docs points at a file that exists, and at a heading
+/// there when it names one: moving a section cannot leave a dead link behind.
+#[test]
+fn every_relative_link_in_the_docs_resolves() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![
+        root.join("README.md"),
+        root.join("CONTRIBUTING.md"),
+        root.join("CHANGELOG.md"),
+        root.join("charts/managed-connector-operator/README.md"),
+    ];
+    for entry in std::fs::read_dir(root.join("docs")).expect("docs/") {
+        files.push(entry.expect("an entry").path());
+    }
+    let mut dead = Vec::new();
+    let mut links = 0;
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("readable");
+        for (i, _) in text.match_indices("](") {
+            let rest = &text[i + 2..];
+            let Some(end) = rest.find(')') else { continue };
+            let target = &rest[..end];
+            if target.starts_with("http") || target.contains(' ') {
+                continue;
+            }
+            links += 1;
+            let (path, anchor) = target.split_once('#').unwrap_or((target, ""));
+            let dir = file.parent().expect("a directory");
+            let linked = if path.is_empty() {
+                file.clone()
+            } else {
+                dir.join(path)
+            };
+            if !linked.exists() {
+                dead.push(format!("{}: {target}", file.display()));
+                continue;
+            }
+            if !anchor.is_empty() {
+                let headings = std::fs::read_to_string(&linked).unwrap_or_default();
+                let found = headings
+                    .lines()
+                    .filter(|l| l.starts_with('#'))
+                    .any(|l| slug(l.trim_start_matches('#')) == anchor);
+                if !found {
+                    dead.push(format!("{}: {target} (no such heading)", file.display()));
+                }
+            }
+        }
+    }
+    assert!(links > 20, "only {links} links found: the scan is broken");
+    assert!(dead.is_empty(), "dead links:\n  {}", dead.join("\n  "));
+}

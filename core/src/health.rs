@@ -3,7 +3,7 @@
 //! The Data Plane API usually computes `holistic_state` and `errors` itself; when it does not
 //! (absent or `UNSPECIFIED`), or when the status comes from a plain Kafka Connect worker, the
 //! operator computes them here with exactly the same rules, so a connector looks the same whichever
-//! way it was read. The rules are in `../shared/reference/dataplane-api.md` and the README; every
+//! way it was read. The rules are in `../shared/reference/dataplane-api.md` and docs/status.md; every
 //! rule and edge case has a row in the table tests below.
 
 use crate::crd::{ConnectorError, ErrorType, HolisticState};

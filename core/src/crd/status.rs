@@ -154,7 +154,7 @@ impl SourceKind {
     }
 }
 
-/// Holistic state of a connector, as Redpanda defines it (see the README for the rules).
+/// Holistic state of a connector, as Redpanda defines it (docs/status.md has the rules).
 #[derive(JsonSchema, Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum HolisticState {
     /// The connector is running and all of its tasks (at least one) are running.
@@ -223,7 +223,7 @@ pub struct ConnectorInstance {
     /// Worker that runs the connector (`host:port`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub worker_id: String,
-    /// Java stack trace of the last failure, cut to a bound (see the README).
+    /// Java stack trace of the last failure, cut to a bound (docs/status.md).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub trace: String,
 }
@@ -251,7 +251,7 @@ pub struct TaskInstance {
     /// Worker that runs the task (`host:port`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub worker_id: String,
-    /// Java stack trace of the last failure, cut to a bound (see the README).
+    /// Java stack trace of the last failure, cut to a bound (docs/status.md).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub trace: String,
 }

@@ -27,6 +27,17 @@ async fn main() -> ExitCode {
         },
         Command::Run(args) => managed_connector_operator::cli::run(*args).await,
         Command::Status(args) => managed_connector_operator::report::run(args).await,
+        Command::Completion { shell } => {
+            use clap::CommandFactory;
+            let mut command = Cli::command();
+            clap_complete::generate(
+                shell,
+                &mut command,
+                "managed-connector-operator",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

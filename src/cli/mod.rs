@@ -45,6 +45,12 @@ pub enum Command {
     /// namespace's) ManagedConnectors, trouble first, or one in full. Reads with your kubeconfig.
     /// Installed as `kubectl-mconn` on the PATH, it is the kubectl plugin `kubectl mconn`.
     Status(crate::report::StatusArgs),
+    /// Print a shell completion script: `source <(managed-connector-operator completion bash)`,
+    /// or into your shell's completion directory.
+    Completion {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// The command line when run as the kubectl plugin `kubectl mconn` (the binary installed or linked

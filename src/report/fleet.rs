@@ -45,6 +45,7 @@ pub fn trouble(mc: &ManagedConnector) -> u8 {
 pub fn render(
     items: &[ManagedConnector],
     all_namespaces: bool,
+    wide: bool,
     now: Timestamp,
     paint: Paint,
 ) -> String {
@@ -57,8 +58,18 @@ pub fn render(
         )
     });
     let mut header = vec![
-        "NAME", "STATE", "TASKS", "READY", "REASON", "SYNCED", "MESSAGE",
+        "NAME",
+        "STATE",
+        "TASKS",
+        "READY",
+        "REASON",
+        "LAST SYNC",
+        "MESSAGE",
     ];
+    if wide {
+        // Before MESSAGE, which runs to the end of the line.
+        header.splice(6..6, ["SOURCE", "CLUSTER", "TYPE"]);
+    }
     if all_namespaces {
         header.insert(0, "NAMESPACE");
     }
@@ -90,6 +101,26 @@ pub fn render(
                     MESSAGE_WIDTH,
                 )),
             ];
+            if wide {
+                let source = status.and_then(|s| s.source);
+                // A Kafka Connect worker has no cluster name; the Data Plane's is in the spec.
+                let cluster = match source {
+                    Some(crate::crd::SourceKind::KafkaConnect) => "-".to_string(),
+                    _ => mc.spec.cluster_name.clone(),
+                };
+                row.splice(
+                    6..6,
+                    [
+                        Cell::plain(source.map_or("-", |s| s.word())),
+                        Cell::plain(cluster),
+                        Cell::plain(
+                            status
+                                .and_then(|s| s.type_.clone())
+                                .unwrap_or_else(|| "-".to_string()),
+                        ),
+                    ],
+                );
+            }
             if all_namespaces {
                 row.insert(
                     0,
@@ -169,7 +200,7 @@ mod tests {
             ),
         ];
         let now: Timestamp = "2026-11-29T12:00:00Z".parse().unwrap();
-        let out = render(&items, false, now, Paint { color: false });
+        let out = render(&items, false, false, now, Paint { color: false });
         let names: Vec<&str> = out
             .lines()
             .skip(1)
@@ -182,7 +213,9 @@ mod tests {
             ]
         );
         assert!(
-            out.starts_with("NAME      STATE      TASKS  READY    REASON       SYNCED  MESSAGE\n"),
+            out.starts_with(
+                "NAME      STATE      TASKS  READY    REASON       LAST SYNC  MESSAGE\n"
+            ),
             "{out}"
         );
         assert!(
@@ -190,7 +223,31 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("30s"), "{out}");
-        let all = render(&items, true, now, Paint { color: false });
+        let all = render(&items, true, false, now, Paint { color: false });
         assert!(all.starts_with("NAMESPACE  NAME"), "{all}");
+        let wide = render(&items, false, true, now, Paint { color: false });
+        let header: Vec<&str> = wide
+            .lines()
+            .next()
+            .unwrap()
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert_eq!(
+            header,
+            [
+                "NAME",
+                "STATE",
+                "TASKS",
+                "READY",
+                "REASON",
+                "LAST SYNC",
+                "SOURCE",
+                "CLUSTER",
+                "TYPE",
+                "MESSAGE"
+            ]
+        );
     }
 }

@@ -18,7 +18,7 @@ use kube::api::ListParams;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config};
 use paint::Paint;
-use std::io::IsTerminal;
+
 use std::path::PathBuf;
 
 /// Flags of `status`.
@@ -36,7 +36,17 @@ pub struct StatusArgs {
     #[arg(short = 'A', long, conflicts_with_all = ["namespace", "name"])]
     pub all_namespaces: bool,
 
-    /// Colour: auto (only on a terminal, and not when NO_COLOR is set), always, never.
+    /// Only the ManagedConnectors matching this label selector (`-l team=payments,tier!=dev`).
+    #[arg(short = 'l', long, conflicts_with = "name")]
+    pub selector: Option<String>,
+
+    /// Output: table (the default), wide (with source, cluster and connector type), or the
+    /// objects as the API server has them, as json or yaml (a List without a name).
+    #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+
+    /// Colour: auto (on a terminal, unless NO_COLOR, CLICOLOR=0 or TERM=dumb; CLICOLOR_FORCE
+    /// colours a pipe too), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
@@ -49,10 +59,23 @@ pub struct StatusArgs {
     pub context: Option<String>,
 }
 
+/// How to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// A table, as `kubectl get` prints it (one connector: its full view).
+    Table,
+    /// The table with more columns.
+    Wide,
+    /// The objects as JSON.
+    Json,
+    /// The objects as YAML.
+    Yaml,
+}
+
 /// When to colour the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
-    /// On a terminal, unless NO_COLOR is set.
+    /// On a terminal, unless NO_COLOR, CLICOLOR=0 or TERM=dumb (CLICOLOR_FORCE: always).
     Auto,
     /// Always.
     Always,
@@ -65,9 +88,10 @@ impl ColorChoice {
         let color = match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
+            // anstream's rule, as clap's own: a terminal, unless NO_COLOR, CLICOLOR=0 or
+            // TERM=dumb; CLICOLOR_FORCE colours a pipe too.
             ColorChoice::Auto => {
-                std::io::stdout().is_terminal()
-                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                anstream::AutoStream::choice(&std::io::stdout()) != anstream::ColorChoice::Never
             }
         };
         Paint { color }
@@ -114,8 +138,13 @@ pub async fn run(args: StatusArgs) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("reading managedconnector {namespace}/{name}"))?
                 .with_context(|| format!("no managedconnector {name} in namespace {namespace}"))?;
-            let history = history(&client, &namespace, name).await;
-            detail::render(&mc, &history, now, paint)
+            match args.output {
+                Output::Json | Output::Yaml => objects(&serde_json::to_value(&mc)?, args.output)?,
+                Output::Table | Output::Wide => {
+                    let history = history(&client, &namespace, name).await;
+                    detail::render(&mc, &history, now, paint)
+                }
+            }
         }
         None => {
             let api: Api<ManagedConnector> = if args.all_namespaces {
@@ -123,27 +152,50 @@ pub async fn run(args: StatusArgs) -> anyhow::Result<()> {
             } else {
                 Api::namespaced(client, &namespace)
             };
+            let mut params = ListParams::default();
+            if let Some(selector) = &args.selector {
+                params = params.labels(selector);
+            }
             let items = api
-                .list(&ListParams::default())
+                .list(&params)
                 .await
                 .with_context(|| match args.all_namespaces {
                     true => "listing managedconnectors in all namespaces".to_string(),
                     false => format!("listing managedconnectors in namespace {namespace}"),
                 })?
                 .items;
+            if let Output::Json | Output::Yaml = args.output {
+                let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
+                print!("{}", objects(&list, args.output)?);
+                return Ok(());
+            }
             if items.is_empty() {
                 let place = match args.all_namespaces {
                     true => "any namespace".to_string(),
                     false => format!("namespace {namespace}"),
                 };
-                eprintln!("No ManagedConnectors in {place}.");
+                let matching = args
+                    .selector
+                    .as_ref()
+                    .map(|s| format!(" matching {s}"))
+                    .unwrap_or_default();
+                eprintln!("No ManagedConnectors{matching} in {place}.");
                 return Ok(());
             }
-            fleet::render(&items, args.all_namespaces, now, paint)
+            let wide = args.output == Output::Wide;
+            fleet::render(&items, args.all_namespaces, wide, now, paint)
         }
     };
     print!("{out}");
     Ok(())
+}
+
+/// The objects as `kubectl get -o json|yaml` prints them.
+fn objects(value: &serde_json::Value, output: Output) -> anyhow::Result<String> {
+    Ok(match output {
+        Output::Yaml => serde_saphyr::to_string(value).context("writing YAML")?,
+        _ => serde_json::to_string_pretty(value)? + "\n",
+    })
 }
 
 /// The resource's Events, oldest first, or why they could not be read (RBAC may allow the

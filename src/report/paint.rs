@@ -2,6 +2,7 @@
 
 use anstyle::{AnsiColor, Style};
 use k8s_openapi::jiff::Timestamp;
+use unicode_width::UnicodeWidthStr;
 
 /// Colour by meaning, or plain text (piped output, `NO_COLOR`, `--color never`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,10 +88,10 @@ impl Cell {
 /// not padded. Every line starts with `indent`.
 pub fn table(paint: Paint, indent: &str, header: &[&str], rows: &[Vec<Cell>]) -> String {
     let columns = header.len();
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.width()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate().take(columns) {
-            widths[i] = widths[i].max(cell.text.chars().count());
+            widths[i] = widths[i].max(cell.text.width());
         }
     }
     let mut out = String::new();
@@ -110,7 +111,7 @@ pub fn table(paint: Paint, indent: &str, header: &[&str], rows: &[Vec<Cell>]) ->
     line(
         header
             .iter()
-            .map(|h| (paint.tone(Tone::Heading, h), h.chars().count()))
+            .map(|h| (paint.tone(Tone::Heading, h), h.width()))
             .collect(),
         &mut out,
     );
@@ -118,7 +119,7 @@ pub fn table(paint: Paint, indent: &str, header: &[&str], rows: &[Vec<Cell>]) ->
         line(
             row.iter()
                 .take(columns)
-                .map(|c| (paint.tone(c.tone, &c.text), c.text.chars().count()))
+                .map(|c| (paint.tone(c.tone, &c.text), c.text.width()))
                 .collect(),
             &mut out,
         );
@@ -145,19 +146,42 @@ pub fn duration(secs: i64) -> String {
     }
 }
 
-/// `text` cut to `max` characters, with `…` when cut; only its first line.
+/// `text` cut to `max` columns of a terminal (a CJK character takes two), with `…` when cut;
+/// only its first line.
 pub fn clip(text: &str, max: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
     let first = text.lines().next().unwrap_or_default();
-    if first.chars().count() <= max && !text.contains('\n') {
+    if first.width() <= max && !text.contains('\n') {
         return first.to_string();
     }
-    let kept: String = first.chars().take(max.saturating_sub(1)).collect();
+    let room = max.saturating_sub(1);
+    let mut used = 0;
+    let kept: String = first
+        .chars()
+        .take_while(|c| {
+            used += c.width().unwrap_or(0);
+            used <= room
+        })
+        .collect();
     format!("{kept}…")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Wide characters take two columns: the table stays aligned and a clipped message fits.
+    #[test]
+    fn widths_are_terminal_columns() {
+        let rows = vec![
+            vec![Cell::plain("注文"), Cell::plain("x")],
+            vec![Cell::plain("abcd"), Cell::plain("y")],
+        ];
+        let out = table(Paint { color: false }, "", &["NAME", "V"], &rows);
+        assert_eq!(out, "NAME  V\n注文  x\nabcd  y\n");
+        assert_eq!(clip("注文注文注文", 5), "注文…");
+        assert_eq!(clip("short", 5), "short");
+    }
 
     #[test]
     fn tables_align_on_text_not_on_colour_codes() {

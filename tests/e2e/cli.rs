@@ -49,6 +49,34 @@ async fn the_status_command_shows_what_the_operator_wrote() {
     assert!(ok, "{err}");
     golden("status-orders.txt", &mask(&one, &env.ns));
 
+    // As kubectl does: -o json and yaml give the objects, -o wide more columns, -l filters.
+    let (ok, json, err) = status(&["-n", &env.ns, "-o", "json"], &test_kubeconfig);
+    assert!(ok, "{err}");
+    let list: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(list["kind"], "List");
+    let mut names: Vec<&str> = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["metadata"]["name"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["archive", "audit", "orders", "payments"]);
+    let (ok, yaml, err) = status(&["-n", &env.ns, "orders", "-o", "yaml"], &test_kubeconfig);
+    assert!(ok, "{err}");
+    let orders: serde_json::Value = serde_saphyr::from_str(&yaml).expect("YAML");
+    assert_eq!(orders["status"]["holisticState"], "Degraded");
+    let (ok, wide, err) = status(&["-n", &env.ns, "-o", "wide"], &test_kubeconfig);
+    assert!(ok, "{err}");
+    assert!(wide.lines().next().unwrap().contains("SOURCE"), "{wide}");
+    assert!(wide.contains("DataPlane"), "{wide}");
+    let (ok, none, err) = status(&["-n", &env.ns, "-l", "no-such=label"], &test_kubeconfig);
+    assert!(ok, "{err}");
+    assert!(
+        none.is_empty() && err.contains("matching no-such=label"),
+        "{none}{err}"
+    );
+
     let (ok, coloured, err) = status(&["-n", &env.ns, "--color", "always"], &test_kubeconfig);
     assert!(ok, "{err}");
     assert!(

@@ -363,3 +363,123 @@ fn every_relative_link_in_the_docs_resolves() {
     assert!(links > 20, "only {links} links found: the scan is broken");
     assert!(dead.is_empty(), "dead links:\n  {}", dead.join("\n  "));
 }
+
+/// One table per CRD: every field of spec and status with its type and description, from the
+/// schema the API server enforces.
+fn api_reference() -> String {
+    use managed_connector_operator::schema::{connect_cluster_crd, crd};
+    fn kind_of(schema: &Value) -> String {
+        let t = schema["type"].as_str().unwrap_or("object");
+        match t {
+            "array" => format!("[]{}", kind_of(&schema["items"])),
+            "object"
+                if schema
+                    .get("additionalProperties")
+                    .is_some_and(Value::is_object) =>
+            {
+                format!("map[string]{}", kind_of(&schema["additionalProperties"]))
+            }
+            "string" => match schema["format"].as_str() {
+                Some(f) => format!("string ({f})"),
+                None => match schema["enum"].as_array() {
+                    Some(values) => values
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(" \\| "),
+                    None => "string".to_string(),
+                },
+            },
+            other => other.to_string(),
+        }
+    }
+    fn fields(schema: &Value, path: &str, out: &mut String) {
+        let Some(props) = schema["properties"].as_object() else {
+            return;
+        };
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        for (name, field) in props {
+            let p = format!("{path}.{name}");
+            let description = field["description"]
+                .as_str()
+                .unwrap_or_default()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .replace('|', "\\|");
+            let mark = if required.contains(&name.as_str()) {
+                " (required)"
+            } else {
+                ""
+            };
+            out.push_str(&format!(
+                "| `{p}` | {}{mark} | {description} |\n",
+                kind_of(field)
+            ));
+            fields(field, &p, out);
+            if field["type"] == "array" {
+                fields(&field["items"], &format!("{p}[]"), out);
+            }
+        }
+    }
+    let mut out = String::from(
+        "# API reference\n\n\
+         Generated from the CRDs (`crds/`, themselves generated from `core/src/crd/` and\n\
+         `core/src/connect_cluster.rs`) by `tests/docs.rs`; do not edit by hand\n\
+         (`MCO_WRITE_DOCS=1 cargo test --test docs` rewrites it). `kubectl explain` shows the same texts.\n",
+    );
+    for crd in [crd(), connect_cluster_crd()] {
+        let crd = serde_json::to_value(crd).expect("JSON");
+        let kind = crd["spec"]["names"]["kind"].as_str().unwrap_or_default();
+        let version = &crd["spec"]["versions"][0];
+        let schema = &version["schema"]["openAPIV3Schema"];
+        out.push_str(&format!(
+            "\n## {kind} (`{}/{}`, {})\n\n{}\n\n| field | type | description |\n|---|---|---|\n",
+            crd["spec"]["group"].as_str().unwrap_or_default(),
+            version["name"].as_str().unwrap_or_default(),
+            crd["spec"]["scope"]
+                .as_str()
+                .unwrap_or_default()
+                .to_lowercase(),
+            schema["description"]
+                .as_str()
+                .unwrap_or_default()
+                .split("\n\n")
+                .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+        ));
+        for part in ["spec", "status"] {
+            fields(&schema["properties"][part], part, &mut out);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_api_reference_matches_the_crds() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/api.md");
+    let generated = api_reference();
+    if std::env::var_os("MCO_WRITE_DOCS").is_some() {
+        std::fs::write(&path, &generated).expect("docs/api.md written");
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "docs/api.md is stale: run `MCO_WRITE_DOCS=1 cargo test --test docs`"
+    );
+    for field in [
+        "spec.connectorName",
+        "spec.restartPolicy.backoff.base",
+        "status.conditions",
+        "spec.namespaceSelector",
+    ] {
+        assert!(
+            generated.contains(&format!("| `{field}` |")),
+            "{field} missing"
+        );
+    }
+}

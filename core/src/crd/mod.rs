@@ -420,7 +420,8 @@ pub struct KeyReference {
         regex(pattern = DNS_SUBDOMAIN)
     )]
     pub name: String,
-    /// The key holding the PEM certificate(s), for example `ca.crt`.
+    /// The key within it, for example `ca.crt` for a CA certificate or `password` for a
+    /// `configFrom` value.
     #[schemars(length(min = 1, max = 253), regex(pattern = r"^[-._a-zA-Z0-9]+$"))]
     pub key: String,
 }

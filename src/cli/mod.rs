@@ -237,9 +237,7 @@ async fn lead(
         }
         // Two replicas starting together can both be told they hold a Lease that only one of
         // them does (the election library's lock is last-writer-wins): believe the Lease itself,
-        // read once every write of that moment has landed (a read right away can still show
-        // this replica before the other's write), and stand by again until the library notices.
-        tokio::time::sleep(LEASE_SETTLE).await;
+        // and stand by again until the library notices.
         let guard = fence.guard(ctx.client.clone(), election).await;
         if fence.may_write() {
             tracing::info!(identity = election.identity, "became the leader");
@@ -260,10 +258,6 @@ async fn lead(
         }
     }
 }
-
-/// How long a replica told it leads waits before reading the Lease to confirm it (both writers of
-/// a simultaneous acquisition have written by then).
-const LEASE_SETTLE: Duration = Duration::from_secs(1);
 
 /// Longest the Lease release may take at shutdown.
 const RELEASE_TIMEOUT: Duration = Duration::from_secs(3);

@@ -388,6 +388,14 @@ impl ConnectClient {
     }
 }
 
+/// The Kafka Connect parts of a target (a Data Plane target here is the caller's mistake).
+fn target_of(target: &Target) -> Result<(&Url, &ConnectAuth, Option<&[u8]>), Failure> {
+    match &target.source {
+        Source::KafkaConnect { url, auth, ca } => Ok((url, auth, ca.as_deref())),
+        _ => Err(wrong_source("Kafka Connect")),
+    }
+}
+
 impl StatusSource for ConnectClient {
     fn one<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Answer> {
         async move {
@@ -411,11 +419,9 @@ impl StatusSource for ConnectClient {
         wanted: Wanted<'a>,
     ) -> BoxFuture<'a, Result<Page, ListFailure>> {
         async move {
-            let Source::KafkaConnect { url, auth, ca } = &target.source else {
-                return Err(ListFailure::Failed(wrong_source("Kafka Connect")));
-            };
+            let (url, auth, ca) = target_of(target).map_err(ListFailure::Failed)?;
             let mut page = Page::default();
-            for (name, status) in self.list(url, auth, ca.as_deref(), wanted).await? {
+            for (name, status) in self.list(url, auth, ca, wanted).await? {
                 match status {
                     Some(status) => page.reports.push((name, Report::from_connect(status))),
                     None => page.unstated.push(name),
@@ -428,11 +434,8 @@ impl StatusSource for ConnectClient {
 
     fn config<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Option<Actual>, Failure>> {
         async move {
-            let Source::KafkaConnect { url, auth, ca } = &target.source else {
-                return Err(wrong_source("Kafka Connect"));
-            };
-            self.read_config(url, &target.connector, auth, ca.as_deref())
-                .await
+            let (url, auth, ca) = target_of(target)?;
+            self.read_config(url, &target.connector, auth, ca).await
         }
         .boxed()
     }
@@ -443,10 +446,8 @@ impl StatusSource for ConnectClient {
         command: &'a Command,
     ) -> BoxFuture<'a, Result<(), Failure>> {
         async move {
-            let Source::KafkaConnect { url, auth, ca } = &target.source else {
-                return Err(wrong_source("Kafka Connect"));
-            };
-            self.send_command(url, &target.connector, auth, ca.as_deref(), command)
+            let (url, auth, ca) = target_of(target)?;
+            self.send_command(url, &target.connector, auth, ca, command)
                 .await
         }
         .boxed()

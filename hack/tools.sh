@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Builds the pinned Go test tools into .tools/bin, once; rebuilds a tool only when its pins change.
 #
-#   hack/tools.sh kube-apiserver etcd helm kube-node oci-image
+#   hack/tools.sh kube-apiserver etcd helm kube-node oci-image registry
+#   hack/tools.sh zig cargo-zigbuild cargo-cyclonedx rust-target:aarch64-unknown-linux-musl
 #
 # kube-apiserver, etcd and kube-node (kubelet, kube-scheduler, kube-controller-manager and
 # kube-proxy in one multi-call binary) come from hack/tools (k8s.io/kubernetes v1.37.2 with every
 # staging module pinned, go.etcd.io/etcd/server/v3), helm from hack/helm (helm.sh/helm/v3),
-# oci-image from hack/imagetool (github.com/google/go-containerregistry). Product code is Rust; Go
-# only builds these.
+# oci-image from hack/imagetool (github.com/google/go-containerregistry), registry from
+# hack/registryd (github.com/distribution/distribution/v3, filesystem storage only). Product code
+# is Rust; Go only builds these.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin="$root/.tools/bin"
@@ -36,6 +38,9 @@ build() {
     oci-image)
       dir="$root/hack/imagetool"; pkg="."
       ;;
+    registry)
+      dir="$root/hack/registryd"; pkg="."
+      ;;
     *) echo "hack/tools.sh: unknown tool $tool" >&2; exit 2 ;;
   esac
   # A tool is rebuilt when its module's pins or its own sources change, not when a sibling's do.
@@ -48,4 +53,40 @@ build() {
   echo "$want" > "$bin/.$tool.stamp"
 }
 
-for tool in "$@"; do build "$tool"; done
+# The release tools that are not Go: cargo subcommands from crates.io, Zig from PyPI (its official
+# wheel of the Zig release, which cargo-zigbuild uses as the C cross compiler), Rust targets from
+# rustup. Pinned here; installed once into .tools/.
+zig_version=0.17.1
+cargo_zigbuild_version=0.24.1
+cargo_cyclonedx_version=0.5.9
+
+cargo_tool() { # NAME VERSION
+  local name=$1 version=$2
+  [ "$(cat "$bin/.$name.stamp" 2>/dev/null)" = "$version" ] && [ -x "$root/.tools/cargo/bin/$name" ] && return
+  echo "tools: cargo install $name $version (once)" >&2
+  cargo install --quiet --locked --version "$version" --root "$root/.tools/cargo" "$name"
+  echo "$version" > "$bin/.$name.stamp"
+}
+
+other() {
+  case "$1" in
+    zig)
+      if [ "$(cat "$bin/.zig.stamp" 2>/dev/null)" != "$zig_version" ] || [ ! -x "$bin/zig" ]; then
+        echo "tools: pip install ziglang==$zig_version (once)" >&2
+        rm -rf "$root/.tools/zig"
+        python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$root/.tools/zig" "ziglang==$zig_version"
+        ln -sfn ../zig/ziglang/zig "$bin/zig"
+        echo "$zig_version" > "$bin/.zig.stamp"
+      fi
+      ;;
+    cargo-zigbuild) cargo_tool cargo-zigbuild "$cargo_zigbuild_version" ;;
+    cargo-cyclonedx) cargo_tool cargo-cyclonedx "$cargo_cyclonedx_version" ;;
+    rust-target:*)
+      local target=${1#rust-target:}
+      rustup target list --installed 2>/dev/null | grep -qx "$target" || rustup target add "$target" >&2
+      ;;
+    *) return 1 ;;
+  esac
+}
+
+for tool in "$@"; do other "$tool" || build "$tool"; done

@@ -1,12 +1,12 @@
-//! The operator as users run it: the image `hack/image` builds, installed by `helm install` onto a
-//! real node (`hack/node`: containerd, runc, CNI, kubelet, kube-proxy, kube-scheduler and
+//! The operator as users run it: the release `hack/release` pushed to a real registry, installed by
+//! `helm install oci://…` onto a real node, whose containerd pulls the image from that registry (`hack/node`: containerd, runc, CNI, kubelet, kube-proxy, kube-scheduler and
 //! kube-controller-manager) into a namespace that enforces Pod Security `restricted`, talking to
 //! the API server through the in-cluster config and to the Data Plane simulator across the node's
 //! bridge.
 //!
-//! Marked `#[ignore]`: `hack/test` runs them after `hack/image` and `hack/testenv up --node`, with
-//! `MCO_IMAGE`, `MCO_IMAGE_DIGEST`, `MCO_IMAGE_ID` and `MCO_IMAGE_ARCHIVE` from hack/image and `MCO_NODE_IP` from
-//! `hack/node env`. Where no node can run, hack/test says why and does not run them.
+//! Marked `#[ignore]`: `hack/test` runs them after `hack/registry up`, `hack/release --push` and
+//! `hack/testenv up --node`, with `MCO_RELEASE` (hack/release's answer), `MCO_REGISTRY` and
+//! `MCO_NODE_IP` from `hack/node env`. Where no node can run, hack/test says why and does not run them.
 
 mod common;
 
@@ -19,33 +19,99 @@ use kube::{Client, ResourceExt};
 use managed_connector_operator::crd::{HolisticState, ManagedConnector};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 const RELEASE: &str = "mco-node";
 const FULLNAME: &str = "mco-node-managed-connector-operator";
 
-/// What hack/image built, as hack/test passes it on.
-struct Image {
-    name: String,
-    /// Of the manifest.
+/// What hack/release published, as hack/test passes it on.
+struct Release {
+    version: String,
+    /// Where it was published, e.g. `127.0.0.1:PORT/managed-connector-operator` for the README's
+    /// `ghcr.io/managed-connector-operator`.
+    registry: String,
+    /// REPOSITORY:TAG of the image.
+    image: String,
+    /// Of the image index: what a Pod shows in its imageID.
     digest: String,
-    /// Of the config (the image ID).
-    id: String,
-    archive: PathBuf,
+    /// `oci://…/charts/managed-connector-operator`.
+    chart: String,
 }
 
-fn built_image() -> Image {
-    let var = |name: &str| {
-        std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run through hack/test"))
+fn release_of(answer: &Value) -> Release {
+    let field = |name: &str| {
+        answer[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} in {answer}"))
+            .to_string()
     };
-    Image {
-        name: var("MCO_IMAGE"),
-        digest: var("MCO_IMAGE_DIGEST"),
-        id: var("MCO_IMAGE_ID"),
-        archive: PathBuf::from(var("MCO_IMAGE_ARCHIVE")),
+    Release {
+        version: field("version"),
+        registry: field("registry"),
+        image: field("image"),
+        digest: field("digest"),
+        chart: field("chart"),
     }
+}
+
+fn published() -> Release {
+    let text = std::env::var("MCO_RELEASE").expect("MCO_RELEASE is not set: run through hack/test");
+    release_of(&serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}")))
+}
+
+/// The registry name the README installs from; the tests' registry takes its place.
+const README_REGISTRY: &str = "ghcr.io/managed-connector-operator";
+
+/// The commands of the README's installation section (or of docs/install.md's upgrade section):
+/// the first `helm <verb>` command of the first `sh` block under the heading, continuation lines
+/// joined, split into words, with the release's registry for the README's.
+fn documented_command(file: &str, heading: &str, verb: &str, release: &Release) -> Vec<String> {
+    let text = std::fs::read_to_string(root().join(file)).unwrap();
+    let section = text
+        .split("\n## ")
+        .find(|s| s.starts_with(heading))
+        .unwrap_or_else(|| panic!("{file} has a section {heading}"));
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .unwrap_or_else(|| panic!("{file} {heading}: a sh block"));
+    let joined = block.replace("\\\n", " ");
+    let line = joined
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("helm {verb} ")))
+        .unwrap_or_else(|| panic!("{file} {heading}: a helm {verb} command in {block}"));
+    line.split_whitespace()
+        .skip(1)
+        .map(|w| w.replace(README_REGISTRY, &release.registry))
+        .collect()
+}
+
+/// Replaces the value after `flag` (or of `--set key=`) in a documented command; the test's
+/// release name, namespace and simulator differ from the README's, nothing else.
+fn replace_value(args: &mut [String], flag: &str, value: &str) {
+    if let Some(key) = flag.strip_prefix("--set ") {
+        let at = args
+            .iter()
+            .position(|a| a.starts_with(&format!("{key}=")))
+            .unwrap_or_else(|| panic!("--set {key}= in {args:?}"));
+        args[at] = format!("{key}={value}");
+        return;
+    }
+    let at = args
+        .iter()
+        .position(|a| a == flag)
+        .unwrap_or_else(|| panic!("{flag} in {args:?}"));
+    args[at + 1] = value.to_string();
+}
+
+/// The next patch version, for the upgrade.
+fn next_version(version: &str) -> String {
+    let (core, _) = version.split_once('-').unwrap_or((version, ""));
+    let mut parts: Vec<u64> = core.split('.').map(|p| p.parse().unwrap()).collect();
+    parts[2] += 1;
+    format!("{}.{}.{}", parts[0], parts[1], parts[2])
 }
 
 fn run(program: &str, args: &[&str]) -> String {
@@ -63,174 +129,32 @@ fn run(program: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Builds the image again from the same binary (`--tag` for another version) and returns
-/// hack/image's answer.
-fn hack_image(extra: &[&str]) -> Value {
-    let binary = root().join("target/release/managed-connector-operator");
-    let mut args = vec!["--binary", binary.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    let out = run(root().join("hack/image").to_str().unwrap(), &args);
-    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"))
-}
-
-fn json_file(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
-fn blob(layout: &Path, digest: &str) -> PathBuf {
-    layout
-        .join("blobs/sha256")
-        .join(digest.trim_start_matches("sha256:"))
-}
-
-#[test]
-#[ignore = "needs hack/image's archive: hack/test"]
-fn the_image_holds_only_what_the_binary_needs_runs_as_nonroot_and_is_reproducible() {
-    let image = built_image();
-    let version = env!("CARGO_PKG_VERSION");
-    assert_eq!(
-        image.name,
-        format!("ghcr.io/managed-connector-operator/managed-connector-operator:{version}")
-    );
-
-    // The archive is an OCI image layout whose index names the image for containerd and OCI tools.
-    let layout = tempfile::tempdir().unwrap();
-    run(
-        "tar",
-        &[
-            "-xf",
-            image.archive.to_str().unwrap(),
-            "-C",
-            layout.path().to_str().unwrap(),
-        ],
-    );
-    assert!(
-        std::fs::read_to_string(layout.path().join("oci-layout"))
-            .unwrap()
-            .contains("1.0.0")
-    );
-    let index = json_file(&layout.path().join("index.json"));
-    let descriptor = &index["manifests"][0];
-    assert_eq!(index["manifests"].as_array().unwrap().len(), 1);
-    assert_eq!(descriptor["digest"], image.digest.as_str());
-    assert_eq!(
-        descriptor["annotations"]["org.opencontainers.image.ref.name"],
-        version
-    );
-    assert_eq!(
-        descriptor["annotations"]["io.containerd.image.name"],
-        image.name.as_str()
-    );
-    let manifest = json_file(&blob(layout.path(), &image.digest));
-    assert_eq!(
-        manifest["mediaType"],
-        "application/vnd.oci.image.manifest.v1+json"
-    );
-    assert_eq!(manifest["config"]["digest"], image.id.as_str());
-    let config = json_file(&blob(layout.path(), &image.id));
-    assert_eq!(config["os"], "linux");
-    assert_eq!(config["architecture"], "amd64");
-    assert_eq!(config["config"]["User"], "65532:65532");
-    assert_eq!(
-        config["config"]["Entrypoint"],
-        json!(["/managed-connector-operator"])
-    );
-    assert_eq!(config["config"]["Cmd"], json!(["run"]));
-    let labels = &config["config"]["Labels"];
-    assert_eq!(labels["org.opencontainers.image.version"], version);
-    let head = run("git", &["rev-parse", "HEAD"]);
-    assert!(
-        labels["org.opencontainers.image.revision"]
-            .as_str()
-            .unwrap()
-            .starts_with(head.trim()),
-        "revision label {} is the commit {head}",
-        labels["org.opencontainers.image.revision"]
-    );
-    assert!(
-        labels["org.opencontainers.image.source"]
-            .as_str()
-            .unwrap()
-            .starts_with("https://")
-    );
-
-    // One layer: the binary, exactly the shared objects the loader resolves for it, the CA bundle
-    // and the user database. No shell, no package manager, nothing owned by anyone but root.
-    let layers = manifest["layers"].as_array().unwrap();
-    assert_eq!(layers.len(), 1);
-    let listing = run(
-        "tar",
-        &[
-            "-tzvf",
-            blob(layout.path(), layers[0]["digest"].as_str().unwrap())
-                .to_str()
-                .unwrap(),
-        ],
-    );
-    let mut files = BTreeSet::new();
-    for line in listing.lines() {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        assert_eq!(fields[1], "0/0", "owned by root: {line}");
-        if fields[0].starts_with('-') {
-            files.insert(fields[5].to_string());
-        }
-        if fields[5] == "managed-connector-operator" {
-            assert_eq!(fields[0], "-rwxr-xr-x", "{line}");
-        }
-    }
-    let ldd = run(
-        "ldd",
-        &[root()
-            .join("target/release/managed-connector-operator")
-            .to_str()
-            .unwrap()],
-    );
-    let mut expected: BTreeSet<String> = ldd
-        .lines()
-        .filter_map(|l| {
-            l.split_whitespace()
-                .find(|w| w.starts_with('/'))
-                .map(|p| p.trim_start_matches('/').to_string())
-        })
+/// The kubelet pulled the Pod's image (from the registry: nothing was imported into containerd),
+/// as its Events say.
+fn assert_pulled(namespace: &str, pod: &str, image: &str) {
+    let events: Value = serde_json::from_str(&kubectl_ok(&[
+        "get",
+        "events",
+        "-n",
+        namespace,
+        "--field-selector",
+        &format!("involvedObject.name={pod}"),
+        "-o",
+        "json",
+    ]))
+    .unwrap();
+    let messages: Vec<&str> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["reason"] == "Pulled")
+        .filter_map(|e| e["message"].as_str())
         .collect();
     assert!(
-        expected.iter().any(|l| l.contains("libc.so")),
-        "a glibc binary: {ldd}"
-    );
-    for f in [
-        "managed-connector-operator",
-        "etc/passwd",
-        "etc/group",
-        "etc/nsswitch.conf",
-        "etc/ssl/certs/ca-certificates.crt",
-    ] {
-        expected.insert(f.to_string());
-    }
-    assert_eq!(files, expected);
-
-    // Reproducible: the same binary and commit give the same digest and the same bytes.
-    let again = root().join("target/image/reproduced.oci.tar");
-    let rebuilt = hack_image(&["--out", again.to_str().unwrap()]);
-    assert_eq!(rebuilt["digest"], image.digest.as_str());
-    assert_eq!(rebuilt["id"], image.id.as_str());
-    assert_eq!(
-        std::fs::read(&again).unwrap(),
-        std::fs::read(&image.archive).unwrap(),
-        "byte for byte"
-    );
-    std::fs::remove_file(&again).unwrap();
-
-    // The chart installs this image unless told otherwise.
-    let rendered = helm_ok(&[
-        "template",
-        "x",
-        CHART,
-        "--show-only",
-        "templates/deployment.yaml",
-    ]);
-    assert!(
-        rendered.contains(&format!("image: \"{}\"", image.name)),
-        "{rendered}"
+        messages
+            .iter()
+            .any(|m| m.starts_with(&format!("Successfully pulled image \"{image}\""))),
+        "the kubelet pulled {image}: {messages:?}"
     );
 }
 
@@ -379,18 +303,11 @@ fn host_process_of(pod: &Value) -> HostProcess {
     panic!("no operator process in the cgroups of pod {uid}");
 }
 
-fn imported(archive: &Path) {
-    run(
-        root().join("hack/node").to_str().unwrap(),
-        &["load-image", archive.to_str().unwrap()],
-    );
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the node and hack/image's archive: hack/test"]
+#[ignore = "needs the node and hack/release's registry: hack/test"]
 async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted() {
     managed_connector_operator::http::install_crypto_provider();
-    let image = built_image();
+    let release = published();
     let node_ip = std::env::var("MCO_NODE_IP").expect("MCO_NODE_IP (hack/node env)");
     let client = Client::try_default().await.unwrap();
     let suffix = rand::random::<u32>() % 100_000;
@@ -426,7 +343,7 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
         "-n",
         &system,
         "--image",
-        &image.name,
+        &release.image,
         "--image-pull-policy=Never",
     ]);
     assert!(!refused.status.success());
@@ -459,23 +376,39 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
         .await
         .unwrap();
 
-    // helm install with the chart's defaults: its default image is the one hack/image built.
-    eprintln!("[node] helm install {RELEASE} into {system} (restricted), watching {tenant}");
-    helm_ok(&[
-        "install",
-        RELEASE,
-        CHART,
-        "--namespace",
-        &system,
-        "--set",
-        &format!("dataplane.url={sim_url}"),
-        // The simulator speaks plain http on the node's bridge.
-        "--set",
-        "allowInsecureHttp=true",
-        "--wait",
-        "--timeout",
-        "180s",
-    ]);
+    // The README's installation, from the registry: the chart's default image is the release's
+    // index there, which the node's containerd pulls. Only the registry, the release name, the
+    // namespace and the Data Plane URL (the simulator) differ; the rest is test plumbing.
+    let mut install = documented_command("README.md", "Install", "install", &release);
+    assert_eq!(install[0], "install");
+    assert_eq!(
+        install[2], release.chart,
+        "the README installs the chart from the registry"
+    );
+    assert_eq!(
+        install
+            .iter()
+            .position(|a| a == "--version")
+            .map(|i| install[i + 1].clone()),
+        Some(release.version.clone()),
+        "the README installs this version"
+    );
+    install[1] = RELEASE.to_string();
+    replace_value(&mut install, "--namespace", &system);
+    replace_value(&mut install, "--set dataplane.url", &sim_url);
+    install.extend(
+        [
+            "--plain-http", // the loopback test registry
+            "--set",
+            "allowInsecureHttp=true", // the simulator speaks plain http on the node's bridge
+            "--wait",
+            "--timeout",
+            "180s",
+        ]
+        .map(String::from),
+    );
+    eprintln!("[node] helm {}", install.join(" "));
+    helm_ok(&install.iter().map(String::as_str).collect::<Vec<_>>());
     let pod = wait_until(
         "one Ready operator Pod",
         Duration::from_secs(60),
@@ -488,16 +421,17 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
     .await;
     let pod_name = name_of(&pod);
     let container = &pod["status"]["containerStatuses"][0];
-    assert_eq!(container["image"], image.name.as_str());
+    assert_eq!(container["image"], release.image.as_str());
     assert!(
         container["imageID"]
             .as_str()
             .unwrap()
-            .ends_with(&format!("@{}", image.digest)),
-        "runs the image hack/image built: {} vs {}",
+            .ends_with(&format!("@{}", release.digest)),
+        "runs the image index hack/release pushed: {} vs {}",
         container["imageID"],
-        image.digest
+        release.digest
     );
+    assert_pulled(&system, &pod_name, &release.image);
     assert_eq!(container["restartCount"], 0);
     let process = host_process_of(&pod);
     assert_eq!(process.uid, 65532, "the operator process runs as nonroot");
@@ -642,9 +576,24 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
         "no client secret in the logs"
     );
 
-    // helm upgrade to a new image: a new Pod takes over; nothing in the status is lost or reset.
-    let next = hack_image(&["--tag", &format!("{}-next", env!("CARGO_PKG_VERSION"))]);
-    imported(Path::new(next["archive"].as_str().unwrap()));
+    // The next release, pushed to the same registry; the upgrade as docs/install.md has it: the
+    // CRDs first (Helm never upgrades them), then helm upgrade. A new Pod takes over; nothing in
+    // the status is lost or reset.
+    let next = release_of(
+        &serde_json::from_str::<Value>(&run(
+            root().join("hack/release").to_str().unwrap(),
+            &[
+                "--version",
+                &next_version(&release.version),
+                "--registry",
+                &release.registry,
+                "--push",
+                "--plain-http",
+            ],
+        ))
+        .unwrap(),
+    );
+    assert_ne!(next.digest, release.digest);
     let before = api.get("orders-sink").await.unwrap();
     let ready_since = |mc: &ManagedConnector| {
         mc.status
@@ -673,22 +622,40 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
             }
         })
     };
-    // Pinned by digest, as production installs do.
-    let next_digest = next["digest"].as_str().unwrap().to_string();
-    eprintln!("[node] helm upgrade to {}@{next_digest}", next["name"]);
-    helm_ok(&[
-        "upgrade",
-        RELEASE,
-        CHART,
-        "--namespace",
-        &system,
-        "--reuse-values",
-        "--set",
-        &format!("image.digest={next_digest}"),
-        "--wait",
-        "--timeout",
-        "180s",
+    let show = documented_command("docs/install.md", "Upgrading", "show", &release);
+    let pipe = show
+        .iter()
+        .position(|w| w == "|")
+        .expect("helm show crds … | kubectl apply");
+    let (mut helm_show, kubectl_apply_crds) = (show[..pipe].to_vec(), show[pipe + 1..].to_vec());
+    assert_eq!(helm_show[..3], ["show", "crds", next.chart.as_str()]);
+    assert_eq!(
+        kubectl_apply_crds,
+        ["kubectl", "apply", "--server-side", "-f", "-"]
+    );
+    replace_value(&mut helm_show, "--version", &next.version);
+    helm_show.push("--plain-http".to_string());
+    let crds = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        crds.path(),
+        helm_ok(&helm_show.iter().map(String::as_str).collect::<Vec<_>>()),
+    )
+    .unwrap();
+    kubectl_ok(&[
+        "apply",
+        "--server-side",
+        "-f",
+        crds.path().to_str().unwrap(),
     ]);
+    let mut upgrade = documented_command("docs/install.md", "Upgrading", "upgrade", &release);
+    assert_eq!(upgrade[2], next.chart);
+    upgrade[1] = RELEASE.to_string();
+    replace_value(&mut upgrade, "--version", &next.version);
+    replace_value(&mut upgrade, "--namespace", &system);
+    upgrade.extend(["--plain-http", "--wait", "--timeout", "180s"].map(String::from));
+    eprintln!("[node] helm {}", upgrade.join(" "));
+    helm_ok(&upgrade.iter().map(String::as_str).collect::<Vec<_>>());
+    let next_digest = next.digest.clone();
     let upgraded = wait_until(
         "only the new Pod left",
         Duration::from_secs(60),
@@ -705,6 +672,7 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
     )
     .await;
     assert_ne!(name_of(&upgraded), pod_name);
+    assert_pulled(&system, &name_of(&upgraded), &next.image);
     wait_until(
         "the new Pod holding the Lease",
         Duration::from_secs(30),
@@ -764,7 +732,10 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
     helm_ok(&[
         "upgrade",
         RELEASE,
-        CHART,
+        &next.chart,
+        "--version",
+        &next.version,
+        "--plain-http",
         "--namespace",
         &system,
         "--reuse-values",

@@ -74,7 +74,7 @@ other() {
       if [ "$(cat "$bin/.zig.stamp" 2>/dev/null)" != "$zig_version" ] || [ ! -x "$bin/zig" ]; then
         echo "tools: pip install ziglang==$zig_version (once)" >&2
         rm -rf "$root/.tools/zig"
-        python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$root/.tools/zig" "ziglang==$zig_version"
+        python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target "$root/.tools/zig" "ziglang==$zig_version"
         ln -sfn ../zig/ziglang/zig "$bin/zig"
         echo "$zig_version" > "$bin/.zig.stamp"
       fi

@@ -45,6 +45,11 @@ pub struct StatusArgs {
     #[arg(short = 'o', long, value_enum, default_value_t = Output::Table)]
     pub output: Output,
 
+    /// After the first view, print the connectors again as they change (a row, an object, or the
+    /// full view of one connector per change), as `kubectl get -w` does, until interrupted.
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+
     /// Colour: auto (on a terminal, unless NO_COLOR, CLICOLOR=0 or TERM=dumb; CLICOLOR_FORCE
     /// colours a pipe too), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
@@ -128,30 +133,29 @@ pub async fn run(args: StatusArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| config.default_namespace.clone());
     let client = Client::try_from(config).context("building the Kubernetes client")?;
     let paint = args.color.paint();
-    let now = Timestamp::now();
+    let api: Api<ManagedConnector> = if args.all_namespaces {
+        Api::all(client.clone())
+    } else {
+        Api::namespaced(client.clone(), &namespace)
+    };
+    let view = View {
+        args: &args,
+        client: &client,
+        namespace: &namespace,
+        paint,
+    };
 
-    let out = match &args.name {
+    let shown = match &args.name {
         Some(name) => {
-            let api: Api<ManagedConnector> = Api::namespaced(client.clone(), &namespace);
             let mc = api
                 .get_opt(name)
                 .await
                 .with_context(|| format!("reading managedconnector {namespace}/{name}"))?
                 .with_context(|| format!("no managedconnector {name} in namespace {namespace}"))?;
-            match args.output {
-                Output::Json | Output::Yaml => objects(&serde_json::to_value(&mc)?, args.output)?,
-                Output::Table | Output::Wide => {
-                    let history = history(&client, &namespace, name).await;
-                    detail::render(&mc, &history, now, paint)
-                }
-            }
+            print!("{}", view.one(&mc).await?);
+            vec![mc]
         }
         None => {
-            let api: Api<ManagedConnector> = if args.all_namespaces {
-                Api::all(client)
-            } else {
-                Api::namespaced(client, &namespace)
-            };
             let mut params = ListParams::default();
             if let Some(selector) = &args.selector {
                 params = params.labels(selector);
@@ -164,29 +168,141 @@ pub async fn run(args: StatusArgs) -> anyhow::Result<()> {
                     false => format!("listing managedconnectors in namespace {namespace}"),
                 })?
                 .items;
-            if let Output::Json | Output::Yaml = args.output {
-                let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
-                print!("{}", objects(&list, args.output)?);
-                return Ok(());
-            }
-            if items.is_empty() {
-                let place = match args.all_namespaces {
-                    true => "any namespace".to_string(),
-                    false => format!("namespace {namespace}"),
-                };
-                let matching = args
-                    .selector
-                    .as_ref()
-                    .map(|s| format!(" matching {s}"))
-                    .unwrap_or_default();
-                eprintln!("No ManagedConnectors{matching} in {place}.");
-                return Ok(());
-            }
-            let wide = args.output == Output::Wide;
-            fleet::render(&items, args.all_namespaces, wide, now, paint)
+            print!("{}", view.many(&items)?);
+            items
         }
     };
-    print!("{out}");
+    if args.watch {
+        use std::io::Write as _;
+        std::io::stdout().flush().ok();
+        follow(&view, api, shown).await?;
+    }
+    Ok(())
+}
+
+/// What `status` prints, with what it needs to print it.
+struct View<'a> {
+    args: &'a StatusArgs,
+    client: &'a Client,
+    namespace: &'a str,
+    paint: Paint,
+}
+
+impl View<'_> {
+    /// One connector: its full view, or the object.
+    async fn one(&self, mc: &ManagedConnector) -> anyhow::Result<String> {
+        Ok(match self.args.output {
+            Output::Json | Output::Yaml => objects(&serde_json::to_value(mc)?, self.args.output)?,
+            Output::Table | Output::Wide => {
+                let name = mc.metadata.name.as_deref().unwrap_or_default();
+                let history = history(self.client, self.namespace, name).await;
+                detail::render(mc, &history, Timestamp::now(), self.paint)
+            }
+        })
+    }
+
+    /// Several: the table, or a List of the objects. An empty table says so on stderr.
+    fn many(&self, items: &[ManagedConnector]) -> anyhow::Result<String> {
+        let args = self.args;
+        if let Output::Json | Output::Yaml = args.output {
+            let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
+            return objects(&list, args.output);
+        }
+        if items.is_empty() {
+            let place = match args.all_namespaces {
+                true => "any namespace".to_string(),
+                false => format!("namespace {}", self.namespace),
+            };
+            let matching = args
+                .selector
+                .as_ref()
+                .map(|s| format!(" matching {s}"))
+                .unwrap_or_default();
+            eprintln!("No ManagedConnectors{matching} in {place}.");
+            return Ok(String::new());
+        }
+        let wide = args.output == Output::Wide;
+        Ok(fleet::render(
+            items,
+            args.all_namespaces,
+            wide,
+            Timestamp::now(),
+            self.paint,
+        ))
+    }
+
+    /// One change while watching: the connector's table row (no header), its object, or its
+    /// full view after a blank line.
+    async fn change(&self, mc: &ManagedConnector) -> anyhow::Result<String> {
+        match (&self.args.name, self.args.output) {
+            (_, Output::Json | Output::Yaml) => {
+                let text = objects(&serde_json::to_value(mc)?, self.args.output)?;
+                Ok(match self.args.output {
+                    Output::Yaml => format!("---\n{text}"),
+                    _ => text,
+                })
+            }
+            (Some(_), _) => Ok(format!("\n{}", self.one(mc).await?)),
+            (None, _) => {
+                let table = self.many(std::slice::from_ref(mc))?;
+                Ok(table
+                    .split_once('\n')
+                    .map(|(_, rows)| rows.to_string())
+                    .unwrap_or(table))
+            }
+        }
+    }
+}
+
+/// `-w`: every change after the first view, as `kubectl get -w` prints it. A resource is printed
+/// again only when its resourceVersion differs from the one last printed, so the watch's own
+/// initial listing (and its relistings after a reconnect) repeat nothing already on screen.
+async fn follow(
+    view: &View<'_>,
+    api: Api<ManagedConnector>,
+    shown: Vec<ManagedConnector>,
+) -> anyhow::Result<()> {
+    use futures::StreamExt as _;
+    use kube::runtime::{WatchStreamExt as _, watcher};
+    use std::collections::HashMap;
+    use std::io::Write as _;
+
+    let key = |mc: &ManagedConnector| (mc.metadata.namespace.clone(), mc.metadata.name.clone());
+    let mut printed: HashMap<_, Option<String>> = shown
+        .iter()
+        .map(|mc| (key(mc), mc.metadata.resource_version.clone()))
+        .collect();
+    let mut config = watcher::Config::default();
+    if let Some(name) = &view.args.name {
+        config = config.fields(&format!("metadata.name={name}"));
+    }
+    if let Some(selector) = &view.args.selector {
+        config = config.labels(selector);
+    }
+    let mut events = std::pin::pin!(watcher(api, config).default_backoff());
+    while let Some(event) = events.next().await {
+        let (mc, deleted) = match event {
+            Ok(watcher::Event::Apply(mc) | watcher::Event::InitApply(mc)) => (mc, false),
+            Ok(watcher::Event::Delete(mc)) => (mc, true),
+            Ok(watcher::Event::Init | watcher::Event::InitDone) => continue,
+            // The watcher retries on its own; say why the screen may lag.
+            Err(e) => {
+                eprintln!("watch: {e}; retrying");
+                continue;
+            }
+        };
+        let version = mc.metadata.resource_version.clone();
+        if !deleted && printed.get(&key(&mc)) == Some(&version) {
+            continue;
+        }
+        if deleted {
+            printed.remove(&key(&mc));
+        } else {
+            printed.insert(key(&mc), version);
+        }
+        print!("{}", view.change(&mc).await?);
+        std::io::stdout().flush().ok();
+    }
     Ok(())
 }
 

@@ -77,6 +77,51 @@ async fn the_status_command_shows_what_the_operator_wrote() {
         "{none}{err}"
     );
 
+    // -w: the table first, then a row (no header) each time a connector changes.
+    let mut watching = Command::new(env!("CARGO_BIN_EXE_managed-connector-operator"))
+        .args(["status", "-n", &env.ns, "-w"])
+        .env("KUBECONFIG", &test_kubeconfig)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines, received) = std::sync::mpsc::channel::<String>();
+    let stdout = watching.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let next_line = |what: &str| {
+        received
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("status -w printed {what}"))
+    };
+    let first: Vec<String> = (0..5).map(|_| next_line("the table")).collect();
+    assert!(first[0].starts_with("NAME"), "{first:?}");
+    env.sim
+        .set_state("redpanda", "payments", "PAUSED", &["PAUSED", "PAUSED"]);
+    let row = loop {
+        let line = next_line("a row for the change");
+        assert!(!line.starts_with("NAME"), "no header again: {line}");
+        // Other writes (a heartbeat, another connector) may come first; the change comes.
+        if line.starts_with("payments") && line.contains("Paused") {
+            break line;
+        }
+    };
+    assert!(row.split_whitespace().count() >= 5, "a full row: {row}");
+    watching.kill().unwrap();
+    watching.wait().unwrap();
+    env.sim
+        .set_state("redpanda", "payments", "RUNNING", &["RUNNING", "RUNNING"]);
+    env.wait_state("payments", HolisticState::Healthy, within)
+        .await;
+
     let (ok, coloured, err) = status(&["-n", &env.ns, "--color", "always"], &test_kubeconfig);
     assert!(ok, "{err}");
     assert!(

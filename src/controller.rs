@@ -92,7 +92,7 @@ pub async fn run(
         }
     };
     // ConnectClusters first: a resource naming one is resolved only once they are listed.
-    follow_platform(&ctx, reader.clone(), stopped()).await;
+    follow_platform(&ctx, reader.clone(), stopped(), stopped()).await;
     let triggered = ctx
         .triggered
         .lock()
@@ -126,11 +126,13 @@ pub async fn run(
 }
 
 /// Starts the ConnectCluster controller (when the operator reads ConnectClusters) and waits up
-/// to 30 s for its first listing.
+/// to 30 s for its first listing, or until the operator is told to stop (a leader stopping during
+/// its start must release its Lease within the shutdown timeout, not after this wait).
 async fn follow_platform(
     ctx: &Context,
     resources: reflector::Store<ManagedConnector>,
     stopped: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+    stop: impl std::future::Future<Output = ()>,
 ) {
     let clusters_listed = Arc::new(tokio::sync::Notify::new());
     if ctx.prober.config.connect_clusters {
@@ -148,13 +150,15 @@ async fn follow_platform(
     } else {
         clusters_listed.notify_one();
     }
-    if tokio::time::timeout(Duration::from_secs(30), clusters_listed.notified())
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            "ConnectClusters not listed within 30s; resources naming one may report ConnectClusterNotFound until they are"
-        );
+    tokio::select! {
+        listed = tokio::time::timeout(Duration::from_secs(30), clusters_listed.notified()) => {
+            if listed.is_err() {
+                tracing::warn!(
+                    "ConnectClusters not listed within 30s; resources naming one may report ConnectClusterNotFound until they are"
+                );
+            }
+        }
+        _ = stop => {}
     }
 }
 

@@ -235,16 +235,28 @@ async fn lead(
                 return Ok(None);
             }
         }
+        // Not ready from here until the leader's cache is filled: a replica starting to lead is
+        // not the standby it was, and a rollout must not count it as one.
+        ready.store(false, Ordering::SeqCst);
         // Two replicas starting together can both be told they hold a Lease that only one of
         // them does (the election library's lock is last-writer-wins): believe the Lease itself,
-        // and stand by again until the library notices.
+        // read once every write of that moment has landed (a read right away can still show
+        // this replica before the other's write), and stand by again until the library notices.
+        // A stop signal during the wait releases the Lease at once.
+        tokio::select! {
+            _ = tokio::time::sleep(LEASE_SETTLE) => {}
+            _ = signal_rx.wait_for(Option::is_some) => {
+                let _ = tokio::time::timeout(RELEASE_TIMEOUT, lease.release()).await;
+                return Ok(None);
+            }
+        }
         let guard = fence.guard(ctx.client.clone(), election).await;
         if fence.may_write() {
             tracing::info!(identity = election.identity, "became the leader");
-            ready.store(false, Ordering::SeqCst);
             return Ok(Some((lease, guard)));
         }
         drop(guard);
+        ready.store(true, Ordering::SeqCst);
         tracing::warn!(
             identity = election.identity,
             "told this replica leads, but the Lease names another holder: standing by"
@@ -258,6 +270,10 @@ async fn lead(
         }
     }
 }
+
+/// How long a replica told it leads waits before reading the Lease to confirm it (both writers of
+/// a simultaneous acquisition have written by then).
+const LEASE_SETTLE: Duration = Duration::from_secs(1);
 
 /// Longest the Lease release may take at shutdown.
 const RELEASE_TIMEOUT: Duration = Duration::from_secs(3);

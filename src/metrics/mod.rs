@@ -3,7 +3,10 @@
 //! Per-resource series follow kube-state-metrics' "state set" style: one series per possible
 //! holistic state, `1` for the current one and `0` for the others, so alerts select `== 1` and need
 //! no regex. Series of deleted resources are removed (see [`Metrics::forget`]). No label or value
-//! ever carries a credential.
+//! ever carries a credential. Beside them: `managed_connector_build_info` and the conventional
+//! `process_*` series ([`process`]).
+
+pub mod process;
 
 use crate::crd::HolisticState;
 use crate::health::TaskCounts;
@@ -183,6 +186,17 @@ impl Metrics {
         };
         m.register(registry.sub_registry_with_prefix("managed_connector"));
         m.born_at_zero();
+        registry
+            .sub_registry_with_prefix("managed_connector")
+            .register(
+                "build",
+                "The operator's version: always 1, with the version as label",
+                prometheus_client::metrics::info::Info::new(vec![(
+                    "version".to_string(),
+                    env!("CARGO_PKG_VERSION").to_string(),
+                )]),
+            );
+        registry.register_collector(Box::new(process::ProcessCollector));
         m
     }
 
@@ -503,6 +517,28 @@ pub fn render(registry: &Registry) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn build_info_and_process_series_are_exported() {
+        let mut registry = Registry::default();
+        let _m = Metrics::new(&mut registry);
+        let text = render(&registry);
+        assert!(
+            text.contains(&format!(
+                "managed_connector_build_info{{version=\"{}\"}} 1",
+                env!("CARGO_PKG_VERSION")
+            )),
+            "{text}"
+        );
+        for series in [
+            "process_cpu_seconds_total ",
+            "process_resident_memory_bytes ",
+            "process_open_fds ",
+            "process_start_time_seconds ",
+        ] {
+            assert!(text.contains(series), "{series} in {text}");
+        }
+    }
 
     #[test]
     fn state_set_has_one_current_state_and_is_forgotten_on_delete() {

@@ -84,7 +84,8 @@ async fn the_status_command_shows_what_the_operator_wrote() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let (lines, received) = std::sync::mpsc::channel::<String>();
+    // Read on a thread of its own, received without blocking the runtime the simulator runs on.
+    let (lines, mut received) = tokio::sync::mpsc::unbounded_channel::<String>();
     let stdout = watching.stdout.take().unwrap();
     std::thread::spawn(move || {
         use std::io::BufRead as _;
@@ -97,17 +98,22 @@ async fn the_status_command_shows_what_the_operator_wrote() {
             }
         }
     });
-    let next_line = |what: &str| {
-        received
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("status -w printed {what}"))
+    let mut next_line = async |what: &str| {
+        tokio::time::timeout(Duration::from_secs(30), received.recv())
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("status -w printed {what}"))
     };
-    let first: Vec<String> = (0..5).map(|_| next_line("the table")).collect();
+    let mut first = Vec::new();
+    for _ in 0..5 {
+        first.push(next_line("the table").await);
+    }
     assert!(first[0].starts_with("NAME"), "{first:?}");
     env.sim
         .set_state("redpanda", "payments", "PAUSED", &["PAUSED", "PAUSED"]);
     let row = loop {
-        let line = next_line("a row for the change");
+        let line = next_line("a row for the change").await;
         assert!(!line.starts_with("NAME"), "no header again: {line}");
         // Other writes (a heartbeat, another connector) may come first; the change comes.
         if line.starts_with("payments") && line.contains("Paused") {

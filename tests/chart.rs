@@ -241,7 +241,6 @@ fn chart_renders_namespaced_mode_replicas_credentials_monitoring_and_argocd() {
         "metrics.grafanaDashboard.enabled=true",
         "metrics.grafanaDashboard.namespace=monitoring",
         "metrics.grafanaDashboard.annotations.grafana_folder=Kafka",
-        "argocd.healthCheck.enabled=true",
         "rbac.secretNamespaces={ignored-in-namespaced-mode}",
     ]);
     assert!(
@@ -355,19 +354,6 @@ fn chart_renders_namespaced_mode_replicas_credentials_monitoring_and_argocd() {
     )
     .unwrap();
     assert_eq!(shipped, file);
-    let cm = find(&docs, "ConfigMap")
-        .into_iter()
-        .find(|c| c["metadata"]["namespace"] == "argocd")
-        .expect("Argo CD ConfigMap");
-    let script = std::fs::read_to_string(root().join("argocd/health.lua")).unwrap();
-    assert_eq!(
-        cm["data"]["resource.customizations.health.connectors.dataplane.dev_ManagedConnector"]
-            .as_str()
-            .unwrap()
-            .trim(),
-        script.trim(),
-        "the chart ships argocd/health.lua itself"
-    );
 }
 
 #[test]

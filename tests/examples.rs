@@ -61,3 +61,61 @@ fn every_example_passes_a_server_side_dry_run() {
     assert!(!out.status.success(), "an ftp URL passed the dry run");
     kubectl_ok(&["delete", "namespace", &namespace, "--wait=false"]);
 }
+
+/// The Argo CD health check goes into `argocd-cm` as docs/gitops.md says: its first `sh` block,
+/// run as written from the repository root, against an `argocd-cm` that already holds a key of
+/// Argo CD's own, which must stay.
+#[test]
+#[ignore = "needs a running kube-apiserver (hack/testenv up)"]
+fn the_documented_argo_cd_health_check_install_merges_into_argocd_cm() {
+    let doc = std::fs::read_to_string(root().join("docs/gitops.md")).unwrap();
+    let command = doc
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a sh block in docs/gitops.md");
+    assert!(command.contains("argocd-cm"), "{command}");
+    // Argo CD's namespace and its ConfigMap as an install leaves them.
+    let _ = kubectl(&["delete", "namespace", "argocd", "--wait=true"]);
+    kubectl_ok(&["create", "namespace", "argocd"]);
+    kubectl_ok(&[
+        "create",
+        "configmap",
+        "argocd-cm",
+        "-n",
+        "argocd",
+        "--from-literal=timeout.reconciliation=180s",
+    ]);
+    for _ in 0..2 {
+        // Twice: running it again (a new script version) changes nothing else.
+        let out = std::process::Command::new("bash")
+            .args(["-euo", "pipefail", "-c", command])
+            .current_dir(root())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{command}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let cm: serde_json::Value = serde_json::from_str(&kubectl_ok(&[
+        "get",
+        "configmap",
+        "argocd-cm",
+        "-n",
+        "argocd",
+        "-o",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(cm["data"]["timeout.reconciliation"], "180s", "{cm}");
+    assert_eq!(
+        cm["data"]["resource.customizations.health.connectors.dataplane.dev_ManagedConnector"],
+        std::fs::read_to_string(root().join("argocd/health.lua"))
+            .unwrap()
+            .as_str(),
+        "the script, byte for byte"
+    );
+    kubectl_ok(&["delete", "namespace", "argocd", "--wait=false"]);
+}

@@ -3,6 +3,7 @@
 #
 #   hack/tools.sh kube-apiserver etcd helm kube-node oci-image registry
 #   hack/tools.sh zig cargo-zigbuild cargo-cyclonedx rust-target:aarch64-unknown-linux-musl
+#   hack/tools.sh argocd   (Argo CD's application controller and repo server, for the GitOps tests)
 #
 # kube-apiserver, etcd and kube-node (kubelet, kube-scheduler, kube-controller-manager and
 # kube-proxy in one multi-call binary) come from hack/tools (k8s.io/kubernetes v1.37.2 with every
@@ -59,6 +60,7 @@ build() {
 zig_version=0.17.1
 cargo_zigbuild_version=0.24.1
 cargo_cyclonedx_version=0.5.9
+argocd_version=v3.2.12
 
 cargo_tool() { # NAME VERSION
   local name=$1 version=$2
@@ -81,6 +83,29 @@ other() {
       ;;
     cargo-zigbuild) cargo_tool cargo-zigbuild "$cargo_zigbuild_version" ;;
     cargo-cyclonedx) cargo_tool cargo-cyclonedx "$cargo_cyclonedx_version" ;;
+    argocd)
+      # A copy of the pinned argo-cd module with hack/argocd's two files added, built as its own
+      # main module (so its go.mod's replace directives hold): the published v3.2.12 does not
+      # compile its controller without the one missing function hack/argocd supplies.
+      local want; want=$(stamp_of "$root/hack/argocd/main.go" "$root/hack/argocd/validate_external_url.go" <(echo "$argocd_version"))
+      [ -x "$bin/argocd" ] && [ "$(cat "$bin/.argocd.stamp" 2>/dev/null)" = "$want" ] && return
+      echo "tools: building argocd $argocd_version (application controller, repo server; once, several minutes)" >&2
+      local src="$root/.tools/src/argo-cd-$argocd_version" probe; probe=$(mktemp -d)
+      if [ ! -f "$src/go.mod" ]; then
+        local dir; dir=$(cd "$probe" && go mod init probe >/dev/null 2>&1 &&
+          go mod download -json "github.com/argoproj/argo-cd/v3@$argocd_version" |
+          python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+        rm -rf "$src"; mkdir -p "$(dirname "$src")"; cp -r "$dir" "$src"; chmod -R u+w "$src"
+      fi
+      rm -rf "$probe"
+      cp "$root/hack/argocd/validate_external_url.go" "$src/util/settings/zz_mco_validate_external_url.go"
+      mkdir -p "$src/cmd/mco-argocd" && cp "$root/hack/argocd/main.go" "$src/cmd/mco-argocd/main.go"
+      (cd "$src" && GOFLAGS=-mod=mod go build -trimpath \
+        -ldflags "-s -w -X github.com/argoproj/argo-cd/v3/common.version=${argocd_version#v}" \
+        -o "$bin/argocd" ./cmd/mco-argocd)
+      for name in argocd-application-controller argocd-repo-server argocd-git-ask-pass; do ln -sfn argocd "$bin/$name"; done
+      echo "$want" > "$bin/.argocd.stamp"
+      ;;
     rust-target:*)
       local target=${1#rust-target:}
       rustup target list --installed 2>/dev/null | grep -qx "$target" || rustup target add "$target" >&2

@@ -1,0 +1,335 @@
+//! A real Argo CD (`hack/argocdenv`: the application controller and repo server of argo-cd
+//! v3.2.12, Redis, a Git server on loopback) syncs ManagedConnectors from a Git repository the test
+//! writes, and judges their health with `argocd/health.lua` installed as docs/gitops.md says; the
+//! real operator (a process, as in the end-to-end tests) writes their status from the simulator.
+//!
+//! Marked `#[ignore]`: run after `hack/testenv up` and `hack/argocdenv up`, with
+//! `eval "$(hack/argocdenv env)"`.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn argocd_namespace() -> String {
+    std::env::var("ARGOCD_NAMESPACE").expect("ARGOCD_NAMESPACE: eval \"$(hack/argocdenv env)\"")
+}
+
+/// A bare repository the Git server serves, and a working copy to commit from.
+struct Repo {
+    url: String,
+    bare: PathBuf,
+    work: tempfile::TempDir,
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "gitops test")
+        .env("GIT_AUTHOR_EMAIL", "gitops@example.com")
+        .env("GIT_COMMITTER_NAME", "gitops test")
+        .env("GIT_COMMITTER_EMAIL", "gitops@example.com")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+impl Repo {
+    fn new(name: &str) -> Repo {
+        let base = PathBuf::from(std::env::var("ARGOCD_GIT_DIR").expect("ARGOCD_GIT_DIR"));
+        let bare = base.join(format!("{name}.git"));
+        let _ = std::fs::remove_dir_all(&bare);
+        std::fs::create_dir_all(&bare).unwrap();
+        git(&bare, &["init", "--bare", "--initial-branch=main", "."]);
+        let work = tempfile::tempdir().unwrap();
+        git(work.path(), &["init", "--initial-branch=main", "."]);
+        let url = format!(
+            "{}/{name}.git",
+            std::env::var("ARGOCD_GIT").expect("ARGOCD_GIT")
+        );
+        Repo { url, bare, work }
+    }
+
+    fn write(&self, file: &str, object: &Value) {
+        let path = self.work.path().join(file);
+        std::fs::write(path, serde_json::to_string_pretty(object).unwrap()).unwrap();
+    }
+
+    fn remove(&self, file: &str) {
+        std::fs::remove_file(self.work.path().join(file)).unwrap();
+    }
+
+    /// Commits everything and pushes it; returns the commit.
+    fn push(&self, message: &str) -> String {
+        git(self.work.path(), &["add", "-A"]);
+        git(
+            self.work.path(),
+            &["commit", "-q", "--allow-empty", "-m", message],
+        );
+        git(
+            self.work.path(),
+            &["push", "-q", "-f", self.bare.to_str().unwrap(), "main"],
+        );
+        git(self.work.path(), &["rev-parse", "HEAD"])
+    }
+}
+
+fn connector(name: &str, spec_extra: Value) -> Value {
+    let mut spec =
+        json!({"pollInterval": "5s", "dataplane": {"credentialsSecretRef": {"name": "creds"}}});
+    if let (Some(spec), Some(extra)) = (spec.as_object_mut(), spec_extra.as_object()) {
+        spec.extend(extra.clone());
+    }
+    json!({
+        "apiVersion": "connectors.dataplane.dev/v1alpha1",
+        "kind": "ManagedConnector",
+        "metadata": {"name": name},
+        "spec": spec,
+    })
+}
+
+/// An Application syncing the repository into `namespace`, automated with prune and self-heal.
+/// Background prune propagation: the test control plane has no garbage collector to finish a
+/// foreground deletion.
+fn create_application(name: &str, repo: &Repo, namespace: &str) {
+    let app = json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": name, "namespace": argocd_namespace()},
+        "spec": {
+            "project": "default",
+            "source": {"repoURL": repo.url, "targetRevision": "main", "path": "."},
+            "destination": {"server": "https://kubernetes.default.svc", "namespace": namespace},
+            "syncPolicy": {
+                "automated": {"prune": true, "selfHeal": true},
+                "syncOptions": ["PrunePropagationPolicy=background"]
+            }
+        }
+    });
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), serde_json::to_vec(&app).unwrap()).unwrap();
+    kubectl_ok(&[
+        "apply",
+        "--server-side",
+        "-f",
+        file.path().to_str().unwrap(),
+    ]);
+}
+
+fn application(name: &str) -> Value {
+    serde_json::from_str(&kubectl_ok(&[
+        "get",
+        "applications.argoproj.io",
+        name,
+        "-n",
+        &argocd_namespace(),
+        "-o",
+        "json",
+    ]))
+    .unwrap()
+}
+
+/// Asks Argo CD to look at Git again now (the repo server caches revisions).
+fn refresh(name: &str, kind: &str) {
+    kubectl_ok(&[
+        "annotate",
+        "--overwrite",
+        "applications.argoproj.io",
+        name,
+        "-n",
+        &argocd_namespace(),
+        &format!("argocd.argoproj.io/refresh={kind}"),
+    ]);
+}
+
+/// The Application's sync status, health status, and each resource's health and message.
+fn summary(app: &Value) -> (String, String, Vec<(String, String, String)>) {
+    let text = |v: &Value| v.as_str().unwrap_or("").to_string();
+    let resources = app["status"]["resources"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .map(|r| {
+                    (
+                        text(&r["name"]),
+                        text(&r["health"]["status"]),
+                        text(&r["health"]["message"]),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (
+        text(&app["status"]["sync"]["status"]),
+        text(&app["status"]["health"]["status"]),
+        resources,
+    )
+}
+
+async fn wait_app(
+    name: &str,
+    what: &str,
+    within: Duration,
+    mut ok: impl FnMut(&(String, String, Vec<(String, String, String)>)) -> bool,
+) -> (String, String, Vec<(String, String, String)>) {
+    let started = Instant::now();
+    loop {
+        let now = summary(&application(name));
+        if ok(&now) {
+            eprintln!("  {what}: after {:?}", started.elapsed());
+            return now;
+        }
+        assert!(
+            started.elapsed() < within,
+            "{what} not within {within:?}; the Application: {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+fn health_of<'a>(s: &'a (String, String, Vec<(String, String, String)>), name: &str) -> &'a str {
+    s.2.iter()
+        .find(|r| r.0 == name)
+        .map(|r| r.1.as_str())
+        .unwrap_or("")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs hack/testenv and hack/argocdenv"]
+async fn argo_cd_syncs_connectors_from_git_and_its_health_follows_them() {
+    let env = Env::new("argocd", &[]).await;
+    let app = env.ns.clone();
+    let repo = Repo::new(&app);
+    env.sim.upsert(
+        "redpanda",
+        common::connector("orders", "RUNNING", &["RUNNING", "RUNNING"]),
+    );
+    env.sim.upsert(
+        "redpanda",
+        common::connector("payments", "RUNNING", &["RUNNING"]),
+    );
+    repo.write("orders.json", &connector("orders", json!({})));
+    repo.write("payments.json", &connector("payments", json!({})));
+    // Not on the cluster yet: within the grace period after creation that is Progressing.
+    repo.write("billing.json", &connector("billing", json!({})));
+    repo.push("three connectors");
+    create_application(&app, &repo, &env.ns);
+
+    // Synced from Git; the two that exist Healthy, the missing one Progressing, the app
+    // Progressing (Argo CD takes the worst of its resources).
+    let within = Duration::from_secs(60);
+    let s = wait_app(&app, "synced, two Healthy, one Progressing", within, |s| {
+        s.0 == "Synced"
+            && health_of(s, "orders") == "Healthy"
+            && health_of(s, "payments") == "Healthy"
+            && health_of(s, "billing") == "Progressing"
+    })
+    .await;
+    assert_eq!(s.1, "Progressing", "{s:?}");
+    assert!(
+        s.2.iter()
+            .any(|r| r.0 == "billing" && r.2.contains("ConnectorNotFound")),
+        "the Lua's message names the reason: {s:?}"
+    );
+
+    // The missing connector appears: the Application is Healthy.
+    env.sim.upsert(
+        "redpanda",
+        common::connector("billing", "RUNNING", &["RUNNING"]),
+    );
+    wait_app(&app, "Healthy", within, |s| s.1 == "Healthy").await;
+
+    // A task fails in the simulator: Degraded, with the task's error in the message.
+    env.sim
+        .set_state("redpanda", "orders", "RUNNING", &["RUNNING", "FAILED"]);
+    let s = wait_app(&app, "Degraded", within, |s| s.1 == "Degraded").await;
+    assert_eq!(health_of(&s, "orders"), "Degraded", "{s:?}");
+    env.sim
+        .set_state("redpanda", "orders", "RUNNING", &["RUNNING", "RUNNING"]);
+    wait_app(&app, "Healthy again", within, |s| s.1 == "Healthy").await;
+
+    // Suspended from Git: spec.suspend on one resource.
+    repo.write(
+        "payments.json",
+        &connector("payments", json!({"suspend": true})),
+    );
+    repo.push("suspend payments");
+    refresh(&app, "normal");
+    wait_app(&app, "payments Suspended", within, |s| {
+        health_of(s, "payments") == "Suspended"
+    })
+    .await;
+    repo.write("payments.json", &connector("payments", json!({})));
+    repo.push("resume payments");
+    refresh(&app, "normal");
+    wait_app(&app, "Healthy after resuming", within, |s| {
+        s.1 == "Healthy" && s.0 == "Synced"
+    })
+    .await;
+
+    // Nothing the operator writes (status, conditions, defaults) makes the app OutOfSync: a hard
+    // refresh and several resyncs later it is still Synced, with no new sync operation.
+    let synced_at = application(&app)["status"]["operationState"]["finishedAt"].clone();
+    refresh(&app, "hard");
+    tokio::time::sleep(Duration::from_secs(25)).await;
+    let after = application(&app);
+    assert_eq!(summary(&after).0, "Synced", "{after}");
+    assert_eq!(
+        after["status"]["operationState"]["finishedAt"], synced_at,
+        "no sync was needed after the operator's writes"
+    );
+
+    // Pruning: a connector removed from Git with deletionPolicy Delete is deleted on the cluster
+    // and its resource goes away.
+    repo.write(
+        "billing.json",
+        &connector(
+            "billing",
+            json!({"deletionPolicy": "Delete", "adopt": true}),
+        ),
+    );
+    repo.push("billing: delete the connector with the resource");
+    refresh(&app, "normal");
+    env.wait_for(
+        "billing",
+        Duration::from_secs(60),
+        "holding a finalizer",
+        |mc| {
+            mc.metadata
+                .finalizers
+                .as_ref()
+                .is_some_and(|f| !f.is_empty())
+        },
+    )
+    .await;
+    repo.remove("billing.json");
+    repo.push("remove billing");
+    refresh(&app, "normal");
+    env.wait_gone("billing", Duration::from_secs(60)).await;
+    assert_eq!(
+        env.sim.counts().by_endpoint.get("delete 204"),
+        Some(&1),
+        "the connector was deleted on the cluster"
+    );
+    wait_app(&app, "Synced and Healthy after the prune", within, |s| {
+        s.0 == "Synced" && s.1 == "Healthy" && s.2.len() == 2
+    })
+    .await;
+    kubectl_ok(&[
+        "delete",
+        "applications.argoproj.io",
+        &app,
+        "-n",
+        &argocd_namespace(),
+        "--wait=false",
+    ]);
+}

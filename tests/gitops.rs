@@ -333,3 +333,72 @@ async fn argo_cd_syncs_connectors_from_git_and_its_health_follows_them() {
         "--wait=false",
     ]);
 }
+
+/// A sync wave waits for the ManagedConnector: a ConfigMap in a later wave (something that
+/// depends on the connector running) is applied only once Argo CD finds the connector Healthy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs hack/testenv and hack/argocdenv"]
+async fn a_sync_wave_waits_until_the_connector_is_healthy() {
+    let env = Env::new("argocd-wave", &[]).await;
+    let app = env.ns.clone();
+    let repo = Repo::new(&app);
+    let mut orders = connector("orders", json!({}));
+    orders["metadata"]["annotations"] = json!({"argocd.argoproj.io/sync-wave": "0"});
+    repo.write("orders.json", &orders);
+    repo.write(
+        "consumer.json",
+        &json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "orders-consumer", "annotations": {"argocd.argoproj.io/sync-wave": "1"}},
+            "data": {"topic": "orders"}
+        }),
+    );
+    repo.push("a connector, then what depends on it");
+    create_application(&app, &repo, &env.ns);
+
+    // The connector is not on the cluster yet (Progressing, within the grace period): the second
+    // wave waits.
+    let within = Duration::from_secs(60);
+    wait_app(&app, "orders Progressing", within, |s| {
+        health_of(s, "orders") == "Progressing"
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert!(
+        kubectl(&["get", "configmap", "orders-consumer", "-n", &env.ns])
+            .status
+            .code()
+            != Some(0),
+        "the later wave was applied while the connector was not Healthy"
+    );
+    let phase = application(&app)["status"]["operationState"]["phase"].clone();
+    assert_eq!(phase, "Running", "the sync waits: {phase}");
+
+    // The connector appears and is running: the wave goes on and the sync succeeds.
+    env.sim.upsert(
+        "redpanda",
+        common::connector("orders", "RUNNING", &["RUNNING"]),
+    );
+    // (A ConfigMap has no health in Argo CD: it counts once it is there.)
+    wait_app(
+        &app,
+        "Synced and Healthy with the second wave",
+        within,
+        |s| s.0 == "Synced" && s.1 == "Healthy" && s.2.iter().any(|r| r.0 == "orders-consumer"),
+    )
+    .await;
+    assert_eq!(
+        application(&app)["status"]["operationState"]["phase"],
+        "Succeeded"
+    );
+    kubectl_ok(&["get", "configmap", "orders-consumer", "-n", &env.ns]);
+    kubectl_ok(&[
+        "delete",
+        "applications.argoproj.io",
+        &app,
+        "-n",
+        &argocd_namespace(),
+        "--wait=false",
+    ]);
+}

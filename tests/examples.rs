@@ -75,21 +75,25 @@ fn the_documented_argo_cd_health_check_install_merges_into_argocd_cm() {
         .and_then(|b| b.split("```").next())
         .expect("a sh block in docs/gitops.md");
     assert!(command.contains("argocd-cm"), "{command}");
-    // Argo CD's namespace and its ConfigMap as an install leaves them.
-    let _ = kubectl(&["delete", "namespace", "argocd", "--wait=true"]);
-    kubectl_ok(&["create", "namespace", "argocd"]);
+    // Argo CD's namespace under a name of its own: the one hack/argocdenv uses stays untouched
+    // (and this control plane has no controller-manager to finish deleting a namespace).
+    let namespace = format!("argocd-docs-{}", std::process::id());
+    assert!(command.contains("-n argocd "), "{command}");
+    let command = command.replace("-n argocd ", &format!("-n {namespace} "));
+    // Its ConfigMap as an install leaves it.
+    kubectl_ok(&["create", "namespace", &namespace]);
     kubectl_ok(&[
         "create",
         "configmap",
         "argocd-cm",
         "-n",
-        "argocd",
+        &namespace,
         "--from-literal=timeout.reconciliation=180s",
     ]);
     for _ in 0..2 {
         // Twice: running it again (a new script version) changes nothing else.
         let out = std::process::Command::new("bash")
-            .args(["-euo", "pipefail", "-c", command])
+            .args(["-euo", "pipefail", "-c", &command])
             .current_dir(root())
             .output()
             .unwrap();
@@ -104,7 +108,7 @@ fn the_documented_argo_cd_health_check_install_merges_into_argocd_cm() {
         "configmap",
         "argocd-cm",
         "-n",
-        "argocd",
+        &namespace,
         "-o",
         "json",
     ]))
@@ -117,5 +121,5 @@ fn the_documented_argo_cd_health_check_install_merges_into_argocd_cm() {
             .as_str(),
         "the script, byte for byte"
     );
-    kubectl_ok(&["delete", "namespace", "argocd", "--wait=false"]);
+    kubectl_ok(&["delete", "namespace", &namespace, "--wait=false"]);
 }

@@ -292,13 +292,20 @@ async fn a_task_failing_with_a_real_exception_shows_its_cause() {
     );
     assert_eq!(cond(&mc, "Stalled"), ("True".into(), "Unhealthy".into()));
     assert_eq!(cond(&mc, "Ready"), ("False".into(), "Unhealthy".into()));
-    let events = env.events("failing-sink").await;
-    assert!(
-        events
+    // The Event follows the status write that records the transition, a moment later (a CI
+    // run read the Events in between and found none): wait for it, briefly.
+    let deadline = std::time::Instant::now() + MARGIN;
+    loop {
+        let events = env.events("failing-sink").await;
+        if events
             .iter()
-            .any(|(t, r, _)| t == "Warning" && r == "Unhealthy"),
-        "{events:?}"
-    );
+            .any(|(t, r, _)| t == "Warning" && r == "Unhealthy")
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{events:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     env.capture("failing-sink", "connect-failed-task");
     connect.delete(&connector).await;
 }

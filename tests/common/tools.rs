@@ -144,3 +144,20 @@ pub fn service_account_kubeconfig(namespace: &str, name: &str, file: &str) -> Pa
     .unwrap();
     path
 }
+
+/// Runs a program from the repository root and returns its stdout; panics with both outputs if
+/// it fails.
+pub fn run(program: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap_or_else(|e| panic!("{program} runs: {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

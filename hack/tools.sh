@@ -4,6 +4,7 @@
 #   hack/tools.sh kube-apiserver etcd helm kube-node oci-image registry
 #   hack/tools.sh zig cargo-zigbuild cargo-cyclonedx rust-target:aarch64-unknown-linux-musl
 #   hack/tools.sh argocd   (Argo CD's application controller and repo server, for the GitOps tests)
+#   hack/tools.sh flux     (Flux's source-controller and kustomize-controller, for the GitOps tests)
 #
 # kube-apiserver, etcd and kube-node (kubelet, kube-scheduler, kube-controller-manager and
 # kube-proxy in one multi-call binary) come from hack/tools (k8s.io/kubernetes v1.37.2 with every
@@ -61,6 +62,7 @@ zig_version=0.17.1
 cargo_zigbuild_version=0.24.1
 cargo_cyclonedx_version=0.5.9
 argocd_version=v3.2.12
+flux_version=v1.9.6
 
 cargo_tool() { # NAME VERSION
   local name=$1 version=$2
@@ -105,6 +107,33 @@ other() {
         -o "$bin/argocd" ./cmd/mco-argocd)
       for name in argocd-application-controller argocd-repo-server argocd-git-ask-pass; do ln -sfn argocd "$bin/$name"; done
       echo "$want" > "$bin/.argocd.stamp"
+      ;;
+    flux)
+      # Flux's controllers as published, each a copy of its module built as the main module: their
+      # go.mod replaces the api module with ./api, which is a module of its own and not in the
+      # zip, so that replace is dropped (the published api version of the same release is used).
+      # source-controller pins github.com/fluxcd/pkg/artifact v0.18.3, which the module proxy
+      # here refuses: v0.18.0 (a patch-level downgrade) is used in its place.
+      local name
+      for name in source-controller kustomize-controller; do
+        local want; want=$(stamp_of <(echo "$flux_version pkg/artifact=v0.18.0"))
+        [ -x "$bin/$name" ] && [ "$(cat "$bin/.$name.stamp" 2>/dev/null)" = "$want" ] && continue
+        echo "tools: building Flux $name $flux_version (once, several minutes)" >&2
+        local src="$root/.tools/src/$name-$flux_version" probe; probe=$(mktemp -d)
+        if [ ! -f "$src/go.mod" ]; then
+          local dir; dir=$(cd "$probe" && go mod init probe >/dev/null 2>&1 &&
+            go mod download -json "github.com/fluxcd/$name@$flux_version" |
+            python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+          rm -rf "$src"; mkdir -p "$(dirname "$src")"; cp -r "$dir" "$src"; chmod -R u+w "$src"
+          (cd "$src" && go mod edit -dropreplace "github.com/fluxcd/$name/api")
+          if [ "$name" = source-controller ]; then
+            (cd "$src" && go mod edit -replace github.com/fluxcd/pkg/artifact=github.com/fluxcd/pkg/artifact@v0.18.0)
+          fi
+        fi
+        rm -rf "$probe"
+        (cd "$src" && GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$bin/$name" .)
+        echo "$want" > "$bin/.$name.stamp"
+      done
       ;;
     rust-target:*)
       local target=${1#rust-target:}

@@ -286,7 +286,7 @@ async fn a_suspended_resource_is_written_once_and_not_read() {
     let ready = condition(&patch, "Ready");
     assert_eq!(
         (&ready["status"], &ready["reason"]),
-        (&json!("False"), &json!("Suspended"))
+        (&json!("True"), &json!("Suspended"))
     );
     stored(send, &patch);
     let action = reconciled.await.expect("no panic").expect("no error");

@@ -1,9 +1,10 @@
 //! Shared by the tests that need the local control plane (`tests/e2e/`, `tests/chart.rs`): one
 //! namespace, one Data Plane simulator and one operator process per test ([`harness`]), kubectl
 //! and helm ([`tools`]), scraping ([`scrape`]), reading what the operator wrote ([`reading`]) and
-//! TLS fronts ([`tls`]).
+//! TLS fronts ([`tls`]), Git repositories for the GitOps tests ([`git`]).
 #![allow(dead_code)]
 
+mod git;
 mod harness;
 mod reading;
 mod scrape;
@@ -12,7 +13,7 @@ mod tools;
 
 // Each test target uses a part of these.
 #[allow(unused_imports)]
-pub use {harness::*, reading::*, scrape::*, tls::*, tools::*};
+pub use {git::*, harness::*, reading::*, scrape::*, tls::*, tools::*};
 
 use std::time::Duration;
 

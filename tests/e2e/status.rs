@@ -494,7 +494,7 @@ async fn suspend_stops_polling_and_resume_starts_it_again() {
     env.apply("orders", json!({"pollInterval": "5s", "suspend": true, "dataplane": {"credentialsSecretRef": {"name": "creds"}}}))
         .await;
     let mc = env
-        .wait_condition("orders", "Ready", "False", "Suspended", POLL + MARGIN)
+        .wait_condition("orders", "Ready", "True", "Suspended", POLL + MARGIN)
         .await;
     assert_eq!(
         mc.status.as_ref().unwrap().holistic_state,

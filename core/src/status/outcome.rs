@@ -45,6 +45,11 @@ pub(super) fn waiting(name: &str) -> AllFour {
 }
 
 /// `spec.suspend`: not polled, with the last known state in the message.
+///
+/// Ready is True: the resource is as its spec declares (suspended), as a Paused connector is
+/// Ready when `spec.state` declares it. kstatus then reads it as Current, so a Flux Kustomization
+/// with `wait: true` that holds a suspended connector completes instead of waiting out its
+/// timeout; Argo CD's health check reads `spec.suspend` first and shows Suspended.
 pub(super) fn suspended(last_known: &ManagedConnectorStatus) -> AllFour {
     use ConditionStatus::*;
     let known = last_known
@@ -52,7 +57,7 @@ pub(super) fn suspended(last_known: &ManagedConnectorStatus) -> AllFour {
         .map(|s| format!("; last known state: {s}"))
         .unwrap_or_default();
     let msg = format!("spec.suspend is true: the connector is not polled{known}");
-    all([False, Unknown, False, False], "Suspended", &msg)
+    all([True, Unknown, False, False], "Suspended", &msg)
 }
 
 /// The connector's state as read (`next` already carries its tasks and errors).

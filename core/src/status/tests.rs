@@ -186,11 +186,11 @@ fn the_condition_table() {
         (
             "suspended",
             Outcome::Suspended,
-            ("False", "Suspended"),
+            ("True", "Suspended"),
             "False",
             "False",
             "Unknown",
-            "InProgress",
+            "Current",
         ),
     ];
     for (why, outcome, ready, stalled, reconciling, synced, ks) in table {

@@ -4,97 +4,16 @@
 //! real operator (a process, as in the end-to-end tests) writes their status from the simulator.
 //!
 //! Marked `#[ignore]`: run after `hack/testenv up` and `hack/argocdenv up`, with
-//! `eval "$(hack/argocdenv env)"`.
+//! `eval "$(hack/argocdenv env)"` (which includes hack/gitserver's).
 
 mod common;
 
 use common::*;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn argocd_namespace() -> String {
     std::env::var("ARGOCD_NAMESPACE").expect("ARGOCD_NAMESPACE: eval \"$(hack/argocdenv env)\"")
-}
-
-/// A bare repository the Git server serves, and a working copy to commit from.
-struct Repo {
-    url: String,
-    bare: PathBuf,
-    work: tempfile::TempDir,
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "gitops test")
-        .env("GIT_AUTHOR_EMAIL", "gitops@example.com")
-        .env("GIT_COMMITTER_NAME", "gitops test")
-        .env("GIT_COMMITTER_EMAIL", "gitops@example.com")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-impl Repo {
-    fn new(name: &str) -> Repo {
-        let base = PathBuf::from(std::env::var("ARGOCD_GIT_DIR").expect("ARGOCD_GIT_DIR"));
-        let bare = base.join(format!("{name}.git"));
-        let _ = std::fs::remove_dir_all(&bare);
-        std::fs::create_dir_all(&bare).unwrap();
-        git(&bare, &["init", "--bare", "--initial-branch=main", "."]);
-        let work = tempfile::tempdir().unwrap();
-        git(work.path(), &["init", "--initial-branch=main", "."]);
-        let url = format!(
-            "{}/{name}.git",
-            std::env::var("ARGOCD_GIT").expect("ARGOCD_GIT")
-        );
-        Repo { url, bare, work }
-    }
-
-    fn write(&self, file: &str, object: &Value) {
-        let path = self.work.path().join(file);
-        std::fs::write(path, serde_json::to_string_pretty(object).unwrap()).unwrap();
-    }
-
-    fn remove(&self, file: &str) {
-        std::fs::remove_file(self.work.path().join(file)).unwrap();
-    }
-
-    /// Commits everything and pushes it; returns the commit.
-    fn push(&self, message: &str) -> String {
-        git(self.work.path(), &["add", "-A"]);
-        git(
-            self.work.path(),
-            &["commit", "-q", "--allow-empty", "-m", message],
-        );
-        git(
-            self.work.path(),
-            &["push", "-q", "-f", self.bare.to_str().unwrap(), "main"],
-        );
-        git(self.work.path(), &["rev-parse", "HEAD"])
-    }
-}
-
-fn connector(name: &str, spec_extra: Value) -> Value {
-    let mut spec =
-        json!({"pollInterval": "5s", "dataplane": {"credentialsSecretRef": {"name": "creds"}}});
-    if let (Some(spec), Some(extra)) = (spec.as_object_mut(), spec_extra.as_object()) {
-        spec.extend(extra.clone());
-    }
-    json!({
-        "apiVersion": "connectors.dataplane.dev/v1alpha1",
-        "kind": "ManagedConnector",
-        "metadata": {"name": name},
-        "spec": spec,
-    })
 }
 
 /// An Application syncing the repository into `namespace`, automated with prune and self-heal.
@@ -217,10 +136,10 @@ async fn argo_cd_syncs_connectors_from_git_and_its_health_follows_them() {
         "redpanda",
         common::connector("payments", "RUNNING", &["RUNNING"]),
     );
-    repo.write("orders.json", &connector("orders", json!({})));
-    repo.write("payments.json", &connector("payments", json!({})));
+    repo.write("orders.json", &manifest("orders", json!({})));
+    repo.write("payments.json", &manifest("payments", json!({})));
     // Not on the cluster yet: within the grace period after creation that is Progressing.
-    repo.write("billing.json", &connector("billing", json!({})));
+    repo.write("billing.json", &manifest("billing", json!({})));
     repo.push("three connectors");
     create_application(&app, &repo, &env.ns);
 
@@ -260,7 +179,7 @@ async fn argo_cd_syncs_connectors_from_git_and_its_health_follows_them() {
     // Suspended from Git: spec.suspend on one resource.
     repo.write(
         "payments.json",
-        &connector("payments", json!({"suspend": true})),
+        &manifest("payments", json!({"suspend": true})),
     );
     repo.push("suspend payments");
     refresh(&app, "normal");
@@ -268,7 +187,7 @@ async fn argo_cd_syncs_connectors_from_git_and_its_health_follows_them() {
         health_of(s, "payments") == "Suspended"
     })
     .await;
-    repo.write("payments.json", &connector("payments", json!({})));
+    repo.write("payments.json", &manifest("payments", json!({})));
     repo.push("resume payments");
     refresh(&app, "normal");
     wait_app(&app, "Healthy after resuming", within, |s| {
@@ -292,7 +211,7 @@ async fn argo_cd_syncs_connectors_from_git_and_its_health_follows_them() {
     // and its resource goes away.
     repo.write(
         "billing.json",
-        &connector(
+        &manifest(
             "billing",
             json!({"deletionPolicy": "Delete", "adopt": true}),
         ),
@@ -342,7 +261,7 @@ async fn a_sync_wave_waits_until_the_connector_is_healthy() {
     let env = Env::new("argocd-wave", &[]).await;
     let app = env.ns.clone();
     let repo = Repo::new(&app);
-    let mut orders = connector("orders", json!({}));
+    let mut orders = manifest("orders", json!({}));
     orders["metadata"]["annotations"] = json!({"argocd.argoproj.io/sync-wave": "0"});
     repo.write("orders.json", &orders);
     repo.write(

@@ -172,9 +172,29 @@ async fn argo_cd_syncs_connectors_from_git_and_its_health_follows_them() {
         .set_state("redpanda", "orders", "RUNNING", &["RUNNING", "FAILED"]);
     let s = wait_app(&app, "Degraded", within, |s| s.1 == "Degraded").await;
     assert_eq!(health_of(&s, "orders"), "Degraded", "{s:?}");
-    env.sim
-        .set_state("redpanda", "orders", "RUNNING", &["RUNNING", "RUNNING"]);
-    wait_app(&app, "Healthy again", within, |s| s.1 == "Healthy").await;
+    // Automatic restarts turned on in Git: the operator restarts the failed task and Argo CD
+    // shows the Application Healthy again, without anyone touching the connector.
+    repo.write(
+        "orders.json",
+        &manifest(
+            "orders",
+            json!({"restartPolicy": {"type": "OnFailure", "backoff": {"base": "1s"}}}),
+        ),
+    );
+    repo.push("orders: restart failed tasks automatically");
+    refresh(&app, "normal");
+    wait_app(
+        &app,
+        "Healthy again after an automatic restart",
+        within,
+        |s| s.0 == "Synced" && s.1 == "Healthy",
+    )
+    .await;
+    assert_eq!(
+        env.sim.counts().by_endpoint.get("restart 204"),
+        Some(&1),
+        "the operator restarted the failed task once"
+    );
 
     // Suspended from Git: spec.suspend on one resource.
     repo.write(
@@ -307,10 +327,20 @@ async fn a_sync_wave_waits_until_the_connector_is_healthy() {
         |s| s.0 == "Synced" && s.1 == "Healthy" && s.2.iter().any(|r| r.0 == "orders-consumer"),
     )
     .await;
-    assert_eq!(
-        application(&app)["status"]["operationState"]["phase"],
-        "Succeeded"
-    );
+    // The operation finishes once Argo CD has seen the last wave healthy, a moment after the
+    // resources show it.
+    let started = Instant::now();
+    loop {
+        let phase = application(&app)["status"]["operationState"]["phase"].clone();
+        if phase == "Succeeded" {
+            break;
+        }
+        assert!(
+            phase == "Running" && started.elapsed() < within,
+            "the sync did not succeed: {phase}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     kubectl_ok(&["get", "configmap", "orders-consumer", "-n", &env.ns]);
     kubectl_ok(&[
         "delete",

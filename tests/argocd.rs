@@ -351,3 +351,177 @@ async fn a_sync_wave_waits_until_the_connector_is_healthy() {
         "--wait=false",
     ]);
 }
+
+/// A control plane of its own without the project's CRD (`TESTENV_DIR=... hack/testenv up`),
+/// stopped when dropped.
+struct BareCluster {
+    dir: std::path::PathBuf,
+}
+
+impl BareCluster {
+    fn start() -> BareCluster {
+        let dir = root().join(format!("target/testenv-bare-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let out = std::process::Command::new(root().join("hack/testenv"))
+            .arg("up")
+            .env("TESTENV_DIR", &dir)
+            .output()
+            .expect("hack/testenv runs");
+        assert!(
+            out.status.success(),
+            "a second control plane: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        BareCluster { dir }
+    }
+
+    fn kubectl(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new("kubectl")
+            .args(args)
+            .env("KUBECONFIG", self.dir.join("kubeconfig"))
+            .output()
+            .expect("kubectl runs")
+    }
+
+    /// Argo CD's cluster Secret for it: its server and the admin client certificate.
+    fn register(&self, name: &str) -> String {
+        use base64::Engine;
+        let read = |file: &str| {
+            base64::engine::general_purpose::STANDARD
+                .encode(std::fs::read(self.dir.join("pki").join(file)).unwrap())
+        };
+        let server = std::fs::read_to_string(self.dir.join("server"))
+            .unwrap()
+            .trim()
+            .to_string();
+        let config = json!({"tlsClientConfig": {"caData": read("ca.crt"), "certData": read("admin.crt"), "keyData": read("admin.key")}});
+        let secret = json!({
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": name, "namespace": argocd_namespace(), "labels": {"argocd.argoproj.io/secret-type": "cluster"}},
+            "stringData": {"name": name, "server": server, "config": config.to_string()},
+        });
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), serde_json::to_vec(&secret).unwrap()).unwrap();
+        kubectl_ok(&["apply", "-f", file.path().to_str().unwrap()]);
+        server
+    }
+}
+
+impl Drop for BareCluster {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(root().join("hack/testenv"))
+            .arg("down")
+            .env("TESTENV_DIR", &self.dir)
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The CRD and ManagedConnectors in one Application, on a cluster that has never seen the CRD:
+/// the first sync succeeds (no retry is configured, so a refused dry run would fail it), with the
+/// `SkipDryRunOnMissingResource=true` sync option docs/gitops.md names and, as Argo CD v3.2 skips
+/// the dry run for resources whose CRD is in the same sync, without it too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs hack/testenv and hack/argocdenv"]
+async fn the_crd_and_connectors_in_one_application_sync_on_the_first_try() {
+    for annotated in [true, false] {
+        first_sync_with_the_crd(annotated).await;
+    }
+}
+
+async fn first_sync_with_the_crd(annotated: bool) {
+    let cluster = BareCluster::start();
+    let name = format!("crd-{}-{annotated}", std::process::id());
+    let server = cluster.register(&name);
+    let repo = Repo::new(&name);
+    repo.write_text(
+        "crd.yaml",
+        &std::fs::read_to_string(
+            root().join("crds/managedconnectors.connectors.dataplane.dev.yaml"),
+        )
+        .unwrap(),
+    );
+    let mut orders = manifest("orders", json!({}));
+    if annotated {
+        orders["metadata"]["annotations"] =
+            json!({"argocd.argoproj.io/sync-options": "SkipDryRunOnMissingResource=true"});
+    }
+    repo.write("orders.json", &orders);
+    repo.push("the CRD and a connector");
+    let app = json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": name, "namespace": argocd_namespace()},
+        "spec": {
+            "project": "default",
+            "source": {"repoURL": repo.url, "targetRevision": "main", "path": "."},
+            "destination": {"server": server, "namespace": "data"},
+            "syncPolicy": {"automated": {"prune": true}, "syncOptions": ["CreateNamespace=true"]}
+        }
+    });
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), serde_json::to_vec(&app).unwrap()).unwrap();
+    kubectl_ok(&[
+        "apply",
+        "--server-side",
+        "-f",
+        file.path().to_str().unwrap(),
+    ]);
+
+    let started = Instant::now();
+    let state = loop {
+        let a = application(&name);
+        let phase = a["status"]["operationState"]["phase"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        if matches!(phase.as_str(), "Succeeded" | "Failed" | "Error") {
+            break a["status"]["operationState"].clone();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no sync result within 60 s: {}",
+            a["status"]
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(
+        state["phase"], "Succeeded",
+        "the first sync (annotated: {annotated}): {state}"
+    );
+    assert_eq!(
+        state["retryCount"].as_i64().unwrap_or(0),
+        0,
+        "on the first try: {state}"
+    );
+    let out = cluster.kubectl(&[
+        "get",
+        "managedconnector",
+        "orders",
+        "-n",
+        "data",
+        "-o",
+        "name",
+    ]);
+    assert!(
+        out.status.success(),
+        "the connector is on the new cluster: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // No operator watches that cluster: the Lua reports that it waits for one.
+    let s = wait_app(&name, "orders Progressing", Duration::from_secs(30), |s| {
+        health_of(s, "orders") == "Progressing"
+    })
+    .await;
+    assert_eq!(s.0, "Synced", "{s:?}");
+    kubectl_ok(&[
+        "delete",
+        "applications.argoproj.io",
+        &name,
+        "-n",
+        &argocd_namespace(),
+        "--wait=false",
+    ]);
+    kubectl_ok(&["delete", "secret", &name, "-n", &argocd_namespace()]);
+}

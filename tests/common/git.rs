@@ -47,11 +47,15 @@ impl Repo {
     }
 
     pub fn write(&self, file: &str, object: &Value) {
+        self.write_text(file, &serde_json::to_string_pretty(object).unwrap());
+    }
+
+    pub fn write_text(&self, file: &str, text: &str) {
         let path = self.work.path().join(file);
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).unwrap();
         }
-        std::fs::write(path, serde_json::to_string_pretty(object).unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
     }
 
     pub fn remove(&self, file: &str) {

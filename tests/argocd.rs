@@ -1,6 +1,6 @@
 //! A real Argo CD (`hack/argocdenv`: the application controller and repo server of argo-cd
 //! v3.2.12, Redis, a Git server on loopback) syncs ManagedConnectors from a Git repository the test
-//! writes, and judges their health with `argocd/health.lua` installed as docs/gitops.md says; the
+//! writes, and judges their health with `argocd/connectors.dataplane.dev/ManagedConnector/health.lua` installed as docs/gitops.md says; the
 //! real operator (a process, as in the end-to-end tests) writes their status from the simulator.
 //!
 //! Marked `#[ignore]`: run after `hack/testenv up` and `hack/argocdenv up`, with
@@ -524,4 +524,19 @@ async fn first_sync_with_the_crd(annotated: bool) {
         "--wait=false",
     ]);
     kubectl_ok(&["delete", "secret", &name, "-n", &argocd_namespace()]);
+}
+
+/// examples/gitops/argocd-application.yaml is accepted by the API server with Argo CD's own CRDs.
+#[test]
+#[ignore = "needs hack/testenv and hack/argocdenv"]
+fn the_argo_cd_example_passes_a_server_side_dry_run_against_argo_cds_crds() {
+    let file = root().join("examples/gitops/argocd-application.yaml");
+    let out = kubectl_ok(&[
+        "apply",
+        "--dry-run=server",
+        "--server-side",
+        "-f",
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.contains("(server dry run)"), "{out}");
 }

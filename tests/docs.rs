@@ -483,3 +483,63 @@ fn the_api_reference_matches_the_crds() {
         );
     }
 }
+
+/// The value of argocd-cm's `resource.customizations.actions.connectors.dataplane.dev_ManagedConnector`
+/// key, built from the Lua files of `argocd/connectors.dataplane.dev/ManagedConnector/actions/`
+/// (Argo CD's own layout, which argocd-cm cannot read as files).
+fn argocd_actions() -> String {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("argocd/connectors.dataplane.dev/ManagedConnector/actions");
+    let block = |file: &Path, indent: &str| {
+        let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{file:?}: {e}"));
+        text.lines()
+            .map(|l| {
+                if l.is_empty() {
+                    "\n".to_string()
+                } else {
+                    format!("{indent}{l}\n")
+                }
+            })
+            .collect::<String>()
+    };
+    let mut out = String::from(
+        "# Generated from argocd/connectors.dataplane.dev/ManagedConnector/actions/ (`MCO_WRITE_DOCS=1\n\
+         # cargo test --test docs` rewrites it): the value of argocd-cm's key\n\
+         # resource.customizations.actions.connectors.dataplane.dev_ManagedConnector (docs/gitops.md).\n\
+         discovery.lua: |\n",
+    );
+    out.push_str(&block(&dir.join("discovery.lua"), "  "));
+    out.push_str("definitions:\n");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("action.lua").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for name in names {
+        out.push_str(&format!("  - name: {name}\n    action.lua: |\n"));
+        out.push_str(&block(&dir.join(&name).join("action.lua"), "      "));
+    }
+    out
+}
+
+#[test]
+fn the_argocd_actions_value_matches_the_lua_files() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("argocd/actions.yaml");
+    let generated = argocd_actions();
+    if std::env::var_os("MCO_WRITE_DOCS").is_some() {
+        std::fs::write(&path, &generated).expect("argocd/actions.yaml written");
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "argocd/actions.yaml is stale: run `MCO_WRITE_DOCS=1 cargo test --test docs`"
+    );
+    for action in ["restart", "suspend", "resume"] {
+        assert!(
+            generated.contains(&format!("  - name: {action}\n")),
+            "{generated}"
+        );
+    }
+}

@@ -116,10 +116,19 @@ fn the_documented_argo_cd_health_check_install_merges_into_argocd_cm() {
     assert_eq!(cm["data"]["timeout.reconciliation"], "180s", "{cm}");
     assert_eq!(
         cm["data"]["resource.customizations.health.connectors.dataplane.dev_ManagedConnector"],
-        std::fs::read_to_string(root().join("argocd/health.lua"))
+        std::fs::read_to_string(
+            root().join("argocd/connectors.dataplane.dev/ManagedConnector/health.lua")
+        )
+        .unwrap()
+        .as_str(),
+        "the script, byte for byte"
+    );
+    assert_eq!(
+        cm["data"]["resource.customizations.actions.connectors.dataplane.dev_ManagedConnector"],
+        std::fs::read_to_string(root().join("argocd/actions.yaml"))
             .unwrap()
             .as_str(),
-        "the script, byte for byte"
+        "the actions, byte for byte"
     );
     kubectl_ok(&["delete", "namespace", &namespace, "--wait=false"]);
 }

@@ -1,5 +1,5 @@
 // Go test harness for the Argo CD Lua health check (gopher-lua) and Flux's kstatus. Product code
-// is Rust; this module only tests argocd/health.lua and the conditions on captured objects.
+// is Rust; this module only tests argocd/connectors.dataplane.dev/ManagedConnector/health.lua and the conditions on captured objects.
 module github.com/managed-connector-operator/hack/healthcheck
 
 go 1.26.0

@@ -1,10 +1,11 @@
 // Package healthcheck runs the project's health verdicts through the real libraries that Argo CD
 // and Flux use, on ManagedConnector objects captured from end-to-end runs against a real API
-// server (argocd/testdata, written by `kubectl get -o yaml`):
+// server (argocd/connectors.dataplane.dev/ManagedConnector/testdata, written by
+// `kubectl get -o yaml`):
 //
-//   - TestArgoCDHealth runs argocd/health.lua in gopher-lua (the Lua 5.1 VM Argo CD embeds) with
+//   - TestArgoCDHealth runs that folder's health.lua in gopher-lua (the Lua 5.1 VM Argo CD embeds) with
 //     NO standard library opened, so the script provably runs as a user-supplied script, and
-//     checks argocd/health_test.yaml exactly (status and message), in Argo CD's own layout.
+//     checks its health_test.yaml exactly (status and message), in Argo CD's own layout.
 //   - TestKstatus runs sigs.k8s.io/cli-utils/pkg/kstatus (what Flux's wait/healthChecks use) and
 //     checks kstatus_test.yaml.
 package healthcheck
@@ -20,7 +21,7 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-var argocdDir = filepath.Join("..", "..", "argocd")
+var argocdDir = filepath.Join("..", "..", "argocd", "connectors.dataplane.dev", "ManagedConnector")
 
 type healthTests struct {
 	Tests []struct {

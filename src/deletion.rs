@@ -112,15 +112,23 @@ pub(crate) async fn finalize(
     // Back when the deletion timeout ends, to let the resource go on time.
     .min(finalizer::left(mc, timeout, Timestamp::now()).saturating_add(Duration::from_secs(1)));
     tracing::warn!(namespace, name, connector, reason = f.kind.reason(), message = f.message, retry_in = ?retry, "could not delete the connector; the resource waits");
-    let failed = event(
-        true,
-        "DeleteFailed",
-        format!(
-            "could not delete connector {connector}: {}; the resource stays until it is deleted (or its finalizer {} is removed by hand)",
-            f.message,
-            finalizer::FINALIZER
-        ),
+    let note = format!(
+        "could not delete connector {connector}: {}; the resource stays until it is deleted (or its finalizer {} is removed by hand)",
+        f.message,
+        finalizer::FINALIZER
     );
+    // In the status too, so kubectl, Argo CD and Flux say why the resource stays.
+    let next = status::delete_failed(
+        mc.status.as_ref(),
+        mc.metadata.generation,
+        &note,
+        Timestamp::now(),
+    );
+    let settings = ctx.prober.config.settings;
+    if let Err(e) = apply::apply(mc, key, ctx, mc.status.as_ref(), next, &settings).await {
+        tracing::warn!(namespace, name, error = %e, "could not write the status of the failed deletion");
+    }
+    let failed = event(true, status::DELETE_FAILED, note);
     apply::publish(mc, key, ctx, vec![failed], "Delete").await;
     Ok(Action::requeue(retry))
 }

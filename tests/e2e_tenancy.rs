@@ -185,6 +185,20 @@ async fn a_deletion_always_ends() {
     secrets.delete("own", &Default::default()).await.unwrap();
     let started = std::time::Instant::now();
     api.delete("owned", &Default::default()).await.unwrap();
+    // Until the deletion timeout it stays, and its status says why (not only an Event).
+    let failing = env
+        .wait_for("owned", POLL + MARGIN, "DeleteFailed in status", |mc| {
+            condition(mc, "Synced").is_some_and(|c| c.0 == "False" && c.1 == "DeleteFailed")
+        })
+        .await;
+    assert!(failing.metadata.deletion_timestamp.is_some());
+    assert_eq!(
+        cond(&failing, "Reconciling"),
+        ("True".into(), "DeleteFailed".into())
+    );
+    let said = condition(&failing, "Synced").unwrap().2;
+    assert!(said.contains("could not delete connector owned"), "{said}");
+    env.capture("owned", "delete-failed");
     let gone = |name: &'static str| {
         let api = api.clone();
         async move {
@@ -270,6 +284,7 @@ async fn two_resources_declaring_one_connector_do_not_fight_over_it() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     };
+    capture_in(&other_ns, "second", "connector-claimed");
     let message = condition(&second, "Synced").unwrap().2;
     assert!(
         message.contains(&format!("{}/first", env.ns)),

@@ -1,8 +1,8 @@
 //! A real Flux (`hack/fluxenv`: source-controller and kustomize-controller v1.9.6) applies
 //! ManagedConnectors from a Git repository the test writes (served by hack/gitserver) and judges
 //! them with kstatus, as users' Kustomizations do: `wait: true` and `healthChecks` are Ready when
-//! every connector is, fail early (not after the timeout) when one is Stalled, recover when it
-//! recovers, and a suspended connector does not hold them up. `prune: true` deletes the
+//! every connector is, fail early (not after the timeout) when one is Stalled (Degraded,
+//! Unhealthy, ConfigRejected, RestartsExhausted), recover when it recovers, and a suspended connector does not hold them up. `prune: true` deletes the
 //! connector with `deletionPolicy: Delete` and leaves it with `Orphan`. The real operator (a
 //! process, as in the end-to-end tests) writes the status from the simulator.
 //!
@@ -272,6 +272,39 @@ async fn flux_waits_for_connectors_fails_fast_when_one_is_stalled_and_recovers()
         "{}",
         kubectl_ok(&["get", "gitrepository,kustomization,mconn", "-n", &ns])
     );
+
+    // Automatic restarts that give up (RestartsExhausted, Stalled=True) fail it early too.
+    let mut sticky = connector("sticky", "RUNNING", &["FAILED"]);
+    sticky.fails_again = true;
+    env.sim.upsert("redpanda", sticky);
+    repo.write(
+        "sticky.yaml",
+        &manifest(
+            "sticky",
+            json!({"restartPolicy": {"type": "OnFailure", "maxRestarts": 1, "backoff": {"base": "1s"}}}),
+        ),
+    );
+    let exhausting = repo.push("sticky: restart once, then give up");
+    reconcile(&ns, "connectors");
+    let v = wait_ready(
+        &ns,
+        "connectors",
+        &exhausting,
+        "False",
+        "failed early (RestartsExhausted)",
+    )
+    .await;
+    let mc = env
+        .wait_condition(
+            "sticky",
+            "Stalled",
+            "True",
+            "RestartsExhausted",
+            Duration::from_secs(30),
+        )
+        .await;
+    assert_eq!(mc.status.and_then(|s| s.restarts).map(|r| r.count), Some(1));
+    assert_failed_early(&v, "sticky");
     delete_kustomization(&ns, "connectors");
 }
 

@@ -425,18 +425,7 @@ impl Env {
 
     /// Captures the object as `kubectl get -o yaml` shows it, for the Argo CD and kstatus tests.
     pub fn capture(&self, name: &str, as_file: &str) {
-        let yaml = kubectl_ok(&[
-            "get",
-            "managedconnector",
-            name,
-            "-n",
-            &self.ns,
-            "-o",
-            "yaml",
-        ]);
-        let dir = root().join("target/captured");
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(format!("{as_file}.yaml")), yaml).unwrap();
+        capture_in(&self.ns, name, as_file);
     }
 }
 
@@ -461,4 +450,21 @@ impl Drop for Env {
             }
         }
     }
+}
+
+/// Writes the resource as `kubectl get -o yaml` shows it to target/captured/AS_FILE.yaml, for
+/// the Argo CD and kstatus testdata (hack/capture-testdata copies it into argocd/).
+pub fn capture_in(namespace: &str, name: &str, as_file: &str) {
+    let yaml = kubectl_ok(&[
+        "get",
+        "managedconnector",
+        name,
+        "-n",
+        namespace,
+        "-o",
+        "yaml",
+    ]);
+    let dir = root().join("target/captured");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{as_file}.yaml")), yaml).unwrap();
 }

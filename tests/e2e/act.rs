@@ -174,6 +174,7 @@ async fn orphan_keeps_the_connector_and_a_rejected_config_says_why_without_its_s
             POLL * 2 + MARGIN,
         )
         .await;
+    env.capture("legacy", "config-rejected");
     let (_, _, message) = condition(&mc, "Synced").unwrap();
     assert!(message.contains("contains no connector type"), "{message}");
     assert!(message.contains("[redacted]"), "{message}");
@@ -302,6 +303,7 @@ async fn automatic_restarts_back_off_then_give_up_at_max_restarts() {
             condition(mc, "Stalled").is_some_and(|c| c.0 == "True" && c.1 == "RestartsExhausted")
         })
         .await;
+    env.capture("sticky", "restarts-exhausted");
     assert!(
         seen_waiting.get(),
         "the backoff (nextRestartTime, Reconciling=RestartingAutomatically) never showed"

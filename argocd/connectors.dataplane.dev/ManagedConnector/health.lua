@@ -59,6 +59,18 @@ local function summary(status)
   return message
 end
 
+if obj.metadata ~= nil and obj.metadata.deletionTimestamp ~= nil then
+  -- Held by the operator's finalizer (deletionPolicy: Delete) until the connector is deleted.
+  hs.message = "Deleting: waiting for the operator to delete the connector"
+  if obj.status ~= nil then
+    local synced = condition(obj.status.conditions, "Synced")
+    if synced ~= nil and synced.reason == "DeleteFailed" then
+      hs.message = "DeleteFailed: " .. text(synced.message)
+    end
+  end
+  return hs
+end
+
 if obj.status == nil then
   return hs
 end

@@ -17,6 +17,8 @@ use std::time::Duration;
 
 /// Reason of the Stalled condition once automatic restarts are exhausted.
 pub const GAVE_UP: &str = "RestartsExhausted";
+/// Reason while deleting the connector of a resource being deleted fails and is retried.
+pub const DELETE_FAILED: &str = "DeleteFailed";
 
 /// The condition types the operator writes, in the order it writes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -314,6 +316,23 @@ pub fn desired_status_managed(
     }
     next.conditions = merge_conditions(&last_known_or_prev(prev), targets, subject.generation, now);
     next
+}
+
+/// The status of a resource being deleted whose connector could not be deleted (it is retried):
+/// everything last known stays, and Synced=False, Reconciling=True (`DeleteFailed`) say why the
+/// resource does not go, so `kubectl get`, Argo CD and Flux show it, not only an Event.
+pub fn delete_failed(
+    prev: Option<&ManagedConnectorStatus>,
+    generation: Option<i64>,
+    message: &str,
+    now: Timestamp,
+) -> ManagedConnectorStatus {
+    let stored = last_known_or_prev(prev);
+    let targets = outcome::delete_failed(&stored, message);
+    ManagedConnectorStatus {
+        conditions: merge_conditions(&stored, targets, generation, now),
+        ..prev.cloned().unwrap_or_default()
+    }
 }
 
 #[cfg(test)]

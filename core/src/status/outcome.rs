@@ -4,7 +4,7 @@
 
 use super::conditions::{Wanted, find, wanted};
 use super::text::{elapsed, humanize, ready_message};
-use super::{ConditionStatus, ConditionType, Settings, Subject};
+use super::{ConditionStatus, ConditionType, DELETE_FAILED, Settings, Subject};
 use crate::crd::{HolisticState, ManagedConnectorStatus, SourceKind};
 use crate::probe::{Failure, FailureKind};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
@@ -58,6 +58,23 @@ pub(super) fn suspended(last_known: &ManagedConnectorStatus) -> AllFour {
         .unwrap_or_default();
     let msg = format!("spec.suspend is true: the connector is not polled{known}");
     all([True, Unknown, False, False], "Suspended", &msg)
+}
+
+/// Deleting the connector of a resource being deleted failed and is retried: Synced=False and
+/// Reconciling=True say why the resource stays; Ready and Stalled keep what was last known about
+/// the connector (before any status: Unknown and False).
+pub(super) fn delete_failed(stored: &[Condition], message: &str) -> AllFour {
+    use ConditionStatus::*;
+    let keep = |type_: ConditionType, default: ConditionStatus| match find(stored, type_.as_str()) {
+        Some(c) => kept(type_, c),
+        None => wanted(type_, default, DELETE_FAILED, message),
+    };
+    [
+        keep(ConditionType::Ready, Unknown),
+        wanted(ConditionType::Synced, False, DELETE_FAILED, message),
+        wanted(ConditionType::Reconciling, True, DELETE_FAILED, message),
+        keep(ConditionType::Stalled, False),
+    ]
 }
 
 /// The connector's state as read (`next` already carries its tasks and errors).

@@ -586,3 +586,44 @@ fn synced_names_the_source_that_answered() {
         }
     }
 }
+
+#[test]
+fn a_failed_deletion_keeps_what_was_known_and_says_why_the_resource_stays() {
+    let healthy = build(None, &found("RUNNING", &["RUNNING"]), 10);
+    let s = delete_failed(
+        Some(&healthy),
+        Some(4),
+        "could not delete connector orders: 503",
+        at(20),
+    );
+    assert_eq!(
+        cond(&s, READY),
+        ("True", "Healthy"),
+        "the connector still runs"
+    );
+    assert_eq!(cond(&s, SYNCED), ("False", DELETE_FAILED));
+    assert_eq!(cond(&s, RECONCILING), ("True", DELETE_FAILED));
+    assert_eq!(cond(&s, STALLED), ("False", "Healthy"));
+    assert_eq!(kstatus(&s), "InProgress", "retried: not Failed");
+    let ready = find(&s.conditions, READY).unwrap();
+    assert_eq!(
+        ready.last_transition_time,
+        Time(at(10)),
+        "Ready did not change"
+    );
+    let synced = find(&s.conditions, SYNCED).unwrap();
+    assert_eq!(synced.last_transition_time, Time(at(20)));
+    assert!(synced.message.contains("503"), "{}", synced.message);
+    assert_eq!(s.holistic_state, healthy.holistic_state);
+    assert_eq!(s.tasks, healthy.tasks);
+    assert!(
+        s.conditions
+            .iter()
+            .all(|c| c.observed_generation == Some(4))
+    );
+
+    let never = delete_failed(None, Some(1), "no credentials", at(5));
+    assert_eq!(cond(&never, READY), ("Unknown", DELETE_FAILED));
+    assert_eq!(cond(&never, STALLED), ("False", DELETE_FAILED));
+    assert_eq!(never.conditions.len(), 4);
+}

@@ -27,6 +27,7 @@ async fn main() -> ExitCode {
         },
         Command::Run(args) => managed_connector_operator::cli::run(*args).await,
         Command::Status(args) => managed_connector_operator::report::run(args).await,
+        Command::Convert(args) => managed_connector_operator::cli::convert::run(args),
         Command::Completion { shell } => {
             use clap::CommandFactory;
             let mut command = Cli::command();

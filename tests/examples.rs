@@ -132,3 +132,30 @@ fn the_documented_argo_cd_health_check_install_merges_into_argocd_cm() {
     );
     kubectl_ok(&["delete", "namespace", &namespace, "--wait=false"]);
 }
+
+/// What `convert strimzi` prints passes the same server-side dry run as the examples.
+#[test]
+#[ignore = "needs a running kube-apiserver (hack/testenv up)"]
+fn converted_strimzi_connectors_pass_a_server_side_dry_run() {
+    install_crd();
+    let yaml = run(
+        env!("CARGO_BIN_EXE_managed-connector-operator"),
+        &[
+            "convert",
+            "strimzi",
+            "tests/data/strimzi-kafkaconnectors.yaml",
+            "-n",
+            "default",
+        ],
+    );
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &yaml).unwrap();
+    let out = kubectl_ok(&[
+        "apply",
+        "--dry-run=server",
+        "--server-side",
+        "-f",
+        file.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.matches("(server dry run)").count(), 3, "{out}");
+}

@@ -20,7 +20,8 @@
 //!   a tenant may name), [`refs`] (Secret and ConfigMap references), [`resolve`] (a spec to a
 //!   source target), [`claim`] (which resource acts on a connector), [`schedule`] (when next);
 //! - writing it down: [`status`] (status and conditions per outcome);
-//! - acting: [`manage`] (restart, declared config and state, deletion planners).
+//! - acting: [`manage`] (restart, declared config and state, deletion planners);
+//! - moving in: [`strimzi`] (Strimzi KafkaConnectors to ManagedConnectors).
 
 pub mod absence;
 pub mod claim;
@@ -38,4 +39,5 @@ pub mod resolve;
 pub mod schedule;
 pub mod schema;
 pub mod status;
+pub mod strimzi;
 pub mod trim;

@@ -1,4 +1,5 @@
-//! Command line: `run` starts the operator, `crd` prints the CustomResourceDefinition.
+//! Command line: `run` starts the operator, `crd` prints the CustomResourceDefinition, `convert`
+//! turns other tools' manifests into ManagedConnectors.
 //! Every flag of `run` can also be set by an environment variable (shown in `--help`).
 
 use crate::controller::{self, Context, OperatorConfig};
@@ -17,6 +18,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 mod args;
+pub mod convert;
 pub use args::RunArgs;
 
 /// Reports the health of Kafka Connect connectors (Redpanda Cloud managed connectors) in the
@@ -51,6 +53,8 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+    /// Convert other tools' manifests into ManagedConnectors: `convert strimzi FILE...`.
+    Convert(convert::ConvertArgs),
 }
 
 /// The command line when run as the kubectl plugin `kubectl mconn` (the binary installed or linked

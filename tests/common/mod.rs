@@ -6,6 +6,7 @@
 
 mod git;
 mod harness;
+mod kafka_connect;
 mod reading;
 mod scrape;
 mod tls;
@@ -13,7 +14,7 @@ mod tools;
 
 // Each test target uses a part of these.
 #[allow(unused_imports)]
-pub use {git::*, harness::*, reading::*, scrape::*, tls::*, tools::*};
+pub use {git::*, harness::*, kafka_connect::*, reading::*, scrape::*, tls::*, tools::*};
 
 use std::time::Duration;
 

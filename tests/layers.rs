@@ -35,6 +35,7 @@ const SHELL: &[&str] = &[
     "batch",
     "cli",
     "cli::args",
+    "cli::convert",
     "context",
     "controller",
     "deletion",

@@ -34,14 +34,7 @@ fn create_application(name: &str, repo: &Repo, namespace: &str) {
             }
         }
     });
-    let file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(file.path(), serde_json::to_vec(&app).unwrap()).unwrap();
-    kubectl_ok(&[
-        "apply",
-        "--server-side",
-        "-f",
-        file.path().to_str().unwrap(),
-    ]);
+    kubectl_apply(&app);
 }
 
 fn application(name: &str) -> Value {
@@ -401,9 +394,7 @@ impl BareCluster {
             "metadata": {"name": name, "namespace": argocd_namespace(), "labels": {"argocd.argoproj.io/secret-type": "cluster"}},
             "stringData": {"name": name, "server": server, "config": config.to_string()},
         });
-        let file = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(file.path(), serde_json::to_vec(&secret).unwrap()).unwrap();
-        kubectl_ok(&["apply", "-f", file.path().to_str().unwrap()]);
+        kubectl_apply(&secret);
         server
     }
 }
@@ -460,14 +451,7 @@ async fn first_sync_with_the_crd(annotated: bool) {
             "syncPolicy": {"automated": {"prune": true}, "syncOptions": ["CreateNamespace=true"]}
         }
     });
-    let file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(file.path(), serde_json::to_vec(&app).unwrap()).unwrap();
-    kubectl_ok(&[
-        "apply",
-        "--server-side",
-        "-f",
-        file.path().to_str().unwrap(),
-    ]);
+    kubectl_apply(&app);
 
     let started = Instant::now();
     let state = loop {
@@ -530,13 +514,6 @@ async fn first_sync_with_the_crd(annotated: bool) {
 #[test]
 #[ignore = "needs hack/testenv and hack/argocdenv"]
 fn the_argo_cd_example_passes_a_server_side_dry_run_against_argo_cds_crds() {
-    let file = root().join("examples/gitops/argocd-application.yaml");
-    let out = kubectl_ok(&[
-        "apply",
-        "--dry-run=server",
-        "--server-side",
-        "-f",
-        file.to_str().unwrap(),
-    ]);
+    let out = dry_run("examples/gitops/argocd-application.yaml");
     assert!(out.contains("(server dry run)"), "{out}");
 }

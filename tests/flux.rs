@@ -21,22 +21,10 @@ use std::time::{Duration, Instant};
 const TIMEOUT: &str = "2m";
 const WITHIN: Duration = Duration::from_secs(90);
 
-fn apply(object: &Value) {
-    let file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(file.path(), serde_json::to_vec(object).unwrap()).unwrap();
-    kubectl_ok(&[
-        "apply",
-        "--server-side",
-        "--field-manager=flux-test",
-        "-f",
-        file.path().to_str().unwrap(),
-    ]);
-}
-
 /// A GitRepository for `repo` and a Kustomization applying it into the namespace, both in the
 /// namespace; `health` is `{"wait": true}` or `{"healthChecks": [...]}`.
 fn create_kustomization(ns: &str, name: &str, repo: &Repo, health: Value) {
-    apply(&json!({
+    kubectl_apply(&json!({
         "apiVersion": "source.toolkit.fluxcd.io/v1",
         "kind": "GitRepository",
         "metadata": {"name": name, "namespace": ns},
@@ -54,7 +42,7 @@ fn create_kustomization(ns: &str, name: &str, repo: &Repo, health: Value) {
     if let (Some(spec), Some(extra)) = (spec.as_object_mut(), health.as_object()) {
         spec.extend(extra.clone());
     }
-    apply(&json!({
+    kubectl_apply(&json!({
         "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
         "kind": "Kustomization",
         "metadata": {"name": name, "namespace": ns},
@@ -428,14 +416,7 @@ async fn flux_health_checks_and_prune_with_both_deletion_policies() {
 #[test]
 #[ignore = "needs hack/testenv and hack/fluxenv"]
 fn the_flux_example_passes_a_server_side_dry_run_against_fluxs_crds() {
-    let file = root().join("examples/gitops/flux.yaml");
-    let out = kubectl_ok(&[
-        "apply",
-        "--dry-run=server",
-        "--server-side",
-        "-f",
-        file.to_str().unwrap(),
-    ]);
+    let out = dry_run("examples/gitops/flux.yaml");
     assert_eq!(out.matches("(server dry run)").count(), 3, "{out}");
 }
 

@@ -161,3 +161,28 @@ pub fn run(program: &str, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// Server-side applies one object given as JSON (kubectl reads it from a temporary file).
+pub fn kubectl_apply(object: &serde_json::Value) {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), serde_json::to_vec(object).unwrap()).unwrap();
+    kubectl_ok(&[
+        "apply",
+        "--server-side",
+        "--field-manager=e2e",
+        "-f",
+        file.path().to_str().unwrap(),
+    ]);
+}
+
+/// A server-side dry run of a repository file (an example); returns kubectl's output.
+pub fn dry_run(path: &str) -> String {
+    let file = root().join(path);
+    kubectl_ok(&[
+        "apply",
+        "--dry-run=server",
+        "--server-side",
+        "-f",
+        file.to_str().unwrap(),
+    ])
+}

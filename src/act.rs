@@ -4,7 +4,7 @@
 
 use crate::claim;
 use crate::crd::{ManagedConnector, ManagedConnectorStatus};
-use crate::manage::{declared, execute, plan};
+use crate::manage::{check, declared, execute, plan};
 use crate::probe::Failure;
 use crate::probe::{FailureKind, Observation};
 use crate::redact::Redactor;
@@ -91,7 +91,7 @@ pub(crate) async fn manage_connector(
         declared: declared.as_ref(),
         actual: actual.as_ref().map(Option::as_ref),
         source: target.source.kind(),
-        refused: refused.as_deref(),
+        refused: refused.as_ref().map(|(r, m)| (r.as_str(), m.as_str())),
         now,
     });
     let written = if plan.restarts() {
@@ -99,15 +99,30 @@ pub(crate) async fn manage_connector(
     } else {
         None
     };
-    let failed = if plan.steps.is_empty() {
-        None
-    } else {
-        execute::execute(&ctx.prober, &ctx.fence, target, &plan.steps)
+    let is_put = |s: &plan::Step| matches!(s.command, crate::source::Command::PutConfig(_));
+    let put_at = plan.steps.iter().position(is_put);
+    let mut invalid_fields = None;
+    let mut refused_before_sending = None;
+    if let Some(d) = &declared {
+        let putting = put_at.is_some() && ctx.fence.may_write();
+        let checked = check::check(&ctx.prober, target, d, &subject.connector_name, putting).await;
+        if checked.plugin.is_some() {
+            plan.management.plugin = checked.plugin;
+        }
+        if let (Some(at), Some((failure, fields))) = (put_at, checked.refusal) {
+            // Refused before it was sent: as if the put had failed, nothing after it is sent.
+            refused_before_sending = Some((at, failure));
+            invalid_fields = Some(fields);
+        }
+    }
+    let failed = match refused_before_sending {
+        Some(refused) => Some(refused),
+        None if plan.steps.is_empty() => None,
+        None => execute::execute(&ctx.prober, &ctx.fence, target, &plan.steps)
             .await
-            .map_err(|_| Error::Fenced)?
+            .map_err(|_| Error::Fenced)?,
     };
     let command_failure = failed.as_ref().map(|(_, f)| f.clone());
-    let is_put = |s: &plan::Step| matches!(s.command, crate::source::Command::PutConfig(_));
     let put_failed = failed
         .as_ref()
         .is_some_and(|(i, _)| is_put(&plan.steps[*i]));
@@ -124,6 +139,9 @@ pub(crate) async fn manage_connector(
         declared.as_ref(),
         &subject.connector_name,
     );
+    if let (Some(fields), Some(cs)) = (invalid_fields, plan.management.config.as_mut()) {
+        cs.invalid_fields = fields;
+    }
     // A refused declaration is remembered so that it is not put again; one put is forgotten.
     match (&plan.management.note, fingerprint) {
         (
@@ -131,8 +149,8 @@ pub(crate) async fn manage_connector(
                 reason, message, ..
             }),
             Some(f),
-        ) if put_failed && reason == plan::CONFIG_REJECTED => {
-            ctx.note_refusal(&uid, Some((f, message.clone())));
+        ) if put_failed && plan::remembered(reason) => {
+            ctx.note_refusal(&uid, Some((f, reason.clone(), message.clone())));
         }
         _ if put_sent && !put_failed => ctx.note_refusal(&uid, None),
         _ => {}

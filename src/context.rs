@@ -72,7 +72,7 @@ pub struct Context {
     pub(crate) kube_failures: Mutex<HashMap<String, KubeFailures>>,
     /// Per object uid: the declaration a source refused (its fingerprint) and why; it is not put
     /// again until the declaration, Secret values included, changes.
-    pub(crate) refusals: Mutex<HashMap<String, (Vec<u8>, String)>>,
+    pub(crate) refusals: Mutex<HashMap<String, Refusal>>,
     /// Key of those fingerprints; never leaves the process.
     pub(crate) fingerprint_key: ring::hmac::Key,
     /// The watched resources (set by [`run`]), to find the resources claiming one connector.
@@ -82,6 +82,9 @@ pub struct Context {
     pub(crate) tenant_share: AtomicUsize,
     pub(crate) tenant_turns: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
 }
+
+/// A refused declaration: its fingerprint, the condition reason and the message.
+pub(crate) type Refusal = (Vec<u8>, String, String);
 
 /// Kubernetes API trouble of one resource.
 #[derive(Default)]
@@ -207,16 +210,16 @@ impl Context {
     }
 
     /// Why the source refused this declaration before, if it did.
-    pub(crate) fn refusal(&self, uid: &str, fingerprint: &[u8]) -> Option<String> {
+    pub(crate) fn refusal(&self, uid: &str, fingerprint: &[u8]) -> Option<(String, String)> {
         let refusals = self.refusals.lock().unwrap_or_else(|e| e.into_inner());
         refusals
             .get(uid)
-            .filter(|(f, _)| f.as_slice() == fingerprint)
-            .map(|(_, why)| why.clone())
+            .filter(|(f, _, _)| f.as_slice() == fingerprint)
+            .map(|(_, reason, why)| (reason.clone(), why.clone()))
     }
 
     /// Remembers (or forgets, with `None`) the refusal of a declaration.
-    pub(crate) fn note_refusal(&self, uid: &str, refusal: Option<(Vec<u8>, String)>) {
+    pub(crate) fn note_refusal(&self, uid: &str, refusal: Option<Refusal>) {
         let mut refusals = self.refusals.lock().unwrap_or_else(|e| e.into_inner());
         match refusal {
             Some(r) => refusals.insert(uid.to_string(), r),

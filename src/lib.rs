@@ -19,7 +19,7 @@
 //!   never each other.
 //! - **shell**: [`controller`] (the watch and the compact cache) runs [`reconcile`], the pipeline
 //!   of one resource: [`observe`] → [`act`] (or [`deletion`]) → status → [`apply`]; with
-//!   [`prober`], [`batch`], [`context`], [`platform`], `manage::execute`, [`ref_cache`],
+//!   [`prober`], [`plugin_cache`], [`batch`], [`context`], [`platform`], `manage::execute`, [`ref_cache`],
 //!   [`leader`], [`server`], [`telemetry`]; on top [`cli`] (wires everything) and [`report`] (the
 //!   status command).
 
@@ -43,6 +43,7 @@ pub mod manage;
 pub mod metrics;
 pub mod observe;
 pub mod platform;
+pub mod plugin_cache;
 pub mod prober;
 pub mod reconcile;
 pub mod ref_cache;

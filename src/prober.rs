@@ -10,6 +10,7 @@ use crate::dataplane::{ClientConfig, DataplaneClient};
 use crate::http::Gate;
 use crate::metrics::Metrics;
 use crate::platform::book::ClusterBook;
+use crate::plugin_cache::PluginCache;
 use crate::probe::{Failure, FailureKind, Observation};
 use crate::ref_cache::RefSource;
 use crate::refs::{RefKind, Reference};
@@ -34,6 +35,8 @@ pub struct Prober {
     pub metrics: Metrics,
     /// The ConnectClusters the platform declares.
     pub clusters: ClusterBook,
+    /// The Connect clusters' plugin lists, read rarely.
+    pub plugins: PluginCache,
 }
 
 impl Prober {
@@ -64,6 +67,7 @@ impl Prober {
             config,
             metrics,
             clusters: ClusterBook::default(),
+            plugins: PluginCache::default(),
         })
     }
 

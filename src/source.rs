@@ -1,9 +1,10 @@
 //! The one interface every source implements: one connector's status, one page of every
-//! connector of a cluster, the connector's configuration, and the commands that change it. The
+//! connector of a cluster, the connector's configuration, the cluster's plugins and their
+//! validation of a configuration, and the commands that change it. The
 //! Data Plane and Kafka Connect clients implement it; a third source adds a file implementing it
 //! and a [`crate::resolve::Source`] variant, nothing else.
 
-use crate::manage::declared::Actual;
+use crate::manage::declared::{Actual, ConfigBody};
 use crate::probe::{Answer, Failure, FailureKind, ListFailure, Report};
 use crate::resolve::Target;
 use futures::future::BoxFuture;
@@ -41,6 +42,18 @@ pub trait StatusSource: Send + Sync {
     /// The connector's configuration; `Ok(None)` when the connector does not exist.
     fn config<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Option<Actual>, Failure>>;
 
+    /// The connector plugins of the target's Connect cluster (at most
+    /// [`crate::manage::preflight::MAX_PLUGINS`]).
+    fn plugins<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Vec<Plugin>, Failure>>;
+
+    /// The plugin's own validation of `config` (which names the plugin): the fields it finds
+    /// wrong, none when valid; `Ok(None)` where the source has no validation.
+    fn validate<'a>(
+        &'a self,
+        target: &'a Target,
+        config: &'a ConfigBody,
+    ) -> BoxFuture<'a, Result<Option<Vec<FieldErrors>>, Failure>>;
+
     /// Sends one command about the target's connector. A `Delete` of a connector that does not
     /// exist succeeds.
     fn command<'a>(
@@ -51,6 +64,7 @@ pub trait StatusSource: Send + Sync {
 }
 
 pub use crate::manage::command::Command;
+pub use crate::manage::preflight::{FieldErrors, Plugin};
 
 /// The failure for a target handed to a source of another kind (a bug, never a crash).
 pub fn wrong_source(source: &str) -> Failure {

@@ -47,7 +47,8 @@ fn strimzi_kafka_connectors_become_adopting_managed_connectors() {
         config.get("connection.password").map(String::as_str),
         Some("${secrets:kafka/audit-db:password}")
     );
-    assert_eq!(config.get("tasks.max").map(String::as_str), Some("1"));
+    assert_eq!(config.get("tasks.max"), None, "spec.tasksMax puts it");
+    assert_eq!(audit.spec.tasks_max, Some(1));
     assert_eq!(
         resources[0]
             .spec

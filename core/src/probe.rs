@@ -176,6 +176,11 @@ pub enum FailureKind {
     /// Not sent: no request slot came free in time (slow sources elsewhere, or this namespace
     /// holding its share).
     RequestSlotsBusy,
+    /// The Connect cluster has no plugin for the declared `connector.class` (in the declared
+    /// `connector.plugin.version`): nothing is put until it has.
+    PluginNotFound,
+    /// The plugin's own validation refused the declared configuration, naming the fields.
+    ConfigInvalid,
 }
 
 /// What came with an error answer, as far as classification cares.
@@ -241,6 +246,8 @@ impl FailureKind {
             FailureKind::ActionNotAllowed => "ActionNotAllowed",
             FailureKind::ConnectorClaimed => "ConnectorClaimed",
             FailureKind::RequestSlotsBusy => "RequestSlotsBusy",
+            FailureKind::PluginNotFound => "PluginNotFound",
+            FailureKind::ConfigInvalid => "ConfigInvalid",
         }
     }
 

@@ -4,7 +4,7 @@
 //!
 //! The result adopts the running connector (`adopt: true`) and never deletes it
 //! (`deletionPolicy: Orphan`), and its declared configuration is exactly what Strimzi puts
-//! (`connector.class`, `tasks.max` and `spec.config`, values as strings, config-provider
+//! (`connector.class` and `spec.config`, values as strings, `tasksMax` as `spec.tasksMax`, config-provider
 //! placeholders such as `${secrets:ns/name:key}` kept as written, since the worker resolves them),
 //! so the first reconcile finds nothing to change: adopting restarts and rewrites nothing.
 
@@ -141,12 +141,21 @@ pub fn convert(doc: &Value, target: &Target) -> Result<Converted, ConvertError> 
         }
     }
     config.insert("connector.class".into(), Value::String(class.into()));
-    if let Some(tasks) = spec.get("tasksMax") {
-        let tasks = tasks
-            .as_u64()
-            .ok_or_else(|| field(name, "spec.tasksMax", "is not a whole number"))?;
-        config.insert("tasks.max".into(), Value::String(tasks.to_string()));
-    }
+    let tasks_max = match spec.get("tasksMax") {
+        Some(tasks) => Some(
+            tasks
+                .as_u64()
+                .filter(|n| (1..=10_000).contains(n))
+                .ok_or_else(|| {
+                    field(
+                        name,
+                        "spec.tasksMax",
+                        "is not a whole number from 1 to 10000",
+                    )
+                })?,
+        ),
+        None => None,
+    };
 
     let mut out = json!({
         "connectorName": name,
@@ -155,6 +164,10 @@ pub fn convert(doc: &Value, target: &Target) -> Result<Converted, ConvertError> 
         "adopt": true,
         "deletionPolicy": "Orphan",
     });
+    if let Some(n) = tasks_max {
+        // Put as `tasks.max`, as Strimzi put it; scalable like Strimzi's (`kubectl scale`).
+        out["tasksMax"] = json!(n);
+    }
     let state = match spec.get("state").and_then(Value::as_str) {
         Some("running") => None,
         Some("paused") => Some("Paused"),

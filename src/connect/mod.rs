@@ -5,7 +5,9 @@
 
 use crate::health::ConnectStatus;
 use crate::http::{self, FetchError, Gate};
+use crate::manage::declared::ConfigBody;
 use crate::manage::declared::{Actual, parse_actual};
+use crate::manage::preflight::{self, FieldErrors, Plugin};
 use crate::metrics::Metrics;
 use crate::policy::UrlPolicy;
 use crate::probe::{self, Answer, ErrorBody, Failure, FailureKind, ListFailure, Report};
@@ -198,6 +200,52 @@ impl ConnectClient {
                 f => Err(f),
             },
         }
+    }
+
+    /// The worker's connector plugins (`GET /connector-plugins`).
+    pub async fn read_plugins(
+        &self,
+        base: &Url,
+        auth: &ConnectAuth,
+        ca_pem: Option<&[u8]>,
+    ) -> Result<Vec<Plugin>, Failure> {
+        let url = endpoint_url(base, &["connector-plugins"], &[])?;
+        self.get(&url, auth, ca_pem, "plugins", preflight::parse_plugins)
+            .await
+            .map_err(|got| got.into_failure(""))
+    }
+
+    /// The plugin's validation of `config`
+    /// (`PUT /connector-plugins/{class}/config/validate`): the fields with errors.
+    pub async fn validate_config(
+        &self,
+        base: &Url,
+        auth: &ConnectAuth,
+        ca_pem: Option<&[u8]>,
+        config: &ConfigBody,
+    ) -> Result<Vec<FieldErrors>, Failure> {
+        let class = config
+            .0
+            .get(preflight::CLASS_KEY)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        let url = endpoint_url(
+            base,
+            &["connector-plugins", class, "config", "validate"],
+            &[],
+        )?;
+        let body = serde_json::Value::Object(config.0.clone());
+        self.send(
+            Method::PUT,
+            &url,
+            auth,
+            ca_pem,
+            "validate",
+            Some(&body),
+            preflight::parse_validation,
+        )
+        .await
+        .map_err(|got| got.into_failure(""))
     }
 
     /// Sends one command with Kafka Connect's REST API.
@@ -436,6 +484,26 @@ impl StatusSource for ConnectClient {
         async move {
             let (url, auth, ca) = target_of(target)?;
             self.read_config(url, &target.connector, auth, ca).await
+        }
+        .boxed()
+    }
+
+    fn plugins<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Vec<Plugin>, Failure>> {
+        async move {
+            let (url, auth, ca) = target_of(target)?;
+            self.read_plugins(url, auth, ca).await
+        }
+        .boxed()
+    }
+
+    fn validate<'a>(
+        &'a self,
+        target: &'a Target,
+        config: &'a ConfigBody,
+    ) -> BoxFuture<'a, Result<Option<Vec<FieldErrors>>, Failure>> {
+        async move {
+            let (url, auth, ca) = target_of(target)?;
+            self.validate_config(url, auth, ca, config).await.map(Some)
         }
         .boxed()
     }

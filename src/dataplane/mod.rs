@@ -14,7 +14,9 @@ mod wire;
 
 use crate::health::{self, ServerError};
 use crate::http::{self, FetchError, Fetched, Gate};
+use crate::manage::declared::ConfigBody;
 use crate::manage::declared::{Actual, parse_actual};
+use crate::manage::preflight::{self, FieldErrors, Plugin};
 use crate::metrics::Metrics;
 use crate::policy::{UrlPolicy, display_url};
 use crate::probe::{self, ErrorBody, Failure, FailureKind, ListFailure, Report};
@@ -257,6 +259,23 @@ impl DataplaneClient {
         }
     }
 
+    /// The Connect cluster's plugins (`GET /v1/kafka-connect/clusters/{cluster}`, its
+    /// `plugins`).
+    pub async fn read_plugins(
+        &self,
+        base: &Url,
+        cluster: &str,
+        creds: &Credentials,
+    ) -> Result<Vec<Plugin>, Failure> {
+        let url = http::endpoint_url(base, &["v1", "kafka-connect", "clusters", cluster], &[])
+            .map_err(|e| Failure::new(FailureKind::DataplaneUrlMissing, e))?;
+        self.authorized(creds, &url, |token| {
+            self.get(&url, token, "plugins", preflight::parse_plugins)
+        })
+        .await
+        .map_err(|refusal| refusal.into_failure(cluster, ""))
+    }
+
     /// Sends one command (see [`Command`] for what each does on the Data Plane).
     pub async fn send_command(
         &self,
@@ -358,6 +377,23 @@ impl StatusSource for DataplaneClient {
                 .await
         }
         .boxed()
+    }
+
+    fn plugins<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Vec<Plugin>, Failure>> {
+        async move {
+            let (url, credentials) = Self::target_of(target)?;
+            self.read_plugins(url, &target.cluster, credentials).await
+        }
+        .boxed()
+    }
+
+    /// The Data Plane API has no validation endpoint: the plugin check is all it gets.
+    fn validate<'a>(
+        &'a self,
+        _target: &'a Target,
+        _config: &'a ConfigBody,
+    ) -> BoxFuture<'a, Result<Option<Vec<FieldErrors>>, Failure>> {
+        async move { Ok(None) }.boxed()
     }
 
     fn command<'a>(

@@ -60,6 +60,10 @@ pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(86_400);
     category = "connectors",
     namespaced,
     status = "ManagedConnectorStatus",
+    scale(
+        spec_replicas_path = ".spec.tasksMax",
+        status_replicas_path = ".status.taskCount"
+    ),
     validation = Rule::new("!has(self.spec.config) || !('name' in self.spec.config) || self.spec.config['name'] == (has(self.spec.connectorName) ? self.spec.connectorName : self.metadata.name)").message("spec.config.name must be the connector's name (spec.connectorName, else metadata.name), or be left out"),
     doc = "A Kafka Connect connector whose health the operator observes and reports.",
     printcolumn(
@@ -129,6 +133,9 @@ pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(86_400);
 )]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("!has(self.state) || has(self.config)").message("state needs config: the operator only pauses, resumes or stops connectors it manages (set spec.config)"))]
+#[x_kube(validation = Rule::new("!has(self.tasksMax) || has(self.config)").message("tasksMax needs config: it sets tasks.max of the configuration the operator puts (`config: {}` is not enough for a connector, name its connector.class)"))]
+#[x_kube(validation = Rule::new("!has(self.tasksMax) || !has(self.config) || !('tasks.max' in self.config)").message("tasks.max is set in config and tasksMax: set one (tasksMax works with kubectl scale)"))]
+#[x_kube(validation = Rule::new("!has(self.tasksMax) || !has(self.configFrom) || self.configFrom.all(f, f.key != 'tasks.max')").message("tasks.max comes from configFrom and tasksMax: set one"))]
 #[x_kube(validation = Rule::new("!has(self.configFrom) || has(self.config)").message("configFrom needs config (it adds to spec.config; `config: {}` is fine)"))]
 #[x_kube(validation = Rule::new("!has(self.configFrom) || !has(self.config) || self.configFrom.all(f, !(f.key in self.config))").message("a configFrom key is also set in config: set each key once"))]
 #[x_kube(validation = Rule::new("has(self.connectClusterRef) ? !has(self.dataplane) && !has(self.kafkaConnect) : has(self.dataplane) != has(self.kafkaConnect)").message("set exactly one of connectClusterRef (a ConnectCluster the platform declares), dataplane (Redpanda Cloud Data Plane API; `dataplane: {}` uses the operator's defaults) and kafkaConnect (a Kafka Connect REST API)"))]
@@ -196,6 +203,13 @@ pub struct ManagedConnectorSpec {
     #[schemars(length(max = 64))]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["key"]))]
     pub config_from: Vec<ConfigFromSecret>,
+
+    /// The connector's `tasks.max`, put with `config` (which must not set it too). The scale
+    /// subresource's replicas: `kubectl scale mconn NAME --replicas 3`, and autoscalers, set it.
+    /// `status.taskCount` is how many tasks the connector runs (a connector may run fewer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 10000))]
+    pub tasks_max: Option<i32>,
 
     /// The state the connector should be in: `Running` (default), `Paused` or `Stopped`. Needs
     /// `config` (the operator only changes connectors it is told to manage).
@@ -343,6 +357,7 @@ impl Default for ManagedConnectorSpec {
             restart_policy: None,
             config: None,
             config_from: Vec::new(),
+            tasks_max: None,
             state: None,
             deletion_policy: None,
             connect_cluster_ref: None,

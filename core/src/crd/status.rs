@@ -47,6 +47,11 @@ pub struct ManagedConnectorStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub omitted_tasks: Option<OmittedTasks>,
 
+    /// How many tasks the connector has (listed in `tasks` or counted in `omittedTasks`): the
+    /// scale subresource's replicas.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_count: Option<i32>,
+
     /// Running tasks out of all tasks, for example `3/4`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tasks_ready: Option<String>,
@@ -79,6 +84,30 @@ pub struct ManagedConnectorStatus {
     /// deletes it and nothing else, also after the spec was edited to name another connector.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owned_connector: Option<OwnedConnector>,
+
+    /// The connector plugin `spec.config` declares (`connector.class`, and
+    /// `connector.plugin.version` when set), as the Connect cluster's plugin list shows it. Read
+    /// for resources with `spec.config` only; refreshed with that list (every few minutes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<PluginStatus>,
+}
+
+/// The declared connector plugin and whether the Connect cluster has it.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PluginStatus {
+    /// The plugin's class as the cluster lists it (the declared `connector.class` may be an
+    /// alias such as `FileStreamSink`); the declared value when not found.
+    pub class: String,
+    /// The installed version that matches (the first listed when several do and none is
+    /// declared); absent when not found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// `source` or `sink`, as the cluster lists it.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    /// Whether the cluster has the plugin (in the declared version, when one is declared).
+    pub found: bool,
 }
 
 /// What the operator restarted, kept in the status so that no restart is repeated after an
@@ -122,6 +151,21 @@ pub struct ConfigStatus {
     /// Whether the operator created the connector.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub created: bool,
+    /// What the plugin's own validation (Kafka Connect's
+    /// `PUT /connector-plugins/{class}/config/validate`) found wrong with the declared
+    /// configuration, per field: the first 32 fields, 4 messages each. Nothing is put while
+    /// this is not empty; it clears once a changed declaration validates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invalid_fields: Vec<InvalidField>,
+}
+
+/// One configuration field the plugin refused, and why (its messages, Secret values removed).
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct InvalidField {
+    /// The configuration key.
+    pub name: String,
+    /// What the plugin says about it.
+    pub errors: Vec<String>,
 }
 
 /// Where a status was read: the Redpanda Cloud Data Plane API or a Kafka Connect REST API.

@@ -14,6 +14,9 @@ use kube::ResourceExt;
 use ring::digest::{SHA256, digest};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The key `spec.tasksMax` sets.
+pub const TASKS_MAX_KEY: &str = "tasks.max";
+
 /// Most keys read from a connector's actual configuration.
 pub const MAX_ACTUAL_KEYS: usize = 10_000;
 
@@ -96,9 +99,18 @@ pub fn declared(mc: &ManagedConnector, lookups: &Lookups) -> Result<Option<Decla
     }
     let namespace = mc.namespace().unwrap_or_default();
     let mut values = config.clone();
+    if let Some(n) = mc.spec.tasks_max {
+        if config.contains_key(TASKS_MAX_KEY) {
+            return Err(Failure::new(
+                FailureKind::InvalidArgument,
+                "tasks.max is set in spec.config and spec.tasksMax: set one",
+            ));
+        }
+        values.insert(TASKS_MAX_KEY.into(), n.to_string());
+    }
     let mut secret_keys = BTreeSet::new();
     let mut canonical = String::new();
-    for (k, v) in config {
+    for (k, v) in &values {
         canonical.push_str(&format!("{}:{k}={}:{v}\n", k.len(), v.len()));
     }
     for from in &mc.spec.config_from {
@@ -184,6 +196,15 @@ impl Declared {
             }
         }
         keys.into_iter().cloned().collect()
+    }
+
+    /// The declared value of `key` when it is written in `spec.config` (a value from a Secret is
+    /// not handed out: it would end up in the status).
+    pub fn plain(&self, key: &str) -> Option<&str> {
+        if self.secret_keys.contains(key) {
+            return None;
+        }
+        self.values.get(key).map(String::as_str)
     }
 
     /// The configuration write's body.
@@ -378,6 +399,38 @@ mod tests {
             d.redact("Invalid value hunter2 for configuration db.password"),
             "Invalid value [redacted] for configuration db.password"
         );
+    }
+
+    #[test]
+    fn tasks_max_is_the_declared_tasks_max() {
+        let mut m = mc(&[("connector.class", "FileStreamSink")], &[]);
+        let without = declared(&m, &Lookups::new()).unwrap().unwrap();
+        m.spec.tasks_max = Some(3);
+        let d = declared(&m, &Lookups::new()).unwrap().unwrap();
+        assert_eq!(d.body().0["tasks.max"], "3");
+        assert_eq!(d.plain("tasks.max"), Some("3"));
+        assert_ne!(d.hash, without.hash, "scaling changes what is applied");
+        let written = mc(
+            &[("connector.class", "FileStreamSink"), ("tasks.max", "3")],
+            &[],
+        );
+        assert_eq!(
+            declared(&written, &Lookups::new()).unwrap().unwrap().hash,
+            d.hash,
+            "the same configuration, however it is written, is the same hash: no put after a move to tasksMax"
+        );
+        assert!(
+            d.drift(&actual(&[
+                ("connector.class", "FileStreamSink"),
+                ("tasks.max", "3")
+            ]))
+            .is_empty()
+        );
+        let mut both = written.clone();
+        both.spec.tasks_max = Some(2);
+        let e = declared(&both, &Lookups::new()).unwrap_err();
+        assert_eq!(e.kind, FailureKind::InvalidArgument);
+        assert!(e.message.contains("set one"), "{}", e.message);
     }
 
     #[test]

@@ -6,4 +6,5 @@ pub mod command;
 pub mod declared;
 pub mod finalizer;
 pub mod plan;
+pub mod preflight;
 pub mod restart;

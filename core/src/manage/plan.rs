@@ -25,6 +25,8 @@ use std::collections::BTreeMap;
 pub use crate::status::GAVE_UP;
 /// Reason of the Synced condition when the source refused the declared configuration.
 pub const CONFIG_REJECTED: &str = "ConfigRejected";
+/// Reason of the Synced condition when the plugin's validation refused it before a put.
+pub const CONFIG_INVALID: &str = "ConfigInvalid";
 /// Drifted keys recorded in `status.config.driftedKeys` at most (messages name 20 and count the rest).
 pub const MAX_DRIFTED_KEYS: usize = 64;
 /// What a refusal's message says first (the source's message can be long, and is cut).
@@ -48,9 +50,9 @@ pub struct Inputs<'a> {
     pub actual: Option<Option<&'a Actual>>,
     /// The source (the Data Plane has no single-task restart).
     pub source: SourceKind,
-    /// Why the source refused this very declaration (Secret values included) before: it is not
-    /// put again until the declaration changes.
-    pub refused: Option<&'a str>,
+    /// Why the source (or the plugin's validation) refused this very declaration (Secret values
+    /// included) before, as (reason, message): it is not put again until the declaration changes.
+    pub refused: Option<(&'a str, &'a str)>,
     /// Now.
     pub now: Timestamp,
 }
@@ -109,6 +111,7 @@ pub fn plan(i: &Inputs<'_>) -> Plan {
             config: i.stored.and_then(|s| s.config.clone()),
             note: None,
             owned: i.stored.and_then(|s| s.owned_connector.clone()),
+            plugin: i.stored.and_then(|s| s.plugin.clone()),
         },
         ..Default::default()
     };
@@ -151,6 +154,7 @@ pub fn plan(i: &Inputs<'_>) -> Plan {
 fn declare(i: &Inputs<'_>, plan: &mut Plan) {
     let Some(d) = i.declared else {
         plan.management.config = None;
+        plan.management.plugin = None;
         return;
     };
     let found = match i.observation {
@@ -158,8 +162,13 @@ fn declare(i: &Inputs<'_>, plan: &mut Plan) {
         _ => None,
     };
     let mut cs = i.stored.and_then(|s| s.config.clone()).unwrap_or_default();
-    let refusal = i.refused.map(|why| Note::Failed {
-        reason: CONFIG_REJECTED.into(),
+    // The fields the plugin refused belong to the declaration it refused; the shell records
+    // them again when a put's validation fails.
+    if !matches!(i.refused, Some((CONFIG_INVALID, _))) {
+        cs.invalid_fields.clear();
+    }
+    let refusal = i.refused.map(|(reason, why)| Note::Failed {
+        reason: reason.into(),
         message: if why.starts_with(NOT_PUT_AGAIN) {
             why.to_string()
         } else {
@@ -459,6 +468,13 @@ fn list(keys: &[String]) -> String {
     out
 }
 
+/// Whether a failed put with this reason is a refusal of the declaration itself, remembered so
+/// that the same declaration is not put (or validated) again: the source or its plugin said no,
+/// and will say it again. A missing plugin is not: it may be installed any time.
+pub fn remembered(reason: &str) -> bool {
+    reason == CONFIG_REJECTED || reason == CONFIG_INVALID
+}
+
 /// Folds the commands' results into the plan: `failed` is the index of the step that failed and
 /// its failure (the steps after it were not sent). Returns the Events to publish.
 pub fn settle(
@@ -494,7 +510,7 @@ pub fn settle(
             (_, kind) => kind.reason(),
         };
         // The shell remembers a refused declaration (see `Inputs::refused`).
-        let message = if reason == CONFIG_REJECTED {
+        let message = if remembered(reason) {
             format!("{NOT_PUT_AGAIN}: {message}")
         } else {
             message
@@ -516,7 +532,7 @@ pub fn settle(
         plan.management.note = Some(Note::Failed {
             reason: reason.to_string(),
             message,
-            attention: reason == CONFIG_REJECTED || failure.kind.needs_attention(),
+            attention: remembered(reason) || failure.kind.needs_attention(),
         });
     }
     events

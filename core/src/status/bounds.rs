@@ -29,6 +29,7 @@ pub(super) fn fill_connector(
         .collect();
     let counts = status.task_counts();
     next.tasks_ready = Some(format!("{}/{}", counts.running, counts.total));
+    next.task_count = Some(i32::try_from(counts.total).unwrap_or(i32::MAX));
     next.omitted_tasks = omitted_tasks(status.omitted);
     next.errors = bound_errors(errors);
     if let Some(omitted) = &next.omitted_tasks {
@@ -117,6 +118,7 @@ pub(super) fn clear_connector(next: &mut ManagedConnectorStatus) {
     next.tasks = Vec::new();
     next.omitted_tasks = None;
     next.tasks_ready = None;
+    next.task_count = None;
     next.errors = Vec::new();
 }
 

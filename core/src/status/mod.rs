@@ -7,7 +7,8 @@
 
 use crate::crd::{
     ConfigStatus, ConnectorError, ConnectorInstance, ErrorType, HolisticState,
-    ManagedConnectorStatus, OmittedTasks, OwnedConnector, RestartStatus, SourceKind, TaskInstance,
+    ManagedConnectorStatus, OmittedTasks, OwnedConnector, PluginStatus, RestartStatus, SourceKind,
+    TaskInstance,
 };
 use crate::health::{ConnectStatus, MAX_LISTED_TASKS, TaskCounts};
 use crate::probe::{FailureKind, Observation};
@@ -180,6 +181,8 @@ pub struct Management {
     pub note: Option<Note>,
     /// `status.ownedConnector` to record.
     pub owned: Option<OwnedConnector>,
+    /// `status.plugin` to record.
+    pub plugin: Option<PluginStatus>,
 }
 
 impl Management {
@@ -190,6 +193,7 @@ impl Management {
             config: stored.and_then(|s| s.config.clone()),
             note: None,
             owned: stored.and_then(|s| s.owned_connector.clone()),
+            plugin: stored.and_then(|s| s.plugin.clone()),
         }
     }
 }
@@ -310,6 +314,7 @@ pub fn desired_status_managed(
         next.restarts = management.restarts.clone();
         next.config = management.config.clone();
         next.owned_connector = management.owned.clone();
+        next.plugin = management.plugin.clone();
         if let Some(note) = &management.note {
             overlay(&mut targets, note);
         }

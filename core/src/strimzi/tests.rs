@@ -53,7 +53,8 @@ fn a_kafka_connector_becomes_an_adopting_managed_connector_that_puts_what_strimz
         get("connector.class"),
         Some("org.apache.kafka.connect.file.FileStreamSourceConnector")
     );
-    assert_eq!(get("tasks.max"), Some("2"));
+    assert_eq!(get("tasks.max"), None, "spec.tasksMax puts it");
+    assert_eq!(spec.tasks_max, Some(2));
     assert_eq!(get("batch.size"), Some("100"));
     assert_eq!(get("errors.log.enable"), Some("true"));
     assert_eq!(
@@ -61,7 +62,7 @@ fn a_kafka_connector_becomes_an_adopting_managed_connector_that_puts_what_strimz
         Some("${secrets:kafka/db:password}"),
         "a config-provider placeholder stays: the worker resolves it, as it did under Strimzi"
     );
-    assert_eq!(config.len(), 7);
+    assert_eq!(config.len(), 6);
     let policy = spec.restart_policy.clone().unwrap();
     assert_eq!(policy.type_, RestartPolicyType::OnFailure);
     assert_eq!(policy.max_restarts, Some(10));
@@ -156,6 +157,10 @@ fn refusals_say_which_field() {
         (
             connector(json!({"class": "c", "tasksMax": "two"})),
             "spec.tasksMax is not a whole number",
+        ),
+        (
+            connector(json!({"class": "c", "tasksMax": 0})),
+            "spec.tasksMax is not a whole number from 1 to 10000",
         ),
         (
             connector(json!({"class": "c", "config": {"nested": {"a": 1}}})),

@@ -230,7 +230,7 @@ fn a_refused_declaration_is_not_put_again() {
             [Command::PutConfig(d.body())],
             "not refused: put"
         );
-        i.refused = Some("the configuration was refused: HTTP 500");
+        i.refused = Some((CONFIG_REJECTED, "the configuration was refused: HTTP 500"));
         let p = plan(&i);
         assert!(p.steps.is_empty(), "refused: not put again ({actual:?})");
         match &p.management.note {

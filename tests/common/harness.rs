@@ -265,17 +265,18 @@ impl Env {
         .await;
     }
 
-    /// Creates a Secret in the test's namespace from `stringData`.
+    /// Creates (or replaces the data of) a Secret in the test's namespace from `stringData`.
     pub async fn secret(&self, name: &str, data: serde_json::Value) {
         let secrets: Api<Secret> = Api::namespaced(self.client.clone(), &self.ns);
+        let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "stringData": data});
         secrets
-            .create(
-                &PostParams::default(),
-                &serde_json::from_value(json!({"metadata": {"name": name}, "stringData": data}))
-                    .unwrap(),
+            .patch(
+                name,
+                &kube::api::PatchParams::apply("e2e").force(),
+                &kube::api::Patch::Apply(secret),
             )
             .await
-            .expect("secret created");
+            .expect("secret applied");
     }
 
     /// Every Event of the namespace and the resource's status, as text (to look for what must

@@ -208,6 +208,66 @@ async fn orphan_keeps_the_connector_and_a_rejected_config_says_why_without_its_s
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the local control plane: hack/test"]
+async fn a_plugin_the_data_plane_cluster_lacks_is_refused_before_a_put() {
+    let env = Env::new("plugin", &[]).await;
+    let spec = |class: &str| {
+        json!({
+            "pollInterval": "5s",
+            "dataplane": {"credentialsSecretRef": {"name": "creds"}},
+            "config": {"connector.class": class, "topics": "orders"},
+            "tasksMax": 2,
+        })
+    };
+    env.apply("orders", spec("com.example.Missing")).await;
+    let mc = env
+        .wait_condition(
+            "orders",
+            "Stalled",
+            "True",
+            "PluginNotFound",
+            POLL * 2 + MARGIN,
+        )
+        .await;
+    let (_, _, message) = condition(&mc, "Synced").unwrap();
+    assert!(
+        message.contains("has no plugin com.example.Missing (connector.class); it has: com.example.Sink, com.example.Source"),
+        "{message}"
+    );
+    assert!(!mc.status.as_ref().unwrap().plugin.as_ref().unwrap().found);
+    env.wait_polls("orders", 2).await;
+    let counts = env.sim.counts().by_endpoint;
+    assert!(
+        counts
+            .keys()
+            .all(|k| !k.starts_with("put_config") && !k.starts_with("create")),
+        "nothing was put: {counts:?}"
+    );
+    // The cluster's plugin list is read once (the Data Plane's cluster endpoint), not per poll.
+    assert_eq!(counts.get("cluster 200"), Some(&1), "{counts:?}");
+
+    // A class the cluster has: created (no validation endpoint on the Data Plane), with it.
+    env.apply("orders", spec("com.example.Sink")).await;
+    let mc = env
+        .wait_state("orders", HolisticState::Healthy, POLL * 3 + MARGIN)
+        .await;
+    let plugin = mc.status.as_ref().unwrap().plugin.clone().unwrap();
+    assert!(
+        plugin.found && plugin.class == "com.example.Sink",
+        "{plugin:?}"
+    );
+    assert_eq!(plugin.type_.as_deref(), Some("sink"));
+    let config = env.sim.config_of("redpanda", "orders").expect("created");
+    assert_eq!(
+        config["tasks.max"], "2",
+        "spec.tasksMax is put as tasks.max"
+    );
+    assert_eq!(mc.status.as_ref().unwrap().task_count, Some(2));
+    env.assert_events("orders", &["ActionFailed", "ConnectorCreated"])
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local control plane: hack/test"]
 async fn restart_on_request_happens_once_per_annotation_value() {
     let mut env = Env::new("restart-request", &[]).await;
     let ns = env.ns.clone();

@@ -398,6 +398,18 @@ async fn invalid_specs_are_refused_with_a_clear_message() {
             "set exactly one of connectClusterRef",
         ),
         (
+            json!({"dataplane": {}, "tasksMax": 2}),
+            "tasksMax needs config",
+        ),
+        (
+            json!({"dataplane": {}, "tasksMax": 2, "config": {"tasks.max": "2"}}),
+            "tasks.max is set in config and tasksMax: set one",
+        ),
+        (
+            json!({"dataplane": {}, "tasksMax": 0, "config": {}}),
+            "should be greater than or equal to 1",
+        ),
+        (
             json!({"dataplane": {}, "config": {},
                    "configFrom": (0..65).map(|i| json!({"key": format!("k{i}"), "secretKeyRef": {"name": "s", "key": "k"}})).collect::<Vec<_>>()}),
             "must have at most 64 items",

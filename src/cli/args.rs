@@ -90,6 +90,12 @@ pub struct RunArgs {
     #[arg(long, env = "MCO_STALE_AFTER", default_value = "10m", value_parser = parse_duration)]
     pub stale_after: Duration,
 
+    /// How long a connector may run with no tasks, or it or a task wait for a worker
+    /// (UNASSIGNED), before it is Ready=False and Stalled=True (reason NoTasks or
+    /// UnassignedTooLong); `0s` turns the check off.
+    #[arg(long, env = "MCO_STALL_AFTER", default_value = "5m", value_parser = parse_duration)]
+    pub stall_after: Duration,
+
     /// How long a resource with `deletionPolicy: Delete` waits for its connector to be deleted
     /// (credentials or source gone, refusals) before it is let go anyway, with a
     /// `ConnectorLeftBehind` Warning naming the connector: a deletion always ends, and so does
@@ -262,6 +268,7 @@ impl RunArgs {
                 not_found_grace: self.not_found_grace_period,
                 stale_after: self.stale_after,
                 heartbeat: self.status_heartbeat,
+                stall_after: self.stall_after,
             },
             default_poll_interval: self.poll_interval,
             namespace: self.namespace.clone(),

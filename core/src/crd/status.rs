@@ -85,11 +85,28 @@ pub struct ManagedConnectorStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owned_connector: Option<OwnedConnector>,
 
+    /// A connector that looks stuck (running with no tasks, or waiting for a worker), and
+    /// since when; after the operator's `--stall-after` it is Ready=False and Stalled=True with
+    /// reason `NoTasks` or `UnassignedTooLong`. Absent when it is not stuck.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall: Option<StallStatus>,
+
     /// The connector plugin `spec.config` declares (`connector.class`, and
     /// `connector.plugin.version` when set), as the Connect cluster's plugin list shows it. Read
     /// for resources with `spec.config` only; refreshed with that list (every few minutes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plugin: Option<PluginStatus>,
+}
+
+/// How a connector looks stuck, and since when.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct StallStatus {
+    /// `NoTasks` (the connector runs with no tasks) or `Unassigned` (the connector or a task
+    /// waits for a worker).
+    pub kind: String,
+    /// When the operator first saw it so (kept while it stays so).
+    pub since: Time,
 }
 
 /// The declared connector plugin and whether the Connect cluster has it.

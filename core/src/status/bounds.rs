@@ -119,6 +119,7 @@ pub(super) fn clear_connector(next: &mut ManagedConnectorStatus) {
     next.omitted_tasks = None;
     next.tasks_ready = None;
     next.task_count = None;
+    next.stall = None;
     next.errors = Vec::new();
 }
 

@@ -109,6 +109,21 @@ pub fn transition_events(
         }
         _ => {}
     }
+    // Became stuck (see `stall`): the holistic state did not change, the verdict did.
+    for reason in [stall::NO_TASKS, stall::UNASSIGNED_TOO_LONG] {
+        if ready_reason(Some(next)).as_deref() == Some(reason)
+            && ready_reason(stored).as_deref() != Some(reason)
+        {
+            let msg = find(&next.conditions, READY)
+                .map(|c| c.message.clone())
+                .unwrap_or_default();
+            events.push(EventSpec {
+                warning: true,
+                reason: reason.into(),
+                note: cut(&msg, 1000),
+            });
+        }
+    }
     let nf = FailureKind::ConnectorNotFound.reason();
     if ready_reason(Some(next)).as_deref() == Some(nf)
         && ready_reason(stored).as_deref() != Some(nf)

@@ -117,6 +117,9 @@ pub struct Settings {
     pub stale_after: Duration,
     /// `lastSyncTime` is refreshed at most this often when nothing else changes.
     pub heartbeat: Duration,
+    /// How long a connector may run with no tasks, or wait for a worker, before it counts as
+    /// stalled; zero: never.
+    pub stall_after: Duration,
 }
 
 impl Default for Settings {
@@ -125,6 +128,7 @@ impl Default for Settings {
             not_found_grace: Duration::from_secs(300),
             stale_after: Duration::from_secs(600),
             heartbeat: Duration::from_secs(300),
+            stall_after: Duration::from_secs(300),
         }
     }
 }
@@ -161,12 +165,14 @@ mod bounds;
 mod conditions;
 mod events;
 mod outcome;
+mod stall;
 mod text;
 
 use bounds::*;
 pub use bounds::{bound_trace, cut, shrunk, task_counts};
 use conditions::*;
 pub use events::{EventSpec, needs_write, transition_events};
+pub use stall::{NO_TASKS, UNASSIGNED_TOO_LONG, stuck};
 pub use text::humanize;
 use text::*;
 
@@ -290,7 +296,12 @@ pub fn desired_status_managed(
             fill_connector(&mut next, status, &assessment.errors);
             next.holistic_state = Some(assessment.state);
             next.last_sync_time = Some(Time(now));
-            outcome::found(subject, assessment.state, &next)
+            next.stall = stall::track(last_known.stall.as_ref(), stuck(status), now);
+            let mut targets = outcome::found(subject, assessment.state, &next);
+            if let Some(s) = &next.stall {
+                stall::overlay(&mut targets, s, name, now, settings);
+            }
+            targets
         }
         Outcome::Probed(Observation::Failed(failure))
             if failure.kind == FailureKind::ConnectorNotFound =>

@@ -1,0 +1,183 @@
+//! Stuck connectors over time, through the whole status (the public entry point).
+
+use super::super::*;
+use crate::health::{self, InstanceStatus, TaskStatus};
+
+const T0: i64 = 1_700_000_000;
+
+fn at(secs: i64) -> Timestamp {
+    Timestamp::from_second(T0 + secs).expect("valid time")
+}
+
+fn found(connector: &str, tasks: &[&str]) -> Outcome {
+    let status = ConnectStatus {
+        name: "orders".into(),
+        connector: InstanceStatus {
+            state: connector.into(),
+            worker_id: "w:8083".into(),
+            trace: String::new(),
+        },
+        tasks: tasks
+            .iter()
+            .enumerate()
+            .map(|(i, s)| TaskStatus {
+                id: i as i32,
+                state: s.to_string(),
+                worker_id: "w:8083".into(),
+                trace: String::new(),
+            })
+            .collect(),
+        type_: "source".into(),
+        omitted: Default::default(),
+    };
+    let assessment = health::assess(&status, None, None);
+    Outcome::Probed(Observation::Found { status, assessment })
+}
+
+fn subject() -> Subject {
+    Subject {
+        generation: Some(1),
+        created: Some(at(0)),
+        connector_name: "orders".into(),
+        cluster_name: "redpanda".into(),
+        source: SourceKind::KafkaConnect,
+    }
+}
+
+/// (Ready status, Ready reason, Reconciling, Stalled).
+fn verdict(s: &ManagedConnectorStatus) -> (String, String, String, String) {
+    let c = |t: &str| {
+        s.conditions
+            .iter()
+            .find(|c| c.type_ == t)
+            .map(|c| (c.status.clone(), c.reason.clone()))
+            .unwrap()
+    };
+    (c(READY).0, c(READY).1, c(RECONCILING).0, c(STALLED).0)
+}
+
+fn run(steps: &[(i64, Outcome)], settings: &Settings) -> Vec<ManagedConnectorStatus> {
+    let mut prev: Option<ManagedConnectorStatus> = None;
+    let mut out = Vec::new();
+    for (t, outcome) in steps {
+        let next = desired_status(prev.as_ref(), &subject(), outcome, at(*t), settings);
+        out.push(next.clone());
+        prev = Some(next);
+    }
+    out
+}
+
+fn v(
+    ready: &str,
+    reason: &str,
+    reconciling: &str,
+    stalled: &str,
+) -> (String, String, String, String) {
+    (
+        ready.into(),
+        reason.into(),
+        reconciling.into(),
+        stalled.into(),
+    )
+}
+
+#[test]
+fn running_with_no_tasks_is_on_the_way_then_stalled() {
+    let settings = Settings::default(); // 5 minutes
+    let s = run(
+        &[
+            (0, found("RUNNING", &[])),
+            (240, found("RUNNING", &[])),
+            (301, found("RUNNING", &[])),
+            (400, found("RUNNING", &["RUNNING"])),
+        ],
+        &settings,
+    );
+    assert_eq!(
+        verdict(&s[0]),
+        v("False", "Unhealthy", "True", "False"),
+        "a new connector gets its tasks"
+    );
+    assert_eq!(s[0].stall.as_ref().unwrap().kind, "NoTasks");
+    assert_eq!(verdict(&s[1]), v("False", "Unhealthy", "True", "False"));
+    assert_eq!(s[1].stall, s[0].stall, "the start is kept");
+    assert_eq!(verdict(&s[2]), v("False", NO_TASKS, "False", "True"));
+    let ready = s[2].conditions.iter().find(|c| c.type_ == READY).unwrap();
+    assert!(
+        ready
+            .message
+            .contains("has been running with no tasks for 301s (longer than 5m)"),
+        "{}",
+        ready.message
+    );
+    assert_eq!(verdict(&s[3]), v("True", "Healthy", "False", "False"));
+    assert_eq!(s[3].stall, None);
+    // One Warning when it became stalled, none while it stays so.
+    let events = transition_events(Some(&s[1]), &s[2]);
+    assert!(
+        events.iter().any(|e| e.warning && e.reason == NO_TASKS),
+        "{events:?}"
+    );
+    assert!(transition_events(Some(&s[2]), &s[2]).is_empty());
+}
+
+#[test]
+fn unassigned_for_too_long_is_stalled_and_another_shape_starts_the_clock_again() {
+    let settings = Settings {
+        stall_after: std::time::Duration::from_secs(60),
+        ..Settings::default()
+    };
+    let s = run(
+        &[
+            (0, found("UNASSIGNED", &[])),
+            (59, found("UNASSIGNED", &[])),
+            (61, found("UNASSIGNED", &[])),
+            // Assigned now, its task not yet: another shape, a new start.
+            (70, found("RUNNING", &["UNASSIGNED"])),
+            (100, found("RUNNING", &["UNASSIGNED"])),
+            (131, found("RUNNING", &["UNASSIGNED"])),
+        ],
+        &settings,
+    );
+    assert_eq!(verdict(&s[0]), v("False", "Unassigned", "True", "False"));
+    assert_eq!(verdict(&s[1]), v("False", "Unassigned", "True", "False"));
+    assert_eq!(
+        verdict(&s[2]),
+        v("False", UNASSIGNED_TOO_LONG, "False", "True")
+    );
+    assert_eq!(
+        s[3].stall.as_ref().unwrap().since.0,
+        at(0),
+        "the same kind keeps its start"
+    );
+    assert_eq!(
+        verdict(&s[5]),
+        v("False", UNASSIGNED_TOO_LONG, "False", "True")
+    );
+}
+
+#[test]
+fn zero_turns_the_check_off_and_failed_tasks_are_not_stuck() {
+    let off = Settings {
+        stall_after: std::time::Duration::ZERO,
+        ..Settings::default()
+    };
+    let s = run(
+        &[(0, found("RUNNING", &[])), (9_999, found("RUNNING", &[]))],
+        &off,
+    );
+    assert_eq!(
+        verdict(&s[1]),
+        v("False", "Unhealthy", "False", "True"),
+        "as assessed"
+    );
+    let s = run(
+        &[
+            (0, found("RUNNING", &["FAILED", "UNASSIGNED"])),
+            (9_999, found("PAUSED", &["PAUSED"])),
+        ],
+        &Settings::default(),
+    );
+    assert_eq!(s[0].stall, None, "a failed task says what is wrong itself");
+    assert_eq!(s[1].stall, None);
+}

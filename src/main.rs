@@ -28,6 +28,7 @@ async fn main() -> ExitCode {
         Command::Run(args) => managed_connector_operator::cli::run(*args).await,
         Command::Status(args) => managed_connector_operator::report::run(args).await,
         Command::Convert(args) => managed_connector_operator::cli::convert::run(args),
+        Command::Import(args) => managed_connector_operator::cli::import::run(args).await,
         Command::Completion { shell } => {
             use clap::CommandFactory;
             let mut command = Cli::command();

@@ -36,6 +36,7 @@ const SHELL: &[&str] = &[
     "cli",
     "cli::args",
     "cli::convert",
+    "cli::import",
     "context",
     "controller",
     "deletion",

@@ -21,7 +21,8 @@
 //!   source target), [`claim`] (which resource acts on a connector), [`schedule`] (when next);
 //! - writing it down: [`status`] (status and conditions per outcome);
 //! - acting: [`manage`] (restart, declared config and state, deletion planners);
-//! - moving in: [`strimzi`] (Strimzi KafkaConnectors to ManagedConnectors).
+//! - moving in: [`strimzi`] (Strimzi KafkaConnectors to ManagedConnectors), [`import`] (live
+//!   connectors to ManagedConnectors).
 
 pub mod absence;
 pub mod claim;
@@ -30,6 +31,7 @@ pub mod connect_cluster;
 pub mod crd;
 pub mod credentials;
 pub mod health;
+pub mod import;
 pub mod manage;
 pub mod policy;
 pub mod probe;

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 mod args;
 pub mod convert;
+pub mod import;
 pub use args::RunArgs;
 
 /// Reports the health of Kafka Connect connectors (Redpanda Cloud managed connectors) in the
@@ -55,6 +56,9 @@ pub enum Command {
     },
     /// Convert other tools' manifests into ManagedConnectors: `convert strimzi FILE...`.
     Convert(convert::ConvertArgs),
+    /// Print the connectors of a live Connect cluster as ManagedConnectors (status-only, or
+    /// adopting them with their configuration): `import kafka-connect --url URL`.
+    Import(import::ImportArgs),
 }
 
 /// The command line when run as the kubectl plugin `kubectl mconn` (the binary installed or linked

@@ -270,3 +270,56 @@ fn golden(file: &str, actual: &str) {
         path.display()
     );
 }
+
+/// `import dataplane` reads every connector of a cluster through the Data Plane listing (with a
+/// token from client credentials, as the operator gets one), and its status-only manifests are
+/// resources the operator reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the local control plane: hack/test"]
+async fn import_dataplane_prints_resources_that_read_every_connector() {
+    let env = Env::new("import-dp", &[]).await;
+    for name in ["orders", "Payments_Source"] {
+        env.sim
+            .upsert("redpanda", connector(name, "RUNNING", &["RUNNING"]));
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_managed-connector-operator"))
+        .args([
+            "import",
+            "dataplane",
+            "--url",
+            &env.sim_url,
+            "--cluster",
+            "redpanda",
+        ])
+        .args(["--token-url", &format!("{}/oauth/token", env.sim_url)])
+        .env("MCO_CLIENT_ID", "e2e")
+        .env("MCO_CLIENT_SECRET", "e2e-secret")
+        .output()
+        .unwrap();
+    let (yaml, notes) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{notes}");
+    assert!(!yaml.contains("e2e-secret") && !notes.contains("e2e-secret"));
+    let imported: Vec<serde_json::Value> = serde_saphyr::from_multiple(&yaml).unwrap();
+    let names: Vec<&str> = imported
+        .iter()
+        .map(|m| m["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["payments-source", "orders"], "in connector-name order: {yaml}");
+    assert_eq!(imported[0]["spec"]["connectorName"], "Payments_Source");
+    assert_eq!(imported[0]["spec"]["clusterName"], "redpanda");
+    assert!(imported[0]["spec"].get("config").is_none(), "status-only");
+    for m in &imported {
+        let mut spec = m["spec"].clone();
+        spec["dataplane"]["credentialsSecretRef"] = serde_json::json!({"name": "creds"});
+        spec["pollInterval"] = serde_json::json!("5s");
+        env.apply(m["metadata"]["name"].as_str().unwrap(), spec)
+            .await;
+    }
+    env.wait_state("payments-source", HolisticState::Healthy, POLL * 3 + MARGIN)
+        .await;
+    env.wait_state("orders", HolisticState::Healthy, POLL * 3 + MARGIN)
+        .await;
+}

@@ -101,14 +101,16 @@ async fn reconcile_resource(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Res
             "probe failed"
         );
     }
-    let next = status::desired_status_managed(
+    let now = Timestamp::now();
+    let mut next = status::desired_status_managed(
         stored.as_ref(),
         &visit.subject,
         &Outcome::Probed(observation.clone()),
         &managed.management,
-        Timestamp::now(),
+        now,
         &ctx.prober.config.settings,
     );
+    refresh_topics(&ctx, &observed, &observation, &mut next, now).await;
     write(
         &mc,
         &ctx,
@@ -122,6 +124,40 @@ async fn reconcile_resource(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Res
     Ok(Action::requeue(next_visit(
         &ctx, &visit, &observed, managed, failure,
     )))
+}
+
+/// Reads the connector's topics into `next` when they are due (`--topics-refresh`): one request
+/// per connector every so often, never per poll. A failed read keeps the last ones (logged) and
+/// waits for the next refresh too.
+async fn refresh_topics(
+    ctx: &Context,
+    observed: &crate::observe::Reading,
+    observation: &Observation,
+    next: &mut crate::crd::ManagedConnectorStatus,
+    now: Timestamp,
+) {
+    let every = ctx.prober.config.settings.topics_refresh;
+    let found = matches!(observation, Observation::Found { .. });
+    let Some(target) = observed.acting.as_ref().or(observed.resolved.as_ref()) else {
+        return;
+    };
+    if !found || !status::topics_due(Some(next), now, every) {
+        return;
+    }
+    match ctx.prober.source(target.source.kind()).topics(target).await {
+        Ok(topics) => status::record_topics(next, topics, now),
+        Err(f) => {
+            // Not asked again before the next refresh (a source that does not track topics
+            // refuses every time).
+            tracing::debug!(
+                connector = target.connector,
+                reason = f.kind.reason(),
+                message = f.message,
+                "topics not read; keeping the last ones"
+            );
+            next.topics_read_time = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now));
+        }
+    }
 }
 
 /// The cache holds a large configuration as a marker only: this reconcile reads it whole

@@ -46,6 +46,9 @@ pub trait StatusSource: Send + Sync {
     /// [`crate::manage::preflight::MAX_PLUGINS`]).
     fn plugins<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Vec<Plugin>, Failure>>;
 
+    /// The topics the target's connector uses, as the source tracks them.
+    fn topics<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Vec<String>, Failure>>;
+
     /// The plugin's own validation of `config` (which names the plugin): the fields it finds
     /// wrong, none when valid; `Ok(None)` where the source has no validation.
     fn validate<'a>(

@@ -96,6 +96,12 @@ pub struct RunArgs {
     #[arg(long, env = "MCO_STALL_AFTER", default_value = "5m", value_parser = parse_duration)]
     pub stall_after: Duration,
 
+    /// How often each connector's topics (`status.topics`) are read: one request per connector
+    /// (Kafka Connect `GET /connectors/{c}/topics`, the Data Plane's `.../topics`), so `0s` (the
+    /// default) reads none; `10m` suits hundreds of connectors.
+    #[arg(long, env = "MCO_TOPICS_REFRESH", default_value = "0s", value_parser = parse_duration)]
+    pub topics_refresh: Duration,
+
     /// How long a resource with `deletionPolicy: Delete` waits for its connector to be deleted
     /// (credentials or source gone, refusals) before it is let go anyway, with a
     /// `ConnectorLeftBehind` Warning naming the connector: a deletion always ends, and so does
@@ -269,6 +275,7 @@ impl RunArgs {
                 stale_after: self.stale_after,
                 heartbeat: self.status_heartbeat,
                 stall_after: self.stall_after,
+                topics_refresh: self.topics_refresh,
             },
             default_poll_interval: self.poll_interval,
             namespace: self.namespace.clone(),

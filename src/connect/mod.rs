@@ -215,6 +215,20 @@ impl ConnectClient {
             .map_err(|got| got.into_failure(""))
     }
 
+    /// The connector's topics (`GET /connectors/{c}/topics`).
+    pub async fn read_topics(
+        &self,
+        base: &Url,
+        connector: &str,
+        auth: &ConnectAuth,
+        ca_pem: Option<&[u8]>,
+    ) -> Result<Vec<String>, Failure> {
+        let url = endpoint_url(base, &["connectors", connector, "topics"], &[])?;
+        self.get(&url, auth, ca_pem, "topics", crate::status::parse_topics)
+            .await
+            .map_err(|got| got.into_failure(connector))
+    }
+
     /// The plugin's validation of `config`
     /// (`PUT /connector-plugins/{class}/config/validate`): the fields with errors.
     pub async fn validate_config(
@@ -492,6 +506,14 @@ impl StatusSource for ConnectClient {
         async move {
             let (url, auth, ca) = target_of(target)?;
             self.read_plugins(url, auth, ca).await
+        }
+        .boxed()
+    }
+
+    fn topics<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Vec<String>, Failure>> {
+        async move {
+            let (url, auth, ca) = target_of(target)?;
+            self.read_topics(url, &target.connector, auth, ca).await
         }
         .boxed()
     }

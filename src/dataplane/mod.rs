@@ -276,6 +276,23 @@ impl DataplaneClient {
         .map_err(|refusal| refusal.into_failure(cluster, ""))
     }
 
+    /// The connector's topics (`GET .../connectors/{name}/topics`).
+    pub async fn read_topics(
+        &self,
+        base: &Url,
+        cluster: &str,
+        connector: &str,
+        creds: &Credentials,
+    ) -> Result<Vec<String>, Failure> {
+        let url = connector_url(base, cluster, connector, Some("topics"))
+            .map_err(|e| Failure::new(FailureKind::DataplaneUrlMissing, e))?;
+        self.authorized(creds, &url, |token| {
+            self.get(&url, token, "topics", crate::status::parse_topics)
+        })
+        .await
+        .map_err(|refusal| refusal.into_failure(cluster, connector))
+    }
+
     /// Sends one command (see [`Command`] for what each does on the Data Plane).
     pub async fn send_command(
         &self,
@@ -383,6 +400,15 @@ impl StatusSource for DataplaneClient {
         async move {
             let (url, credentials) = Self::target_of(target)?;
             self.read_plugins(url, &target.cluster, credentials).await
+        }
+        .boxed()
+    }
+
+    fn topics<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Vec<String>, Failure>> {
+        async move {
+            let (url, credentials) = Self::target_of(target)?;
+            self.read_topics(url, &target.cluster, &target.connector, credentials)
+                .await
         }
         .boxed()
     }

@@ -43,6 +43,9 @@ impl StatusSource for Fake {
         }
         .boxed()
     }
+    fn topics<'a>(&'a self, _: &'a Target) -> BoxFuture<'a, Result<Vec<String>, Failure>> {
+        unimplemented!("not asked")
+    }
     fn validate<'a>(
         &'a self,
         _: &'a Target,

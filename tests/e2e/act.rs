@@ -209,7 +209,7 @@ async fn orphan_keeps_the_connector_and_a_rejected_config_says_why_without_its_s
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the local control plane: hack/test"]
 async fn a_plugin_the_data_plane_cluster_lacks_is_refused_before_a_put() {
-    let env = Env::new("plugin", &[]).await;
+    let env = Env::new("plugin", &["--topics-refresh", "10s"]).await;
     let spec = |class: &str| {
         json!({
             "pollInterval": "5s",
@@ -262,6 +262,20 @@ async fn a_plugin_the_data_plane_cluster_lacks_is_refused_before_a_put() {
         "spec.tasksMax is put as tasks.max"
     );
     assert_eq!(mc.status.as_ref().unwrap().task_count, Some(2));
+    // --topics-refresh: the Data Plane's topics endpoint, read every 10 s, not every poll.
+    env.wait_for(
+        "orders",
+        Duration::from_secs(10) + POLL + MARGIN,
+        "topics",
+        |mc| mc.status.as_ref().is_some_and(|s| s.topics == ["orders"]),
+    )
+    .await;
+    env.wait_polls("orders", 3).await;
+    let counts = env.sim.counts().by_endpoint;
+    let topics = counts.get("topics 200").copied().unwrap_or(0);
+    let status = counts.get("status 200").copied().unwrap_or(0)
+        + counts.get("list 200").copied().unwrap_or(0);
+    assert!(topics >= 1 && topics < status, "{counts:?}");
     env.assert_events("orders", &["ActionFailed", "ConnectorCreated"])
         .await;
 }

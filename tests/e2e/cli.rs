@@ -307,7 +307,11 @@ async fn import_dataplane_prints_resources_that_read_every_connector() {
         .iter()
         .map(|m| m["metadata"]["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["payments-source", "orders"], "in connector-name order: {yaml}");
+    assert_eq!(
+        names,
+        ["payments-source", "orders"],
+        "in connector-name order: {yaml}"
+    );
     assert_eq!(imported[0]["spec"]["connectorName"], "Payments_Source");
     assert_eq!(imported[0]["spec"]["clusterName"], "redpanda");
     assert!(imported[0]["spec"].get("config").is_none(), "status-only");

@@ -85,6 +85,19 @@ pub struct ManagedConnectorStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owned_connector: Option<OwnedConnector>,
 
+    /// The topics the connector uses, as the source tracks them (sorted, the first 100), read
+    /// every `--topics-refresh` when the operator is told to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topics: Vec<String>,
+
+    /// Topics beyond the 100 in `topics`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topics_omitted: Option<i32>,
+
+    /// When `topics` was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topics_read_time: Option<Time>,
+
     /// A connector that looks stuck (running with no tasks, or waiting for a worker), and
     /// since when; after the operator's `--stall-after` it is Ready=False and Stalled=True with
     /// reason `NoTasks` or `UnassignedTooLong`. Absent when it is not stuck.

@@ -120,6 +120,9 @@ pub(super) fn clear_connector(next: &mut ManagedConnectorStatus) {
     next.tasks_ready = None;
     next.task_count = None;
     next.stall = None;
+    next.topics = Vec::new();
+    next.topics_omitted = None;
+    next.topics_read_time = None;
     next.errors = Vec::new();
 }
 

@@ -120,6 +120,8 @@ pub struct Settings {
     /// How long a connector may run with no tasks, or wait for a worker, before it counts as
     /// stalled; zero: never.
     pub stall_after: Duration,
+    /// How often each connector's topics are read; zero: never.
+    pub topics_refresh: Duration,
 }
 
 impl Default for Settings {
@@ -129,6 +131,7 @@ impl Default for Settings {
             stale_after: Duration::from_secs(600),
             heartbeat: Duration::from_secs(300),
             stall_after: Duration::from_secs(300),
+            topics_refresh: Duration::ZERO,
         }
     }
 }
@@ -167,6 +170,7 @@ mod events;
 mod outcome;
 mod stall;
 mod text;
+mod topics;
 
 use bounds::*;
 pub use bounds::{bound_trace, cut, shrunk, task_counts};
@@ -175,6 +179,7 @@ pub use events::{EventSpec, needs_write, transition_events};
 pub use stall::{NO_TASKS, UNASSIGNED_TOO_LONG, stuck};
 pub use text::humanize;
 use text::*;
+pub use topics::{MAX_TOPICS, parse_topics, record_topics, topics_due};
 
 /// What acting on the connector adds to its status ([`crate::manage::plan`]).
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -4,7 +4,7 @@
 
 use crate::claim;
 use crate::crd::{ManagedConnector, ManagedConnectorStatus};
-use crate::manage::{check, declared, execute, plan};
+use crate::manage::{check, declared, execute, offsets_request, plan};
 use crate::probe::Failure;
 use crate::probe::{FailureKind, Observation};
 use crate::redact::Redactor;
@@ -132,13 +132,28 @@ pub(crate) async fn manage_connector(
     if put_sent && !put_failed && matches!(actual, Some(None)) {
         plan.management.owned = Some(target.identity());
     }
-    let events = plan::settle(
+    let mut events = plan::settle(
         &mut plan,
         failed,
         stored,
         declared.as_ref(),
         &subject.connector_name,
     );
+    // Offsets on request, in a reconcile that sent nothing else (the next one sees the
+    // connector as the commands left it).
+    if plan.steps.is_empty() {
+        let (offsets, more) = offsets_request::handle(
+            mc,
+            ctx,
+            target,
+            observation,
+            plan.management.offsets.as_ref(),
+            &subject.connector_name,
+        )
+        .await?;
+        plan.management.offsets = offsets;
+        events.extend(more);
+    }
     if let (Some(fields), Some(cs)) = (invalid_fields, plan.management.config.as_mut()) {
         cs.invalid_fields = fields;
     }

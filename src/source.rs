@@ -1,6 +1,6 @@
 //! The one interface every source implements: one connector's status, one page of every
-//! connector of a cluster, the connector's configuration, the cluster's plugins and their
-//! validation of a configuration, and the commands that change it. The
+//! connector of a cluster, the connector's configuration, topics and offsets, the cluster's
+//! plugins and their validation of a configuration, and the commands that change it. The
 //! Data Plane and Kafka Connect clients implement it; a third source adds a file implementing it
 //! and a [`crate::resolve::Source`] variant, nothing else.
 
@@ -49,6 +49,9 @@ pub trait StatusSource: Send + Sync {
     /// The topics the target's connector uses, as the source tracks them.
     fn topics<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Vec<String>, Failure>>;
 
+    /// The connector's offsets (Kafka Connect; the Data Plane has no offsets API and says so).
+    fn offsets<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Offsets, Failure>>;
+
     /// The plugin's own validation of `config` (which names the plugin): the fields it finds
     /// wrong, none when valid; `Ok(None)` where the source has no validation.
     fn validate<'a>(
@@ -67,6 +70,7 @@ pub trait StatusSource: Send + Sync {
 }
 
 pub use crate::manage::command::Command;
+pub use crate::manage::offsets::Offsets;
 pub use crate::manage::preflight::{FieldErrors, Plugin};
 
 /// The failure for a target handed to a source of another kind (a bug, never a crash).

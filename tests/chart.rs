@@ -173,7 +173,9 @@ fn chart_lints_and_renders_hardened_least_privilege_defaults() {
     assert_eq!(
         rules(cluster_role),
         vec![
+            r("", "configmaps", "create"),
             r("", "configmaps", "get"),
+            r("", "configmaps", "patch"),
             r("", "namespaces", "get"),
             r("", "secrets", "get"),
             r("connectors.dataplane.dev", "connectclusters", "get"),
@@ -563,6 +565,7 @@ async fn cluster_wide_install_grants_what_the_operator_needs_and_no_more() {
         ),
         (false, vec!["list", "secrets", "--all-namespaces"]),
         (false, vec!["list", "configmaps", "--all-namespaces"]),
+        (false, vec!["delete", "configmaps", "-n", "anywhere"]),
         (false, vec!["watch", "secrets", "-n", "anywhere"]),
         (
             false,

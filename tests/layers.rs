@@ -43,6 +43,7 @@ const SHELL: &[&str] = &[
     "leader",
     "manage::check",
     "manage::execute",
+    "manage::offsets_request",
     "observe",
     "platform",
     "platform::book",

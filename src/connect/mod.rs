@@ -7,6 +7,7 @@ use crate::health::ConnectStatus;
 use crate::http::{self, FetchError, Gate};
 use crate::manage::declared::ConfigBody;
 use crate::manage::declared::{Actual, parse_actual};
+use crate::manage::offsets::{self, Offsets};
 use crate::manage::preflight::{self, FieldErrors, Plugin};
 use crate::metrics::Metrics;
 use crate::policy::UrlPolicy;
@@ -229,6 +230,20 @@ impl ConnectClient {
             .map_err(|got| got.into_failure(connector))
     }
 
+    /// The connector's offsets (`GET /connectors/{c}/offsets`, KIP-875), checked and bounded.
+    pub async fn read_offsets(
+        &self,
+        base: &Url,
+        connector: &str,
+        auth: &ConnectAuth,
+        ca_pem: Option<&[u8]>,
+    ) -> Result<Offsets, Failure> {
+        let url = endpoint_url(base, &["connectors", connector, "offsets"], &[])?;
+        self.get(&url, auth, ca_pem, "offsets", offsets::parse)
+            .await
+            .map_err(|got| got.into_failure(connector))
+    }
+
     /// The plugin's validation of `config`
     /// (`PUT /connector-plugins/{class}/config/validate`): the fields with errors.
     pub async fn validate_config(
@@ -316,6 +331,24 @@ impl ConnectClient {
                         None,
                     )
                 }
+                Command::AlterOffsets(body) => (
+                    Method::PATCH,
+                    vec!["connectors", connector, "offsets"],
+                    vec![],
+                    Some(body.clone()),
+                ),
+                Command::ResetOffsets => (
+                    Method::DELETE,
+                    vec!["connectors", connector, "offsets"],
+                    vec![],
+                    None,
+                ),
+                Command::ResetTopics => (
+                    Method::PUT,
+                    vec!["connectors", connector, "topics", "reset"],
+                    vec![],
+                    None,
+                ),
                 Command::Delete => (Method::DELETE, vec!["connectors", connector], vec![], None),
             };
         let url = endpoint_url(base, &segments, &query)?;
@@ -514,6 +547,14 @@ impl StatusSource for ConnectClient {
         async move {
             let (url, auth, ca) = target_of(target)?;
             self.read_topics(url, &target.connector, auth, ca).await
+        }
+        .boxed()
+    }
+
+    fn offsets<'a>(&'a self, target: &'a Target) -> BoxFuture<'a, Result<Offsets, Failure>> {
+        async move {
+            let (url, auth, ca) = target_of(target)?;
+            self.read_offsets(url, &target.connector, auth, ca).await
         }
         .boxed()
     }

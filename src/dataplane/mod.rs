@@ -22,7 +22,7 @@ use crate::policy::{UrlPolicy, display_url};
 use crate::probe::{self, ErrorBody, Failure, FailureKind, ListFailure, Report};
 use crate::resolve::SourceKind;
 use crate::resolve::{Source, Target};
-use crate::source::{Command, Page, StatusSource, Wanted, wrong_source};
+use crate::source::{Command, Offsets, Page, StatusSource, Wanted, wrong_source};
 use auth::{Credentials, TokenCache};
 use futures::FutureExt;
 use futures::future::BoxFuture;
@@ -243,7 +243,7 @@ impl DataplaneClient {
         connector: &str,
         creds: &Credentials,
     ) -> Result<Option<Actual>, Failure> {
-        let url = connector_url(base, cluster, connector, Some("config"))
+        let url = connector_url(base, cluster, connector, &["config"])
             .map_err(|e| Failure::new(FailureKind::DataplaneUrlMissing, e))?;
         let result = self
             .authorized(creds, &url, |token| {
@@ -284,7 +284,7 @@ impl DataplaneClient {
         connector: &str,
         creds: &Credentials,
     ) -> Result<Vec<String>, Failure> {
-        let url = connector_url(base, cluster, connector, Some("topics"))
+        let url = connector_url(base, cluster, connector, &["topics"])
             .map_err(|e| Failure::new(FailureKind::DataplaneUrlMissing, e))?;
         self.authorized(creds, &url, |token| {
             self.get(&url, token, "topics", crate::status::parse_topics)
@@ -303,25 +303,32 @@ impl DataplaneClient {
         command: &Command,
     ) -> Result<(), Failure> {
         use reqwest::Method;
-        let (method, tail, body) = match command {
+        let (method, tail, body): (_, &[&str], _) = match command {
             Command::PutConfig(config) => (
                 Method::PUT,
-                Some("config"),
+                &["config"],
                 Some(serde_json::Value::Object(config.0.clone())),
             ),
-            Command::Pause => (Method::PUT, Some("pause"), None),
-            Command::Resume => (Method::PUT, Some("resume"), None),
-            Command::Stop => (Method::PUT, Some("stop"), None),
+            Command::Pause => (Method::PUT, &["pause"], None),
+            Command::Resume => (Method::PUT, &["resume"], None),
+            Command::Stop => (Method::PUT, &["stop"], None),
+            Command::ResetTopics => (Method::PUT, &["topics", "reset"], None),
+            Command::AlterOffsets(_) | Command::ResetOffsets => {
+                return Err(Failure::new(
+                    FailureKind::FeatureNotConfigured,
+                    "the Redpanda Cloud Data Plane API has no offsets endpoint",
+                ));
+            }
             // No single-task restart in the v1 API: the failed instances are restarted.
             Command::Restart { .. } | Command::RestartTask(_) => (
                 Method::POST,
-                Some("restart"),
+                &["restart"],
                 Some(serde_json::json!({
                     "include_tasks": true,
                     "only_failed": !matches!(command, Command::Restart { only_failed: false }),
                 })),
             ),
-            Command::Delete => (Method::DELETE, None, None),
+            Command::Delete => (Method::DELETE, &[], None),
         };
         let url = connector_url(base, cluster, connector, tail)
             .map_err(|e| Failure::new(FailureKind::DataplaneUrlMissing, e))?;
@@ -409,6 +416,17 @@ impl StatusSource for DataplaneClient {
             let (url, credentials) = Self::target_of(target)?;
             self.read_topics(url, &target.cluster, &target.connector, credentials)
                 .await
+        }
+        .boxed()
+    }
+
+    /// The Data Plane API has no offsets endpoint (offsets requests are refused before this).
+    fn offsets<'a>(&'a self, _target: &'a Target) -> BoxFuture<'a, Result<Offsets, Failure>> {
+        async move {
+            Err(Failure::new(
+                FailureKind::FeatureNotConfigured,
+                "the Redpanda Cloud Data Plane API has no offsets endpoint",
+            ))
         }
         .boxed()
     }

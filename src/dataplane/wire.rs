@@ -231,7 +231,7 @@ pub fn parse_rpc_error(body: &[u8]) -> Option<RpcError> {
 /// The status endpoint's URL: the base URL (which may carry a path prefix) plus
 /// `v1/kafka-connect/clusters/{cluster}/connectors/{name}/status`, each segment percent-encoded.
 pub fn status_url(base: &Url, cluster: &str, connector: &str) -> Result<Url, String> {
-    connector_url(base, cluster, connector, Some("status"))
+    connector_url(base, cluster, connector, &["status"])
 }
 
 /// `v1/kafka-connect/clusters/{cluster}/connectors/{name}` plus `tail` (`status`, `config`,
@@ -240,7 +240,7 @@ pub fn connector_url(
     base: &Url,
     cluster: &str,
     connector: &str,
-    tail: Option<&str>,
+    tail: &[&str],
 ) -> Result<Url, String> {
     let mut segments = vec![
         "v1",
@@ -250,6 +250,6 @@ pub fn connector_url(
         "connectors",
         connector,
     ];
-    segments.extend(tail);
+    segments.extend_from_slice(tail);
     http::endpoint_url(base, &segments, &[])
 }

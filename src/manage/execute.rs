@@ -44,7 +44,7 @@ pub fn may_act(target: &Target, config: &OperatorConfig) -> Result<(), Failure> 
 fn trigger(step: &Step) -> &'static str {
     match step.reason {
         "RestartedAutomatically" => "automatic",
-        "RestartRequested" => "requested",
+        "RestartRequested" | "OffsetsRequested" | "TopicsResetRequested" => "requested",
         "ConnectorDeleted" => "deletion",
         _ => "declared",
     }

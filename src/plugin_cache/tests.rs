@@ -46,6 +46,12 @@ impl StatusSource for Fake {
     fn topics<'a>(&'a self, _: &'a Target) -> BoxFuture<'a, Result<Vec<String>, Failure>> {
         unimplemented!("not asked")
     }
+    fn offsets<'a>(
+        &'a self,
+        _: &'a Target,
+    ) -> BoxFuture<'a, Result<crate::source::Offsets, Failure>> {
+        unimplemented!("not asked")
+    }
     fn validate<'a>(
         &'a self,
         _: &'a Target,

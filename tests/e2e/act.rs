@@ -278,6 +278,51 @@ async fn a_plugin_the_data_plane_cluster_lacks_is_refused_before_a_put() {
     assert!(topics >= 1 && topics < status, "{counts:?}");
     env.assert_events("orders", &["ActionFailed", "ConnectorCreated"])
         .await;
+
+    // Offsets: the Data Plane API has none; the request says so once and is not retried.
+    // A topics reset is sent once per value.
+    let annotate = |key: &str, value: &str| {
+        kubectl_ok(&[
+            "annotate",
+            "--overwrite",
+            "-n",
+            &env.ns,
+            "managedconnector",
+            "orders",
+            &format!("connectors.dataplane.dev/{key}={value}"),
+        ]);
+    };
+    annotate("offsets", "list");
+    annotate("reset-topics", "1");
+    let mc = env
+        .wait_for("orders", POLL * 3 + MARGIN, "both requests handled", |mc| {
+            mc.status.as_ref().is_some_and(|s| {
+                s.handled_topics_reset.as_deref() == Some("1")
+                    && s.offsets
+                        .as_ref()
+                        .is_some_and(|o| o.result == "NotSupported")
+            })
+        })
+        .await;
+    let offsets = mc.status.unwrap().offsets.unwrap();
+    assert!(
+        offsets.message.contains("no offsets endpoint"),
+        "{}",
+        offsets.message
+    );
+    env.wait_polls("orders", 2).await;
+    let counts = env.sim.counts().by_endpoint;
+    assert_eq!(counts.get("topics_reset 200"), Some(&1), "{counts:?}");
+    env.assert_events("orders", &["OffsetsNotSupported", "TopicsResetRequested"])
+        .await;
+    let not_supported = env
+        .events("orders")
+        .await
+        .into_iter()
+        .filter(|(_, r, _)| r == "OffsetsNotSupported")
+        .map(|(_, _, n)| n)
+        .sum::<i32>();
+    assert_eq!(not_supported, 1, "said once, not per poll");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -68,8 +68,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
-# CA certificates of spec.kafkaConnect.ca.configMapKeyRef.
+# CA certificates of spec.kafkaConnect.ca.configMapKeyRef; the offsets ConfigMap an offsets
+# request lists to (create/patch only of one the resource owns) or alters from.
 - apiGroups: [""]
   resources: ["configmaps"]
-  verbs: ["get"]
+  verbs: ["get", "create", "patch"]
 {{- end -}}

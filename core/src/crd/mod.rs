@@ -228,6 +228,37 @@ pub struct ManagedConnectorSpec {
     /// `status.ownedConnector`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub adopt: bool,
+
+    /// Where the offsets requests of the `connectors.dataplane.dev/offsets` annotation (`list`,
+    /// `alter`, `reset`) read and write the connector's offsets, on Kafka Connect. The Data Plane
+    /// API has no offsets endpoint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offsets: Option<OffsetsSpec>,
+}
+
+/// Offsets of a Kafka Connect connector (KIP-875), on request.
+#[derive(KubeSchema, Deserialize, Serialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct OffsetsSpec {
+    /// ConfigMap in this namespace that `list` writes the offsets to (key `offsets.json`, Kafka
+    /// Connect's format); default `<resource name>-offsets`. The operator creates it, owned by
+    /// this resource; a ConfigMap of that name it did not create is left alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(min = 1, max = 253),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    )]
+    pub list_to_config_map: Option<String>,
+
+    /// ConfigMap in this namespace that `alter` reads the offsets from (key `offsets.json`, the
+    /// format `list` writes); default `<resource name>-offsets`, so a listed ConfigMap can be
+    /// edited and altered from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(min = 1, max = 253),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    )]
+    pub alter_from_config_map: Option<String>,
 }
 
 /// Reference to a cluster-scoped `ConnectCluster`.
@@ -362,6 +393,7 @@ impl Default for ManagedConnectorSpec {
             deletion_policy: None,
             connect_cluster_ref: None,
             adopt: false,
+            offsets: None,
         }
     }
 }

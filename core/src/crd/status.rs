@@ -109,6 +109,39 @@ pub struct ManagedConnectorStatus {
     /// for resources with `spec.config` only; refreshed with that list (every few minutes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plugin: Option<PluginStatus>,
+
+    /// The last offsets request (`connectors.dataplane.dev/offsets`) and what became of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offsets: Option<OffsetsStatus>,
+
+    /// The last value of the `connectors.dataplane.dev/reset-topics` annotation acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handled_topics_reset: Option<String>,
+}
+
+/// An offsets request and its result.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct OffsetsStatus {
+    /// The annotation's value this status is about.
+    pub request: String,
+    /// `list`, `alter` or `reset` (empty for a value that names none).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub operation: String,
+    /// `Succeeded`, `Failed`, `Invalid`, `NotSupported` (all final: the value is not acted on
+    /// again), `WaitingForStop` or `Retrying` (acted on in a later reconcile).
+    pub result: String,
+    /// What happened, or what to do.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// Source partitions the listed or altered offsets name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partitions: Option<i32>,
+    /// The ConfigMap listed to or altered from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_map: Option<String>,
+    /// When the result was reached.
+    pub time: Time,
 }
 
 /// How a connector looks stuck, and since when.

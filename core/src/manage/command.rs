@@ -22,6 +22,13 @@ pub enum Command {
     /// Restart one task (Kafka Connect; the Data Plane has no such call and restarts the failed
     /// instances instead).
     RestartTask(u32),
+    /// Set the offsets of the listed partitions (Kafka Connect, connector stopped): the body
+    /// checked by [`super::offsets::parse`].
+    AlterOffsets(serde_json::Value),
+    /// Forget every offset (Kafka Connect, connector stopped).
+    ResetOffsets,
+    /// Empty the connector's set of active topics.
+    ResetTopics,
     /// Delete the connector.
     Delete,
 }
@@ -36,6 +43,9 @@ impl Command {
             Command::Stop => "stop",
             Command::Restart { .. } => "restart",
             Command::RestartTask(_) => "restart_task",
+            Command::AlterOffsets(_) => "alter_offsets",
+            Command::ResetOffsets => "reset_offsets",
+            Command::ResetTopics => "reset_topics",
             Command::Delete => "delete",
         }
     }

@@ -100,6 +100,7 @@ pub fn wants_management(
         || Policy::from_spec(spec.restart_policy.as_ref()).is_some()
         || annotations.contains_key(restart::RESTART_ANNOTATION)
         || annotations.contains_key(restart::RESTART_TASK_ANNOTATION)
+        || super::offsets::wants(annotations)
 }
 
 /// The plan.
@@ -112,6 +113,8 @@ pub fn plan(i: &Inputs<'_>) -> Plan {
             note: None,
             owned: i.stored.and_then(|s| s.owned_connector.clone()),
             plugin: i.stored.and_then(|s| s.plugin.clone()),
+            offsets: i.stored.and_then(|s| s.offsets.clone()),
+            topics_reset: i.stored.and_then(|s| s.handled_topics_reset.clone()),
         },
         ..Default::default()
     };
@@ -137,6 +140,22 @@ pub fn plan(i: &Inputs<'_>) -> Plan {
         {
             automatic(i, &mut plan, policy, &mut restarts, (status, assessment));
         }
+    }
+    // 3. A topics reset on request, once per value; never alongside another command.
+    if found.is_some()
+        && plan.steps.is_empty()
+        && let Some(value) =
+            super::offsets::topics_reset(i.annotations, plan.management.topics_reset.as_deref())
+    {
+        plan.steps.push(Step {
+            command: Command::ResetTopics,
+            reason: "TopicsResetRequested",
+            note: format!(
+                "reset the active topics of connector {}, as requested",
+                i.connector
+            ),
+        });
+        plan.management.topics_reset = Some(value);
     }
     plan.management.restarts =
         (policy.is_some() || stored_restarts.is_some() || restarts != RestartStatus::default())

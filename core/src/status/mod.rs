@@ -7,8 +7,8 @@
 
 use crate::crd::{
     ConfigStatus, ConnectorError, ConnectorInstance, ErrorType, HolisticState,
-    ManagedConnectorStatus, OmittedTasks, OwnedConnector, PluginStatus, RestartStatus, SourceKind,
-    TaskInstance,
+    ManagedConnectorStatus, OffsetsStatus, OmittedTasks, OwnedConnector, PluginStatus,
+    RestartStatus, SourceKind, TaskInstance,
 };
 use crate::health::{ConnectStatus, MAX_LISTED_TASKS, TaskCounts};
 use crate::probe::{FailureKind, Observation};
@@ -194,6 +194,10 @@ pub struct Management {
     pub owned: Option<OwnedConnector>,
     /// `status.plugin` to record.
     pub plugin: Option<PluginStatus>,
+    /// `status.offsets` to record.
+    pub offsets: Option<OffsetsStatus>,
+    /// `status.handledTopicsReset` to record.
+    pub topics_reset: Option<String>,
 }
 
 impl Management {
@@ -205,6 +209,8 @@ impl Management {
             note: None,
             owned: stored.and_then(|s| s.owned_connector.clone()),
             plugin: stored.and_then(|s| s.plugin.clone()),
+            offsets: stored.and_then(|s| s.offsets.clone()),
+            topics_reset: stored.and_then(|s| s.handled_topics_reset.clone()),
         }
     }
 }
@@ -331,6 +337,8 @@ pub fn desired_status_managed(
         next.config = management.config.clone();
         next.owned_connector = management.owned.clone();
         next.plugin = management.plugin.clone();
+        next.offsets = management.offsets.clone();
+        next.handled_topics_reset = management.topics_reset.clone();
         if let Some(note) = &management.note {
             overlay(&mut targets, note);
         }

@@ -101,6 +101,15 @@ async fn reconcile_resource(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Res
             "probe failed"
         );
     }
+    watch_offsets(
+        &mc,
+        &ctx,
+        &observed,
+        &observation,
+        stored.as_ref(),
+        &mut managed,
+    )
+    .await;
     let now = Timestamp::now();
     let mut next = status::desired_status_managed(
         stored.as_ref(),
@@ -158,6 +167,57 @@ async fn refresh_topics(
             next.topics_read_time = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now));
         }
     }
+}
+
+/// Reads a running source's offsets when `spec.offsets.stallAfter` asks for it (Kafka Connect
+/// only, one request per poll): whether they moved goes into the status, which calls them
+/// stalled past the limit. A failed read keeps what was known; nothing is watched otherwise.
+async fn watch_offsets(
+    mc: &ManagedConnector,
+    ctx: &Context,
+    observed: &crate::observe::Reading,
+    observation: &Observation,
+    stored: Option<&crate::crd::ManagedConnectorStatus>,
+    managed: &mut crate::act::Managed,
+) {
+    let limit = mc
+        .spec
+        .offsets
+        .as_ref()
+        .and_then(|o| o.stall_after.as_deref())
+        .and_then(crate::crd::parse_go_duration);
+    let target = observed.acting.as_ref().or(observed.resolved.as_ref());
+    let running_source = matches!(observation, Observation::Found { status, .. }
+        if status.type_ == "source"
+            && status.connector.state == "RUNNING"
+            && status.task_counts().total > 0
+            && status.task_counts().running == status.task_counts().total);
+    let (Some(limit), Some(target), true) = (limit, target, running_source) else {
+        return;
+    };
+    if target.source.kind() != crate::resolve::SourceKind::KafkaConnect {
+        return;
+    }
+    let prev = stored.and_then(|s| s.offsets_progress.as_ref());
+    let progress = match ctx
+        .prober
+        .source(target.source.kind())
+        .offsets(target)
+        .await
+    {
+        Ok(o) => status::progress(prev, status::offsets_digest(&o.body), Timestamp::now()),
+        Err(f) => {
+            tracing::debug!(
+                connector = target.connector,
+                reason = f.kind.reason(),
+                message = f.message,
+                "offsets not read; keeping what was known"
+            );
+            let Some(prev) = prev else { return };
+            prev.clone()
+        }
+    };
+    managed.management.progress = Some((progress, limit));
 }
 
 /// The cache holds a large configuration as a marker only: this reconcile reads it whole
@@ -338,8 +398,13 @@ fn next_visit(
         return AFTER_A_COMMAND;
     }
     if observed.triggered_by_group {
-        // The group's poller comes back with the next listing; this is only a safety net.
         ctx.note_result(&visit.uid, false);
+        // Watched offsets are read every poll: a listing that does not change is the very
+        // case they look for.
+        if managed.management.progress.is_some() {
+            return visit.poll;
+        }
+        // The group's poller comes back with the next listing; this is only a safety net.
         return backstop(visit.poll, rand::random::<f64>());
     }
     let failure = managed.command_failure.take().or(failure);

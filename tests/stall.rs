@@ -3,7 +3,8 @@
 //! that is on the way (Reconciling, `WaitingForTasks`); past `--stall-after` it is Ready=False
 //! and Stalled=True (`NoTasks`), with one Warning Event and the Ready reason in the metrics the
 //! `ManagedConnectorStalled` alert reads; once there is something to mirror it runs its task and
-//! is Healthy again.
+//! is Healthy again. A FileStream source that has read its whole file runs with offsets that no
+//! longer move: with `spec.offsets.stallAfter` that is `OffsetsNotMoving`, until the file grows.
 //!
 //! Marked `#[ignore]`; `hack/test` runs it with `KAFKA_CONNECT_URL` set.
 
@@ -129,4 +130,72 @@ async fn a_source_running_with_no_tasks_is_reported_stalled_after_the_threshold(
         .await
         .unwrap();
     env.wait_gone("mirror", POLL * 2 + MARGIN).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the control plane and Kafka Connect: hack/test"]
+async fn a_source_whose_offsets_do_not_move_is_stalled_when_asked_to_watch_them() {
+    let connect = Connect::new();
+    let env = Env::new("offsets-stall", &[]).await;
+    let connector = unique("idle-source");
+    let input = root().join(format!("target/kafka/{connector}.txt"));
+    std::fs::write(&input, "one\ntwo\n").unwrap();
+    connect
+        .put_config(
+            &connector,
+            json!({"connector.class": "FileStreamSource", "tasks.max": "1",
+                   "file": input, "topic": format!("{connector}-out")}),
+        )
+        .await;
+    env.apply(
+        "idle",
+        json!({
+            "connectorName": connector,
+            "pollInterval": "5s",
+            "kafkaConnect": {"url": connect_url()},
+            "offsets": {"stallAfter": "1m"},
+        }),
+    )
+    .await;
+    let mc = env
+        .wait_state("idle", HolisticState::Healthy, POLL * 4 + MARGIN)
+        .await;
+    assert!(
+        mc.status.as_ref().unwrap().offsets_progress.is_some(),
+        "a watched source's offsets are read"
+    );
+    // Everything read: the offsets stay where they are while the connector runs.
+    let mc = env
+        .wait_condition(
+            "idle",
+            "Stalled",
+            "True",
+            "OffsetsNotMoving",
+            Duration::from_secs(60) + POLL * 4 + MARGIN,
+        )
+        .await;
+    assert_eq!(
+        mc.status.as_ref().unwrap().holistic_state,
+        Some(HolisticState::Healthy),
+        "the worker calls it healthy; the operator does not"
+    );
+    let (ready, reason, message) = condition(&mc, "Ready").unwrap();
+    assert_eq!(
+        (ready.as_str(), reason.as_str()),
+        ("False", "OffsetsNotMoving")
+    );
+    assert!(
+        message.contains("without its offsets changing"),
+        "{message}"
+    );
+    env.assert_events("idle", &["OffsetsNotMoving"]).await;
+    // New data: the task reads it, its offsets move, it is Ready again.
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&input)
+        .unwrap();
+    std::io::Write::write_all(&mut file, b"three\n").unwrap();
+    env.wait_condition("idle", "Ready", "True", "Healthy", POLL * 4 + MARGIN)
+        .await;
+    connect.delete(&connector).await;
 }

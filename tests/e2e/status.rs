@@ -402,6 +402,14 @@ async fn invalid_specs_are_refused_with_a_clear_message() {
             "tasksMax needs config",
         ),
         (
+            json!({"dataplane": {}, "offsets": {"stallAfter": "30s"}}),
+            "offsets.stallAfter must be at least 1m",
+        ),
+        (
+            json!({"dataplane": {}, "offsets": {"listToConfigMap": "Not_A_Name"}}),
+            "spec.offsets.listToConfigMap",
+        ),
+        (
             json!({"dataplane": {}, "tasksMax": 2, "config": {"tasks.max": "2"}}),
             "tasks.max is set in config and tasksMax: set one",
         ),

@@ -259,6 +259,16 @@ pub struct OffsetsSpec {
         regex(pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
     )]
     pub alter_from_config_map: Option<String>,
+
+    /// For a source connector on Kafka Connect: Ready=False and Stalled=True (`OffsetsNotMoving`)
+    /// when its offsets have not changed for this long while it and all of its tasks run (a
+    /// task stuck on its source looks healthy otherwise). The offsets are read once per poll
+    /// while set; off unless set. A source with nothing new to read looks the same: set it
+    /// where data always arrives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
+    #[x_kube(validation = Rule::new("!self.matches('^([0-9]+(\\\\.[0-9]+)?(ms|s|m|h))+$') || duration(self) >= duration('1m')").message("offsets.stallAfter must be at least 1m"))]
+    pub stall_after: Option<String>,
 }
 
 /// Reference to a cluster-scoped `ConnectCluster`.

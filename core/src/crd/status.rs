@@ -114,6 +114,11 @@ pub struct ManagedConnectorStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offsets: Option<OffsetsStatus>,
 
+    /// The offsets of a source connector whose `spec.offsets.stallAfter` is set: a digest of
+    /// the last ones read, and when they last changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offsets_progress: Option<OffsetsProgress>,
+
     /// The last value of the `connectors.dataplane.dev/reset-topics` annotation acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handled_topics_reset: Option<String>,
@@ -144,12 +149,22 @@ pub struct OffsetsStatus {
     pub time: Time,
 }
 
+/// Whether a source connector's offsets move.
+#[derive(JsonSchema, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct OffsetsProgress {
+    /// Digest of the offsets last read (not the offsets: they can be large).
+    pub digest: String,
+    /// When the operator first read them so.
+    pub changed_time: Time,
+}
+
 /// How a connector looks stuck, and since when.
 #[derive(JsonSchema, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct StallStatus {
-    /// `NoTasks` (the connector runs with no tasks) or `Unassigned` (the connector or a task
-    /// waits for a worker).
+    /// `NoTasks` (the connector runs with no tasks), `Unassigned` (the connector or a task
+    /// waits for a worker) or `OffsetsNotMoving` (see `spec.offsets.stallAfter`).
     pub kind: String,
     /// When the operator first saw it so (kept while it stays so).
     pub since: Time,

@@ -115,6 +115,7 @@ pub fn plan(i: &Inputs<'_>) -> Plan {
             plugin: i.stored.and_then(|s| s.plugin.clone()),
             offsets: i.stored.and_then(|s| s.offsets.clone()),
             topics_reset: i.stored.and_then(|s| s.handled_topics_reset.clone()),
+            progress: None,
         },
         ..Default::default()
     };

@@ -110,7 +110,11 @@ pub fn transition_events(
         _ => {}
     }
     // Became stuck (see `stall`): the holistic state did not change, the verdict did.
-    for reason in [stall::NO_TASKS, stall::UNASSIGNED_TOO_LONG] {
+    for reason in [
+        stall::NO_TASKS,
+        stall::UNASSIGNED_TOO_LONG,
+        stall::OFFSETS_NOT_MOVING,
+    ] {
         if ready_reason(Some(next)).as_deref() == Some(reason)
             && ready_reason(stored).as_deref() != Some(reason)
         {

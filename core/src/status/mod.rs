@@ -7,8 +7,8 @@
 
 use crate::crd::{
     ConfigStatus, ConnectorError, ConnectorInstance, ErrorType, HolisticState,
-    ManagedConnectorStatus, OffsetsStatus, OmittedTasks, OwnedConnector, PluginStatus,
-    RestartStatus, SourceKind, TaskInstance,
+    ManagedConnectorStatus, OffsetsProgress, OffsetsStatus, OmittedTasks, OwnedConnector,
+    PluginStatus, RestartStatus, SourceKind, TaskInstance,
 };
 use crate::health::{ConnectStatus, MAX_LISTED_TASKS, TaskCounts};
 use crate::probe::{FailureKind, Observation};
@@ -176,7 +176,9 @@ use bounds::*;
 pub use bounds::{bound_trace, cut, shrunk, task_counts};
 use conditions::*;
 pub use events::{EventSpec, needs_write, transition_events};
-pub use stall::{NO_TASKS, UNASSIGNED_TOO_LONG, stuck};
+pub use stall::{
+    NO_TASKS, OFFSETS_NOT_MOVING, UNASSIGNED_TOO_LONG, offsets_digest, progress, stuck,
+};
 pub use text::humanize;
 use text::*;
 pub use topics::{MAX_TOPICS, parse_topics, record_topics, topics_due};
@@ -198,6 +200,9 @@ pub struct Management {
     pub offsets: Option<OffsetsStatus>,
     /// `status.handledTopicsReset` to record.
     pub topics_reset: Option<String>,
+    /// `status.offsetsProgress` to record, and `spec.offsets.stallAfter` when the offsets are
+    /// watched (see [`stall::progress`]).
+    pub progress: Option<(OffsetsProgress, Duration)>,
 }
 
 impl Management {
@@ -211,6 +216,7 @@ impl Management {
             plugin: stored.and_then(|s| s.plugin.clone()),
             offsets: stored.and_then(|s| s.offsets.clone()),
             topics_reset: stored.and_then(|s| s.handled_topics_reset.clone()),
+            progress: None,
         }
     }
 }
@@ -307,10 +313,13 @@ pub fn desired_status_managed(
             fill_connector(&mut next, status, &assessment.errors);
             next.holistic_state = Some(assessment.state);
             next.last_sync_time = Some(Time(now));
-            next.stall = stall::track(last_known.stall.as_ref(), stuck(status), now);
+            let progress = management.progress.as_ref();
+            next.stall = stall::track(last_known.stall.as_ref(), stuck(status), now)
+                .or_else(|| stall::not_moving(progress, now));
             let mut targets = outcome::found(subject, assessment.state, &next);
             if let Some(s) = &next.stall {
-                stall::overlay(&mut targets, s, name, now, settings);
+                let limit = progress.map_or(settings.stall_after, |(_, limit)| *limit);
+                stall::overlay(&mut targets, s, name, now, settings.stall_after, limit);
             }
             targets
         }
@@ -339,6 +348,7 @@ pub fn desired_status_managed(
         next.plugin = management.plugin.clone();
         next.offsets = management.offsets.clone();
         next.handled_topics_reset = management.topics_reset.clone();
+        next.offsets_progress = management.progress.as_ref().map(|(p, _)| p.clone());
         if let Some(note) = &management.note {
             overlay(&mut targets, note);
         }

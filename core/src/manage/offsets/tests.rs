@@ -222,6 +222,7 @@ fn the_config_map_is_the_specs_or_named_after_the_resource() {
         offsets: Some(OffsetsSpec {
             list_to_config_map: Some("out".into()),
             alter_from_config_map: Some("in".into()),
+            stall_after: None,
         }),
         ..Default::default()
     };

@@ -181,3 +181,96 @@ fn zero_turns_the_check_off_and_failed_tasks_are_not_stuck() {
     assert_eq!(s[0].stall, None, "a failed task says what is wrong itself");
     assert_eq!(s[1].stall, None);
 }
+
+#[test]
+fn offsets_digest_ignores_partition_order_and_sees_a_change() {
+    let a = serde_json::json!({"offsets": [
+        {"partition": {"f": "a"}, "offset": {"position": 1}},
+        {"partition": {"f": "b"}, "offset": {"position": 2}}]});
+    let reordered = serde_json::json!({"offsets": [
+        {"partition": {"f": "b"}, "offset": {"position": 2}},
+        {"partition": {"f": "a"}, "offset": {"position": 1}}]});
+    let moved = serde_json::json!({"offsets": [
+        {"partition": {"f": "a"}, "offset": {"position": 3}},
+        {"partition": {"f": "b"}, "offset": {"position": 2}}]});
+    assert_eq!(offsets_digest(&a), offsets_digest(&reordered));
+    assert_ne!(offsets_digest(&a), offsets_digest(&moved));
+    assert_eq!(offsets_digest(&a).len(), 16);
+    let p = progress(None, offsets_digest(&a), at(0));
+    assert_eq!(p.changed_time, Time(at(0)));
+    assert_eq!(
+        progress(Some(&p), offsets_digest(&a), at(50)),
+        p,
+        "same: keeps its time"
+    );
+    assert_eq!(
+        progress(Some(&p), offsets_digest(&moved), at(50)).changed_time,
+        Time(at(50))
+    );
+}
+
+#[test]
+fn offsets_that_do_not_move_for_the_specs_limit_are_stalled() {
+    let settings = Settings::default();
+    let limit = Duration::from_secs(600);
+    let watched = |changed: i64| Management {
+        progress: Some((
+            OffsetsProgress {
+                digest: "d".into(),
+                changed_time: Time(at(changed)),
+            },
+            limit,
+        )),
+        ..Default::default()
+    };
+    let step = |prev: Option<&ManagedConnectorStatus>, t: i64, m: &Management| {
+        desired_status_managed(
+            prev,
+            &subject(),
+            &found("RUNNING", &["RUNNING"]),
+            m,
+            at(t),
+            &settings,
+        )
+    };
+    let s0 = step(None, 0, &watched(0));
+    assert_eq!(verdict(&s0), v("True", "Healthy", "False", "False"));
+    assert!(s0.stall.is_none());
+    assert_eq!(s0.offsets_progress.as_ref().unwrap().digest, "d");
+    let s1 = step(Some(&s0), 599, &watched(0));
+    assert_eq!(
+        verdict(&s1),
+        v("True", "Healthy", "False", "False"),
+        "not yet"
+    );
+    let s2 = step(Some(&s1), 601, &watched(0));
+    assert_eq!(
+        verdict(&s2),
+        v("False", OFFSETS_NOT_MOVING, "False", "True"),
+        "past the limit: stalled, whatever --stall-after says"
+    );
+    assert_eq!(s2.stall.as_ref().unwrap().since, Time(at(0)));
+    let message = &s2
+        .conditions
+        .iter()
+        .find(|c| c.type_ == READY)
+        .unwrap()
+        .message;
+    assert!(
+        message.contains("without its offsets changing for 601s (longer than 10m)"),
+        "{message}"
+    );
+    let events = transition_events(Some(&s1), &s2);
+    assert!(
+        events
+            .iter()
+            .any(|e| e.warning && e.reason == OFFSETS_NOT_MOVING)
+    );
+    // They moved: healthy again.
+    let s3 = step(Some(&s2), 620, &watched(615));
+    assert_eq!(verdict(&s3), v("True", "Healthy", "False", "False"));
+    assert!(s3.stall.is_none());
+    // Not watched any more (the option removed, the connector paused): nothing kept.
+    let s4 = step(Some(&s3), 9999, &Management::default());
+    assert!(s4.offsets_progress.is_none() && s4.stall.is_none());
+}

@@ -50,6 +50,14 @@ fn strimzi_kafka_connectors_become_adopting_managed_connectors() {
     assert_eq!(config.get("tasks.max"), None, "spec.tasksMax puts it");
     assert_eq!(audit.spec.tasks_max, Some(1));
     assert_eq!(
+        audit
+            .spec
+            .offsets
+            .as_ref()
+            .and_then(|o| o.list_to_config_map.as_deref()),
+        Some("audit-offsets")
+    );
+    assert_eq!(
         resources[0]
             .spec
             .restart_policy
@@ -58,7 +66,7 @@ fn strimzi_kafka_connectors_become_adopting_managed_connectors() {
         Some(5)
     );
     assert!(
-        stderr.contains("note: audit-sink: spec.listOffsets is not converted"),
+        stderr.contains("note: audit-sink: offsets are asked for with the connectors.dataplane.dev/offsets annotation"),
         "{stderr}"
     );
 

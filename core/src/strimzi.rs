@@ -196,10 +196,29 @@ pub fn convert(doc: &Value, target: &Target) -> Result<Converted, ConvertError> 
         }
         out["restartPolicy"] = policy;
     }
-    for dropped in ["listOffsets", "alterOffsets", "version"] {
-        if spec.contains_key(dropped) {
-            notes.push(format!("{name}: spec.{dropped} is not converted"));
+    // Strimzi's ConfigMaps hold the same `offsets.json`; a listing is written only to one this
+    // resource creates, so a ConfigMap Strimzi made is read (alter) but not listed over.
+    let mut offsets = serde_json::Map::new();
+    for (strimzi, field, ours) in [
+        ("listOffsets", "toConfigMap", "listToConfigMap"),
+        ("alterOffsets", "fromConfigMap", "alterFromConfigMap"),
+    ] {
+        if let Some(cm) = spec.get(strimzi).and_then(|o| o[field]["name"].as_str()) {
+            offsets.insert(ours.into(), json!(cm));
+        } else if spec.contains_key(strimzi) {
+            notes.push(format!(
+                "{name}: spec.{strimzi} names no ConfigMap and is not converted"
+            ));
         }
+    }
+    if !offsets.is_empty() {
+        notes.push(format!(
+            "{name}: offsets are asked for with the connectors.dataplane.dev/offsets annotation (list, alter, reset), not strimzi.io/connector-offsets; a listing is written only to a ConfigMap the ManagedConnector creates"
+        ));
+        out["offsets"] = Value::Object(offsets);
+    }
+    if spec.contains_key("version") {
+        notes.push(format!("{name}: spec.version is not converted"));
     }
     for key in spec.keys() {
         let known = [

@@ -123,11 +123,14 @@ fn what_does_not_carry_over_is_said() {
     for part in [
         "spec.config.connector.class left out",
         "spec.config.tasks.max left out",
-        "spec.listOffsets is not converted",
+        "offsets are asked for with the connectors.dataplane.dev/offsets annotation",
         "spec.somethingNew is not known",
     ] {
         assert!(notes.contains(part), "{part}: {notes}");
     }
+    let offsets = typed(&c).spec.offsets.unwrap();
+    assert_eq!(offsets.list_to_config_map.as_deref(), Some("offsets"));
+    assert_eq!(offsets.alter_from_config_map, None);
     let config = typed(&c).spec.config.unwrap();
     assert_eq!(
         config.get("connector.class").map(String::as_str),

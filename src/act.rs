@@ -117,13 +117,14 @@ pub(crate) async fn manage_connector(
     }
     // Refused before sending for the same reason as last time (a plugin still missing): the
     // condition says so already; one Event, not one per poll.
-    let refused_again = refused_before_sending
-        .as_ref()
-        .is_some_and(|(_, f): &(usize, crate::probe::Failure)| {
-            stored
-                .and_then(|s| s.conditions.iter().find(|c| c.type_ == status::SYNCED))
-                .is_some_and(|c| c.status == "False" && c.reason == f.kind.reason())
-        });
+    let refused_again =
+        refused_before_sending
+            .as_ref()
+            .is_some_and(|(_, f): &(usize, crate::probe::Failure)| {
+                stored
+                    .and_then(|s| s.conditions.iter().find(|c| c.type_ == status::SYNCED))
+                    .is_some_and(|c| c.status == "False" && c.reason == f.kind.reason())
+            });
     let failed = match refused_before_sending {
         Some(refused) => Some(refused),
         None if plan.steps.is_empty() => None,

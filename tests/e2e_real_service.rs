@@ -201,7 +201,10 @@ async fn a_connector_class_the_cluster_lacks_is_refused_once_and_never_put() {
     env.wait_polls("orders", 3).await;
     let counts = env.sim.counts();
     assert!(
-        counts.by_endpoint.keys().all(|k| !k.starts_with("put_config")),
+        counts
+            .by_endpoint
+            .keys()
+            .all(|k| !k.starts_with("put_config")),
         "never put: {counts:?}"
     );
     let events = env.events("orders").await;

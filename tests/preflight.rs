@@ -86,6 +86,7 @@ async fn a_missing_plugin_and_an_invalid_configuration_are_refused_before_any_pu
             POLL * 2 + MARGIN,
         )
         .await;
+    env.capture("sink", "config-invalid");
     let status = mc.status.clone().unwrap();
     let plugin = status.plugin.clone().unwrap();
     assert!(plugin.found);

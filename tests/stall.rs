@@ -54,6 +54,7 @@ async fn a_source_running_with_no_tasks_is_reported_stalled_after_the_threshold(
             POLL * 3 + MARGIN,
         )
         .await;
+    env.capture("mirror", "waiting-for-tasks");
     assert_eq!(cond(&mc, "Stalled").0, "False");
     let stall = mc
         .status
@@ -74,6 +75,7 @@ async fn a_source_running_with_no_tasks_is_reported_stalled_after_the_threshold(
             Duration::from_secs(15) + POLL * 2 + MARGIN,
         )
         .await;
+    env.capture("mirror", "no-tasks");
     assert_eq!(cond(&mc, "Ready"), ("False".into(), "NoTasks".into()));
     assert_eq!(cond(&mc, "Reconciling").0, "False");
     let (_, _, message) = condition(&mc, "Ready").unwrap();
@@ -174,6 +176,7 @@ async fn a_source_whose_offsets_do_not_move_is_stalled_when_asked_to_watch_them(
             Duration::from_secs(60) + POLL * 4 + MARGIN,
         )
         .await;
+    env.capture("idle", "offsets-not-moving");
     assert_eq!(
         mc.status.as_ref().unwrap().holistic_state,
         Some(HolisticState::Healthy),

@@ -228,6 +228,7 @@ async fn a_plugin_the_data_plane_cluster_lacks_is_refused_before_a_put() {
             POLL * 2 + MARGIN,
         )
         .await;
+    env.capture("orders", "plugin-not-found");
     let (_, _, message) = condition(&mc, "Synced").unwrap();
     assert!(
         message.contains("has no plugin com.example.Missing (connector.class); it has: com.example.Sink, com.example.Source"),
@@ -304,6 +305,7 @@ async fn a_plugin_the_data_plane_cluster_lacks_is_refused_before_a_put() {
             })
         })
         .await;
+    env.capture("orders", "offsets-not-supported");
     let offsets = mc.status.unwrap().offsets.unwrap();
     assert!(
         offsets.message.contains("no offsets endpoint"),

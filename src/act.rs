@@ -4,7 +4,7 @@
 
 use crate::claim;
 use crate::crd::{ManagedConnector, ManagedConnectorStatus};
-use crate::manage::{check, declared, execute, offsets_request, plan};
+use crate::manage::{check, declared, execute, offsets, offsets_request, plan};
 use crate::probe::Failure;
 use crate::probe::{FailureKind, Observation};
 use crate::redact::Redactor;
@@ -161,6 +161,17 @@ pub(crate) async fn manage_connector(
             &subject.connector_name,
         )
         .await?;
+        // A request that waits for the connector to stop says so where people look.
+        if let Some(o) = offsets
+            .as_ref()
+            .filter(|o| o.result == offsets::WAITING_FOR_STOP)
+        {
+            plan.management.note.get_or_insert(Note::Failed {
+                reason: "OffsetsWaitingForStop".into(),
+                message: o.message.clone(),
+                attention: false,
+            });
+        }
         plan.management.offsets = offsets;
         events.extend(more);
     }

@@ -126,8 +126,17 @@ async fn offsets_are_listed_altered_and_reset_on_request() {
     .unwrap();
     annotate(&ns, OFFSETS, "alter");
     let mc = wait_result(&env, "alter", "WaitingForStop").await;
+    // Said in the Synced condition too; the connector's health is not touched.
+    let (synced, reason, said) = condition(&mc, "Synced").unwrap();
+    assert_eq!(
+        (synced.as_str(), reason.as_str()),
+        ("False", "OffsetsWaitingForStop")
+    );
+    assert_eq!(condition(&mc, "Ready").unwrap().0, "True");
+    assert_eq!(condition(&mc, "Stalled").unwrap().0, "False");
     let message = mc.status.unwrap().offsets.unwrap().message;
     assert!(message.contains("spec.state: Stopped"), "{message}");
+    assert_eq!(said, message);
     env.assert_events("source", &["OffsetsWaitingForStop"])
         .await;
     assert!(

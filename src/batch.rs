@@ -106,6 +106,9 @@ struct GroupState {
     poller: bool,
     /// Pages the last complete listing took.
     pages: usize,
+    /// Page size of this group's listings: the operator's `--list-page-size` at first, halved
+    /// each time a page exceeds `--max-response-bytes` (0: not listed yet).
+    page_size: u32,
 }
 
 /// One group of resources answered by one listing.
@@ -427,7 +430,29 @@ async fn poll_group(batcher: Arc<Batcher>, prober: Arc<Prober>, group: Arc<Group
         let members = connectors.len();
         considered.extend(connectors);
         let started = Instant::now();
-        let listed = list(&prober, &target, &considered, batcher.page_size).await;
+        let page_size = match group.lock().page_size {
+            0 => batcher.page_size,
+            remembered => remembered,
+        };
+        let listed = list(&prober, &target, &considered, page_size).await;
+        let listed = match listed {
+            // Pages this large do not fit the response cap: list again with half the size,
+            // and keep it for this group.
+            Err(ListFailure::TooLarge(_)) if page_size > 1 => {
+                let smaller = page_size / 2;
+                tracing::info!(
+                    cluster = target.cluster,
+                    page_size,
+                    smaller,
+                    "a page exceeded --max-response-bytes; listing with smaller pages"
+                );
+                group.lock().page_size = smaller;
+                continue;
+            }
+            Err(ListFailure::TooLarge(f)) => Err(ListFailure::Failed(f)),
+            other => other,
+        };
+        group.lock().page_size = page_size;
         let wait = match listed {
             Ok((listed, pages)) => {
                 let previous = group.lock().snapshot.clone();
@@ -462,7 +487,7 @@ async fn poll_group(batcher: Arc<Batcher>, prober: Arc<Prober>, group: Arc<Group
                 group.lock().unsupported_until = Some(Instant::now() + UNSUPPORTED_RETRY);
                 continue;
             }
-            Err(ListFailure::Failed(f)) => {
+            Err(ListFailure::Failed(f) | ListFailure::TooLarge(f)) => {
                 failures = failures.saturating_add(1);
                 prober.refused(&target, &Observation::Failed(f.clone()));
                 tracing::warn!(

@@ -1065,6 +1065,67 @@ async fn a_cluster_is_listed_in_pages_and_every_member_served_from_it() {
     );
 }
 
+/// A line's value in the rendered metrics (0 when absent).
+fn metric(text: &str, line_start: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(line_start))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn a_page_too_large_for_the_response_cap_halves_the_page_size_for_its_group() {
+    // Pages of 1000 (the default) do not fit 64 KiB with these statuses; smaller ones do.
+    let h = harness_with(
+        BATCH_SCENARIO,
+        ClientConfig {
+            max_requests_per_second: 1000,
+            max_response_bytes: 64 * 1024,
+            ..ClientConfig::default()
+        },
+    )
+    .await;
+    let (batcher, triggers) = Batcher::new(BatchMode::Always, 1000);
+    let mut b = Batch {
+        h,
+        batcher: Arc::new(batcher),
+        triggers,
+    };
+    let mut members = Vec::new();
+    for i in 1..=250 {
+        let target = b.target("redpanda", &format!("c-{i:05}"), "creds").await;
+        let name = format!("m{i}");
+        b.serve(&name, &target);
+        members.push((name, target));
+    }
+    let names: Vec<&str> = members.iter().map(|(n, _)| n.as_str()).collect();
+    b.triggered(&names).await;
+    for (name, target) in &members {
+        assert_eq!(
+            state_of(&observed(b.serve(name, target))),
+            Ok(HolisticState::Healthy),
+            "{name}: served from a listing in smaller pages"
+        );
+    }
+    let ok = r#"managed_connector_requests_total{source="dataplane",endpoint="list",outcome="ok"}"#;
+    let too_large = r#"managed_connector_requests_total{source="dataplane",endpoint="list",outcome="too_large"}"#;
+    let text = managed_connector_operator::metrics::render(&b.h.registry);
+    let (first_ok, refused) = (metric(&text, ok), metric(&text, too_large));
+    assert!(refused >= 1.0, "pages of 1000 exceeded the cap:\n{text}");
+    assert!(
+        first_ok > 1.0,
+        "the listing took several smaller pages:\n{text}"
+    );
+    let pages = b.batcher.requests_per_cycle(250);
+    assert!(pages > 1 && pages < 250, "{pages} pages per cycle");
+    // The next cycles list with the size that fitted: no page too large again, the same pages.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let text = managed_connector_operator::metrics::render(&b.h.registry);
+    assert_eq!(metric(&text, too_large), refused, "remembered:\n{text}");
+    let more = metric(&text, ok) - first_ok;
+    assert!(more >= pages as f64, "{more} more pages, {pages} per cycle");
+}
+
 #[tokio::test]
 async fn a_failed_page_keeps_members_from_looking_gone() {
     let mut b = batch(BatchMode::Always, 2).await;

@@ -98,6 +98,8 @@ pub enum ListFailure {
     Unsupported(String),
     /// The listing failed; the members keep their last known state.
     Failed(Failure),
+    /// A page exceeded the response cap (`--max-response-bytes`): smaller pages may fit.
+    TooLarge(Failure),
     /// Nothing was asked: the origin is paused for this much longer.
     Deferred(Duration),
 }

@@ -143,8 +143,10 @@ pub struct RunArgs {
     #[arg(long, env = "MCO_BATCH", value_enum, default_value = "auto")]
     pub batch: BatchMode,
 
-    /// Connectors per page of a Data Plane listing (the API's default is 100).
-    #[arg(long, env = "MCO_LIST_PAGE_SIZE", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    /// Connectors per page of a Data Plane listing, at most: the API's largest page, so that a
+    /// cluster of 1,000 connectors is one request. A page larger than --max-response-bytes
+    /// halves the size for that cluster (remembered while the operator runs).
+    #[arg(long, env = "MCO_LIST_PAGE_SIZE", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub list_page_size: u32,
 
     /// Let resources that use the operator-wide --credentials-secret change connectors

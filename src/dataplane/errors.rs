@@ -191,6 +191,9 @@ pub fn list_failure(refusal: Refusal, cluster: &str) -> ListFailure {
     match refusal {
         Refusal::Token(f) => ListFailure::Failed(f),
         Refusal::Api(DataplaneError::Paused(left)) => ListFailure::Deferred(left),
+        Refusal::Api(e @ DataplaneError::BodyTooLarge { .. }) => {
+            ListFailure::TooLarge(e.to_failure(cluster, ""))
+        }
         Refusal::Api(e) => {
             let failure = e.to_failure(cluster, "");
             match &e {

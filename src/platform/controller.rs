@@ -51,7 +51,9 @@ pub fn health(result: &Result<(), ListFailure>, source: &str) -> (bool, String, 
                 "the {source} answered; its listing is not available ({why}): resources are read one by one"
             ),
         ),
-        Err(ListFailure::Failed(f)) => (false, f.kind.reason().into(), f.message.clone()),
+        Err(ListFailure::Failed(f) | ListFailure::TooLarge(f)) => {
+            (false, f.kind.reason().into(), f.message.clone())
+        }
         Err(ListFailure::Deferred(left)) => (
             false,
             "Deferred".into(),

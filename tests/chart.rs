@@ -434,6 +434,7 @@ fn shards_render_one_deployment_each_with_its_selector_and_lease() {
     let args = args_of(&plain);
     assert!(args.contains(&"--batch=auto".to_string()), "{args:?}");
     assert!(args.contains(&"--list-page-size=1000".to_string()));
+    assert!(args.contains(&"--connector-metrics=full".to_string()));
     assert!(!args.iter().any(|a| a.starts_with("--selector")));
     let docs = template(&[
         "shards[0].name=a",

@@ -143,6 +143,18 @@ pub struct RunArgs {
     #[arg(long, env = "MCO_BATCH", value_enum, default_value = "auto")]
     pub batch: BatchMode,
 
+    /// Per-resource metric series: `full` (every holistic state as 0/1 and every task state,
+    /// sixteen series per resource), `compact` (the current state, the task states that have
+    /// tasks, Ready and its reason: about four; the chart's alerts and dashboard work the same)
+    /// or `off` (none; the per-connector alerts then have nothing to read).
+    #[arg(
+        long,
+        env = "MCO_CONNECTOR_METRICS",
+        value_enum,
+        default_value = "full"
+    )]
+    pub connector_metrics: crate::metrics::ConnectorMetrics,
+
     /// Connectors per page of a Data Plane listing, at most: the API's largest page, so that a
     /// cluster of 1,000 connectors is one request. A page larger than --max-response-bytes
     /// halves the size for that cluster (remembered while the operator runs).

@@ -305,7 +305,7 @@ async fn build_context(
         check_selector(&client, config.namespace.as_deref(), selector).await?;
     }
     let mut registry = Registry::default();
-    let metrics = Metrics::new(&mut registry);
+    let metrics = Metrics::with(&mut registry, args.connector_metrics);
     let client_config = args.client_config();
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),

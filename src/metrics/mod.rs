@@ -7,9 +7,10 @@
 //! `process_*` series ([`process`]).
 
 pub mod process;
+mod resource;
 
-use crate::crd::HolisticState;
-use crate::health::TaskCounts;
+pub use resource::ConnectorMetrics;
+
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -153,11 +154,19 @@ pub struct Metrics {
     batched: Gauge,
     observations: Family<ViaLabels, Counter>,
     actions: Family<ActionLabels, Counter>,
+    /// Which per-resource series are kept.
+    connector_metrics: ConnectorMetrics,
 }
 
 impl Metrics {
-    /// Creates the metrics and registers them (prefix `managed_connector`).
+    /// Creates the metrics with every per-resource series and registers them (prefix
+    /// `managed_connector`).
     pub fn new(registry: &mut Registry) -> Self {
+        Metrics::with(registry, ConnectorMetrics::Full)
+    }
+
+    /// Creates the metrics, keeping the per-resource series `connector_metrics` says.
+    pub fn with(registry: &mut Registry, connector_metrics: ConnectorMetrics) -> Self {
         let m = Metrics {
             holistic_state: Family::default(),
             ready: Family::default(),
@@ -183,6 +192,7 @@ impl Metrics {
             batched: Gauge::default(),
             observations: Family::default(),
             actions: Family::default(),
+            connector_metrics,
         };
         m.register(registry.sub_registry_with_prefix("managed_connector"));
         m.born_at_zero();
@@ -290,7 +300,7 @@ impl Metrics {
         );
         r.register(
         "actions",
-        "Commands sent to connectors, by action (put_config, pause, resume, stop, restart, restart_task, delete), trigger (automatic, requested, declared, deletion) and outcome (ok or a failure reason)",
+        "Commands sent to connectors, by action (put_config, pause, resume, stop, restart, restart_task, delete, list_offsets, alter_offsets, reset_offsets, reset_topics), trigger (automatic, requested, declared, deletion) and outcome (ok or a failure reason)",
         self.actions.clone(),
     );
     }
@@ -333,79 +343,6 @@ impl Metrics {
                 outcome,
             })
             .inc();
-    }
-
-    /// Records a resource's holistic state (all states, one of them 1) and its task counts;
-    /// `None` tasks (no connector) removes the task series.
-    pub fn set_connector(
-        &self,
-        who: &ResourceLabels,
-        state: Option<HolisticState>,
-        tasks: Option<TaskCounts>,
-    ) {
-        for s in HolisticState::ALL {
-            let value = i64::from(state == Some(s));
-            self.holistic_state
-                .get_or_create(&state_labels(who, s.as_str()))
-                .set(value);
-        }
-        if let Some(t) = tasks {
-            let values = [
-                t.running,
-                t.failed,
-                t.paused,
-                t.restarting,
-                t.unassigned,
-                t.other(),
-            ];
-            for (state, n) in TASK_STATES.into_iter().zip(values) {
-                self.tasks
-                    .get_or_create(&state_labels(who, state))
-                    .set(n as i64);
-            }
-        } else {
-            // No connector (not found): its old FAILED count must not keep an alert firing.
-            for state in TASK_STATES {
-                self.tasks.remove(&state_labels(who, state));
-            }
-        }
-    }
-
-    /// Records whether a resource is Ready, and why (the condition's reason).
-    pub fn set_ready(&self, who: &ResourceLabels, ready: bool, reason: &str) {
-        self.ready.get_or_create(who).set(i64::from(ready));
-        let mut reasons = self.reasons.lock().unwrap_or_else(|e| e.into_inner());
-        match reasons.get(who) {
-            Some(current) if current == reason => return,
-            Some(current) => {
-                self.ready_reason
-                    .remove(&reason_labels(who, current.clone()));
-            }
-            None => {}
-        }
-        self.ready_reason
-            .get_or_create(&reason_labels(who, reason.to_string()))
-            .set(1);
-        reasons.insert(who.clone(), reason.to_string());
-    }
-
-    /// Drops every series of a resource that no longer exists.
-    pub fn forget(&self, who: &ResourceLabels) {
-        self.ready.remove(who);
-        let reason = self
-            .reasons
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(who);
-        if let Some(reason) = reason {
-            self.ready_reason.remove(&reason_labels(who, reason));
-        }
-        for s in HolisticState::ALL {
-            self.holistic_state.remove(&state_labels(who, s.as_str()));
-        }
-        for s in TASK_STATES {
-            self.tasks.remove(&state_labels(who, s));
-        }
     }
 
     /// Counts one request to a status source and its latency.
@@ -517,6 +454,8 @@ pub fn render(registry: &Registry) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crd::HolisticState;
+    use crate::health::TaskCounts;
 
     #[test]
     fn build_info_and_process_series_are_exported() {

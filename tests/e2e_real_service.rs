@@ -5,7 +5,8 @@
 //!
 //! 1. With a cluster's Connect worker down, the listing answers an empty list (200) and single
 //!    reads 500: every resource keeps its last known state, none is reported deleted.
-//! 2. An unknown `connector.class` is refused with a 500: it is a refusal, put once.
+//! 2. An unknown `connector.class` (the real service answers its put with a 500) is not in the
+//!    cluster's plugin list: refused before any put (`PluginNotFound`), said once.
 //! 3. A wrong cluster name (and a URL the policy refuses) is a lasting error, not "Probing".
 
 mod common;

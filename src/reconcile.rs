@@ -187,11 +187,16 @@ async fn watch_offsets(
         .and_then(|o| o.stall_after.as_deref())
         .and_then(crate::crd::parse_go_duration);
     let target = observed.acting.as_ref().or(observed.resolved.as_ref());
-    let running_source = matches!(observation, Observation::Found { status, .. }
-        if status.type_ == "source"
-            && status.connector.state == "RUNNING"
-            && status.task_counts().total > 0
-            && status.task_counts().running == status.task_counts().total);
+    let running_source = match observation {
+        Observation::Found { status, .. } => {
+            let tasks = status.task_counts();
+            status.type_ == "source"
+                && status.connector.state == "RUNNING"
+                && tasks.total > 0
+                && tasks.running == tasks.total
+        }
+        _ => false,
+    };
     let (Some(limit), Some(target), true) = (limit, target, running_source) else {
         return;
     };

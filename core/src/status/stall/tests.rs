@@ -1,7 +1,7 @@
 //! Stuck connectors over time, through the whole status (the public entry point).
 
 use super::super::*;
-use crate::health::{self, InstanceStatus, TaskStatus};
+use crate::health;
 
 const T0: i64 = 1_700_000_000;
 
@@ -12,23 +12,8 @@ fn at(secs: i64) -> Timestamp {
 fn found(connector: &str, tasks: &[&str]) -> Outcome {
     let status = ConnectStatus {
         name: "orders".into(),
-        connector: InstanceStatus {
-            state: connector.into(),
-            worker_id: "w:8083".into(),
-            trace: String::new(),
-        },
-        tasks: tasks
-            .iter()
-            .enumerate()
-            .map(|(i, s)| TaskStatus {
-                id: i as i32,
-                state: s.to_string(),
-                worker_id: "w:8083".into(),
-                trace: String::new(),
-            })
-            .collect(),
         type_: "source".into(),
-        omitted: Default::default(),
+        ..health::test_status(connector, tasks)
     };
     let assessment = health::assess(&status, None, None);
     Outcome::Probed(Observation::Found { status, assessment })

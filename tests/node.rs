@@ -886,7 +886,9 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
     let kept = api.list(&Default::default()).await.unwrap();
     assert_eq!(kept.items.len(), connectors.len());
     assert!(
-        kept.items.iter().all(|mc| mc.status.is_some()),
+        kept.items
+            .iter()
+            .all(|mc| mc.status.as_ref().is_some_and(|s| s.reported())),
         "{:?}",
         kept.items.iter().map(|m| m.name_any()).collect::<Vec<_>>()
     );

@@ -20,7 +20,34 @@ fn rewrapped(crd: CustomResourceDefinition) -> CustomResourceDefinition {
     let mut value = serde_json::to_value(&crd).expect("a CRD serializes to JSON");
     unwrap_descriptions(&mut value);
     kubernetes_formats(&mut value);
+    unobserved_status_default(&mut value);
     serde_json::from_value(value).expect("a CRD with rewrapped descriptions deserializes")
+}
+
+/// `status: {observedGeneration: 0}` as the schema's default, so that a resource the operator
+/// has not reported on yet reads as not observed instead of having no status at all. The API
+/// server applies it when it reads the object (the status subresource drops any status sent on
+/// create, the default fills it back in), and kstatus, which calls a resource without status
+/// `Current`, then says `InProgress` (observed generation 0 of 1): Flux's `wait: true` and
+/// `kubectl wait` no longer pass for a connector nobody has looked at.
+fn unobserved_status_default(value: &mut serde_json::Value) {
+    let Some(versions) = value
+        .pointer_mut("/spec/versions")
+        .and_then(serde_json::Value::as_array_mut)
+    else {
+        return;
+    };
+    for version in versions {
+        if let Some(status) = version
+            .pointer_mut("/schema/openAPIV3Schema/properties/status")
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            status.insert(
+                "default".into(),
+                serde_json::json!({"observedGeneration": 0}),
+            );
+        }
+    }
 }
 
 /// The integer formats the API server knows (`int32`, `int64`) in place of schemars' Rust ones

@@ -37,7 +37,7 @@ pub fn render(
         now,
     };
     page.header(mc);
-    let Some(status) = mc.status.as_ref() else {
+    let Some(status) = mc.status.as_ref().filter(|s| s.reported()) else {
         let pending = paint.tone(
             Tone::Warn,
             "Pending (the operator has not reported on it yet)",

@@ -34,7 +34,7 @@ pub fn trouble(mc: &ManagedConnector) -> u8 {
         (Some("True"), Some(HolisticState::Paused | HolisticState::Stopped)) => 6,
         (Some("True"), _) => 7,
         // Not yet reported on.
-        (None, _) if mc.status.is_none() => 5,
+        (None, _) if !mc.status.as_ref().is_some_and(|s| s.reported()) => 5,
         // Unknown: the source is unreachable or the state is not known yet.
         _ => 4,
     }

@@ -75,6 +75,10 @@ if obj.status == nil then
   return hs
 end
 local status = obj.status
+-- Not reported on yet: the CRD's default status (observedGeneration 0) and no conditions.
+if status.conditions == nil then
+  return hs
+end
 
 if obj.metadata ~= nil and obj.metadata.generation ~= nil and status.observedGeneration ~= obj.metadata.generation then
   hs.message = "Waiting for the operator to observe generation " .. obj.metadata.generation

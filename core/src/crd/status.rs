@@ -124,6 +124,14 @@ pub struct ManagedConnectorStatus {
     pub handled_topics_reset: Option<String>,
 }
 
+impl ManagedConnectorStatus {
+    /// Whether the operator has written this status. Before that the API server shows the CRD's
+    /// default (`observedGeneration: 0`, nothing else), which views call pending.
+    pub fn reported(&self) -> bool {
+        !self.conditions.is_empty()
+    }
+}
+
 /// An offsets request and its result.
 #[derive(JsonSchema, Deserialize, Serialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]

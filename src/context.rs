@@ -9,7 +9,8 @@ use crate::leader::Fence;
 use crate::metrics::{Metrics, ResourceLabels};
 use crate::probe::Observation;
 use crate::prober::Prober;
-use kube::runtime::events::{Recorder, Reporter};
+use crate::recorder::EventRecorder;
+use kube::runtime::events::Reporter;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Client, ResourceExt};
 use std::collections::{HashMap, HashSet};
@@ -49,7 +50,7 @@ pub struct Context {
     /// Kubernetes client.
     pub client: Client,
     /// Publishes Events.
-    pub recorder: Recorder,
+    pub recorder: EventRecorder,
     /// Metrics.
     pub metrics: Metrics,
     /// Reads connector status.
@@ -108,7 +109,7 @@ impl Context {
         Context {
             batcher: Arc::new(batcher),
             triggered: Mutex::new(Some(triggered)),
-            recorder: Recorder::new(client.clone(), reporter),
+            recorder: EventRecorder::new(client.clone(), reporter),
             client,
             metrics,
             prober: Arc::new(prober),

@@ -46,6 +46,7 @@ pub mod platform;
 pub mod plugin_cache;
 pub mod prober;
 pub mod reconcile;
+pub mod recorder;
 pub mod ref_cache;
 pub mod report;
 pub mod server;

@@ -51,6 +51,7 @@ const SHELL: &[&str] = &[
     "plugin_cache",
     "prober",
     "reconcile",
+    "recorder",
     "ref_cache",
     "report",
     "report::detail",

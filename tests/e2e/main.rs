@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 mod act;
 mod batch;
 mod cli;
+mod events;
 mod faults;
 mod leader;
 mod status;

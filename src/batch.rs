@@ -173,6 +173,7 @@ impl Batcher {
         if self.mode == BatchMode::Never {
             return Serve::Single;
         }
+        let _share = crate::heap::enter(crate::heap::Share::Batch);
         let key = target.group_key(&self.hasher);
         let group = self.join(
             member,
@@ -199,7 +200,9 @@ impl Batcher {
                 url = %crate::policy::display_url(target.source.url()),
                 cluster = key.cluster
             );
-            tokio::spawn(poll_group(self.clone(), prober.clone(), group.clone()).instrument(span));
+            let poller = poll_group(self.clone(), prober.clone(), group.clone());
+            let poller = crate::heap::accounted(crate::heap::Share::Batch, poller);
+            tokio::spawn(poller.instrument(span));
         }
         match &state.snapshot {
             None => Serve::Pending,

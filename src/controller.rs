@@ -100,6 +100,7 @@ pub async fn run(
         .take();
     let listed = Arc::new(tokio::sync::Notify::new());
     let stream = watch(&ctx, writer, ready.clone(), listed.clone());
+    let stream = crate::heap::accounted_stream(crate::heap::Share::WatchCache, stream);
     tokio::spawn(prune(ctx.clone(), reader.clone(), ready, listed));
 
     let mut controller = Controller::for_stream(stream, reader)
@@ -112,7 +113,11 @@ pub async fn run(
     }
     controller
         .graceful_shutdown_on(stopped())
-        .run(reconcile, error_policy, ctx)
+        .run(
+            |mc, ctx| crate::heap::accounted(crate::heap::Share::Reconcile, reconcile(mc, ctx)),
+            error_policy,
+            ctx,
+        )
         .for_each(|result| async move {
             if let Err(e) = result {
                 match e {

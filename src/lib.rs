@@ -37,6 +37,7 @@ pub mod context;
 pub mod controller;
 pub mod dataplane;
 pub mod deletion;
+pub mod heap;
 pub mod http;
 pub mod leader;
 pub mod manage;

@@ -5,8 +5,15 @@ use std::process::ExitCode;
 /// mimalloc instead of glibc's malloc: the operator allocates many small objects on several
 /// threads (a status per resource, per reconcile), where glibc's per-thread arenas fragment and
 /// keep freed memory; measured in BENCHMARKS.md.
+#[cfg(not(feature = "heap-shares"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The bench build: mimalloc with live bytes counted by share (`managed_connector_operator::heap`).
+#[cfg(feature = "heap-shares")]
+#[global_allocator]
+static GLOBAL: managed_connector_operator::heap::Counting =
+    managed_connector_operator::heap::Counting;
 
 #[tokio::main]
 async fn main() -> ExitCode {

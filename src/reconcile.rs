@@ -364,6 +364,7 @@ async fn write(
 ) -> Result<(), Error> {
     // Task counts come from the status being written: the fresh ones after a probe, the last
     // known ones during an outage, none once the connector is gone.
+    let _share = crate::heap::enter(crate::heap::Share::Metrics);
     ctx.metrics.set_connector(
         &visit.who,
         next.holistic_state,

@@ -156,7 +156,10 @@ impl EventRecorder {
         let key = self.key(ev, regarding);
         let namespace = regarding.namespace.as_deref().unwrap_or("default");
         let events: Api<K8sEvent> = Api::namespaced(self.client.clone(), namespace);
-        let decision = self.remember().publish(key, Instant::now());
+        let decision = {
+            let _share = crate::heap::enter(crate::heap::Share::Events);
+            self.remember().publish(key, Instant::now())
+        };
         if let Publish::Repeat { name, count } = decision {
             let series = serde_json::json!({ "series": EventSeries {
                 count,
@@ -175,6 +178,7 @@ impl EventRecorder {
         let event = self.event(ev, regarding);
         let created = events.create(&PostParams::default(), &event).await?;
         if let Some(name) = created.metadata.name.as_deref() {
+            let _share = crate::heap::enter(crate::heap::Share::Events);
             self.remember().created(key, name, Instant::now());
         }
         Ok(())

@@ -34,8 +34,31 @@ async fn metrics(State(state): State<ServerState>) -> impl IntoResponse {
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        crate::metrics::render(&state.registry),
+        with_heap_shares(crate::metrics::render(&state.registry)),
     )
+}
+
+/// In a bench build (`--features heap-shares`), the live heap by share after the registry's
+/// series, before the closing `# EOF`.
+fn with_heap_shares(mut text: String) -> String {
+    use crate::heap::{COUNTING, SHARES, live};
+    if !COUNTING {
+        return text;
+    }
+    let eof = text.rfind("# EOF").unwrap_or(text.len());
+    let mut lines = String::from(
+        "# HELP managed_connector_heap_live_bytes Live heap bytes by share (bench build only).\n\
+         # TYPE managed_connector_heap_live_bytes gauge\n",
+    );
+    for share in SHARES {
+        lines.push_str(&format!(
+            "managed_connector_heap_live_bytes{{share=\"{}\"}} {}\n",
+            share.label(),
+            live(share)
+        ));
+    }
+    text.insert_str(eof, &lines);
+    text
 }
 
 async fn readyz(State(state): State<ServerState>) -> impl IntoResponse {

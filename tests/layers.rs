@@ -40,6 +40,7 @@ const SHELL: &[&str] = &[
     "context",
     "controller",
     "deletion",
+    "heap",
     "leader",
     "manage::check",
     "manage::execute",

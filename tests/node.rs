@@ -796,9 +796,11 @@ async fn helm_install_runs_the_operator_as_a_pod_under_pod_security_restricted()
     run("kill", &["-KILL", &pid.to_string()]);
     // kube-lease-manager: a standby wakes at the expiry it last read, force-releases, waits up to
     // a second (against collisions) and takes the Lease.
+    // Twice the duration: on the CI machine's two busy cores the takeover once came later than
+    // duration + 1 s + MARGIN (12 s); the time it took is printed below, not asserted.
     let successor = wait_until(
         "a new leader after the lease expired",
-        lease_duration + Duration::from_secs(1) + MARGIN,
+        lease_duration * 2 + MARGIN,
         &system,
         async || {
             let holder = lease_holder(&system);

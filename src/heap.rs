@@ -64,7 +64,8 @@ mod counting {
     thread_local! {
         static CURRENT: Cell<u8> = const { Cell::new(0) };
     }
-    static LIVE: [AtomicIsize; 6] = [const { AtomicIsize::new(0) }; 6];
+    static LIVE: [AtomicIsize; super::SHARES.len()] =
+        [const { AtomicIsize::new(0) }; super::SHARES.len()];
 
     pub fn swap(share: Share) -> u8 {
         CURRENT.try_with(|c| c.replace(share as u8)).unwrap_or(0)
@@ -176,27 +177,31 @@ pub fn live(share: Share) -> i64 {
 }
 
 /// Charges what the current thread allocates to `share` until the guard is dropped. For
-/// synchronous sections only: a guard held across an `.await` would charge other tasks.
+/// synchronous sections only: the guard is not `Send`, so a spawned future that holds it across
+/// an `.await` (where it would charge other tasks) does not compile.
 #[must_use]
 pub fn enter(share: Share) -> Entered {
     #[cfg(feature = "heap-shares")]
-    {
-        Entered(counting::swap(share))
-    }
+    let previous = counting::swap(share);
     #[cfg(not(feature = "heap-shares"))]
-    {
-        let _ = share;
-        Entered(0)
+    let previous = share as u8;
+    Entered {
+        previous,
+        _not_send: std::marker::PhantomData,
     }
 }
 
 /// Restores the share that was current before [`enter`].
-pub struct Entered(#[cfg_attr(not(feature = "heap-shares"), allow(dead_code))] u8);
+pub struct Entered {
+    #[cfg_attr(not(feature = "heap-shares"), allow(dead_code))]
+    previous: u8,
+    _not_send: std::marker::PhantomData<*const ()>,
+}
 
 impl Drop for Entered {
     fn drop(&mut self) {
         #[cfg(feature = "heap-shares")]
-        counting::restore(self.0);
+        counting::restore(self.previous);
     }
 }
 

@@ -364,15 +364,17 @@ async fn write(
 ) -> Result<(), Error> {
     // Task counts come from the status being written: the fresh ones after a probe, the last
     // known ones during an outage, none once the connector is gone.
-    let _share = crate::heap::enter(crate::heap::Share::Metrics);
-    ctx.metrics.set_connector(
-        &visit.who,
-        next.holistic_state,
-        next.connector.as_ref().map(|_| status::task_counts(&next)),
-    );
-    if let Some(ready) = next.conditions.iter().find(|c| c.type_ == status::READY) {
-        ctx.metrics
-            .set_ready(&visit.who, ready.status == "True", &ready.reason);
+    {
+        let _share = crate::heap::enter(crate::heap::Share::Metrics);
+        ctx.metrics.set_connector(
+            &visit.who,
+            next.holistic_state,
+            next.connector.as_ref().map(|_| status::task_counts(&next)),
+        );
+        if let Some(ready) = next.conditions.iter().find(|c| c.type_ == status::READY) {
+            ctx.metrics
+                .set_ready(&visit.who, ready.status == "True", &ready.reason);
+        }
     }
     ctx.tracked
         .lock()

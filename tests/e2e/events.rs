@@ -26,24 +26,21 @@ async fn repeats_grow_one_series_and_a_gone_event_is_said_anew() {
         instance: None,
     };
     let recorder = EventRecorder::new(env.client.clone(), reporter);
-    let say = |reason: &str, note: &str| Event {
-        type_: EventType::Warning,
-        reason: reason.into(),
-        note: Some(note.into()),
-        action: "Reconcile".into(),
-        secondary: None,
-    };
     let regarding = subject.object_ref(&());
+    let say = async |reason: &str, note: &str| {
+        let event = Event {
+            type_: EventType::Warning,
+            reason: reason.into(),
+            note: Some(note.into()),
+            action: "Reconcile".into(),
+            secondary: None,
+        };
+        recorder.publish(&event, &regarding).await.unwrap();
+    };
     for note in ["first", "second", "third"] {
-        recorder
-            .publish(&say("ActionFailed", note), &regarding)
-            .await
-            .unwrap();
+        say("ActionFailed", note).await;
     }
-    recorder
-        .publish(&say("Other", "x"), &regarding)
-        .await
-        .unwrap();
+    say("Other", "x").await;
     let events: Api<K8sEvent> = Api::namespaced(env.client.clone(), &env.ns);
     let listed = || async {
         let mut items = events.list(&Default::default()).await.unwrap().items;
@@ -81,10 +78,7 @@ async fn repeats_grow_one_series_and_a_gone_event_is_said_anew() {
         .delete(&name, &DeleteParams::default())
         .await
         .unwrap();
-    recorder
-        .publish(&say("ActionFailed", "fourth"), &regarding)
-        .await
-        .unwrap();
+    say("ActionFailed", "fourth").await;
     let again: Vec<_> = listed()
         .await
         .into_iter()

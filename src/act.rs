@@ -107,7 +107,7 @@ pub(crate) async fn manage_connector(
         let putting = put_at.is_some() && ctx.fence.may_write();
         let checked = check::check(&ctx.prober, target, d, &subject.connector_name, putting).await;
         if checked.plugin.is_some() {
-            plan.management.plugin = checked.plugin;
+            plan.management.plugin = checked.plugin.map(Box::new);
         }
         if let (Some(at), Some((failure, fields))) = (put_at, checked.refusal) {
             // Refused before it was sent: as if the put had failed, nothing after it is sent.
@@ -140,7 +140,7 @@ pub(crate) async fn manage_connector(
     let acted = !plan.steps.is_empty() && command_failure.is_none();
     // Created by this resource: the one connector `deletionPolicy: Delete` may delete.
     if put_sent && !put_failed && matches!(actual, Some(None)) {
-        plan.management.owned = Some(target.identity());
+        plan.management.owned = Some(Box::new(target.identity()));
     }
     let mut events = plan::settle(
         &mut plan,
@@ -157,7 +157,7 @@ pub(crate) async fn manage_connector(
             ctx,
             target,
             observation,
-            plan.management.offsets.as_ref(),
+            plan.management.offsets.as_deref(),
             &subject.connector_name,
         )
         .await?;
@@ -172,7 +172,7 @@ pub(crate) async fn manage_connector(
                 attention: false,
             });
         }
-        plan.management.offsets = offsets;
+        plan.management.offsets = offsets.map(Box::new);
         events.extend(more);
     }
     if refused_again {

@@ -21,6 +21,7 @@ use crate::prober::Prober;
 use crate::resolve::{GroupKey, SourceKind, Target};
 use crate::schedule::next_poll;
 use futures::channel::mpsc;
+use kube::ResourceExt;
 use kube::runtime::reflector::{ObjectRef, Store};
 use std::collections::{HashMap, HashSet};
 use std::hash::RandomState;
@@ -113,7 +114,8 @@ struct GroupState {
 
 /// One group of resources answered by one listing.
 struct Group {
-    key: GroupKey,
+    /// The one copy of the key: every member's entry in [`Batcher::membership`] points here.
+    key: Arc<GroupKey>,
     state: Mutex<GroupState>,
 }
 
@@ -129,7 +131,8 @@ pub struct Batcher {
     page_size: u32,
     hasher: RandomState,
     groups: Mutex<HashMap<GroupKey, Arc<Group>>>,
-    membership: Mutex<HashMap<ObjectRef<ManagedConnector>, GroupKey>>,
+    /// Each member's group, by the group's own key (no copy of its URL and cluster per member).
+    membership: Mutex<HashMap<ObjectRef<ManagedConnector>, Arc<GroupKey>>>,
     trigger: mpsc::UnboundedSender<ObjectRef<ManagedConnector>>,
     store: OnceLock<Store<ManagedConnector>>,
 }
@@ -227,7 +230,7 @@ impl Batcher {
 
     /// Keeps only the members still in the watch cache.
     pub fn retain(&self, live: &HashSet<ObjectRef<ManagedConnector>>) {
-        let gone: Vec<(ObjectRef<ManagedConnector>, GroupKey)> = {
+        let gone: Vec<(ObjectRef<ManagedConnector>, Arc<GroupKey>)> = {
             let mut membership = self.membership.lock().unwrap_or_else(|e| e.into_inner());
             let gone = membership
                 .iter()
@@ -273,25 +276,30 @@ impl Batcher {
     /// Puts `member` into `key`'s group (out of any other), under the groups' lock so that a
     /// group emptied at the same moment is not dropped with the member just put into it.
     fn join(&self, member: ObjectRef<ManagedConnector>, key: &GroupKey, m: Member) -> Arc<Group> {
+        let group = {
+            let mut groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
+            let group = match groups.get(key) {
+                Some(group) => group.clone(),
+                None => {
+                    let group = Arc::new(Group {
+                        key: Arc::new(key.clone()),
+                        state: Mutex::default(),
+                    });
+                    groups.insert(key.clone(), group.clone());
+                    group
+                }
+            };
+            group.lock().members.insert(member.clone(), m);
+            group
+        };
         let previous = self
             .membership
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(member.clone(), key.clone());
-        if let Some(previous) = previous.filter(|p| p != key) {
+            .insert(member.clone(), group.key.clone());
+        if let Some(previous) = previous.filter(|p| **p != *key) {
             self.remove_from(&previous, &member);
         }
-        let mut groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
-        let group = groups
-            .entry(key.clone())
-            .or_insert_with(|| {
-                Arc::new(Group {
-                    key: key.clone(),
-                    state: Mutex::default(),
-                })
-            })
-            .clone();
-        group.lock().members.insert(member, m);
         group
     }
 
@@ -646,7 +654,17 @@ async fn list(
 
 /// Every resource in the watch cache, by reference.
 pub fn live_refs(objects: &[Arc<ManagedConnector>]) -> HashSet<ObjectRef<ManagedConnector>> {
-    objects.iter().map(|o| ObjectRef::from_obj(&**o)).collect()
+    objects.iter().map(|o| member_ref(o)).collect()
+}
+
+/// A member's reference: namespace and name only. `ObjectRef::from_obj` also copies the uid and
+/// resourceVersion, which equality and hashing ignore and which a group keeps twice per member.
+pub fn member_ref(mc: &ManagedConnector) -> ObjectRef<ManagedConnector> {
+    let r = ObjectRef::new(&mc.name_any());
+    match mc.metadata.namespace.as_deref() {
+        Some(ns) => r.within(ns),
+        None => r,
+    }
 }
 
 #[cfg(test)]

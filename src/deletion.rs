@@ -54,7 +54,10 @@ pub(crate) async fn finalize(
     // edited to point at, nor one that ran before the resource.
     let cluster = ctx.prober.clusters.of(mc);
     let named = claim::identity(mc, &ctx.prober.config, cluster.as_deref());
-    let owned = mc.status.as_ref().and_then(|s| s.owned_connector.as_ref());
+    let owned = mc
+        .status
+        .as_ref()
+        .and_then(|s| s.owned_connector.as_deref());
     if named.is_none() || named.as_ref() != owned {
         tracing::info!(
             namespace,

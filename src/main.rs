@@ -5,7 +5,7 @@ use std::process::ExitCode;
 /// mimalloc instead of glibc's malloc: the operator allocates many small objects on several
 /// threads (a status per resource, per reconcile), where glibc's per-thread arenas fragment and
 /// keep freed memory; measured in BENCHMARKS.md.
-#[cfg(not(feature = "heap-shares"))]
+#[cfg(not(any(feature = "heap-shares", feature = "system-allocator")))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -14,6 +14,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[global_allocator]
 static GLOBAL: managed_connector_operator::heap::Counting =
     managed_connector_operator::heap::Counting;
+
+// With `--features system-allocator` (a bench and profiling build) no global allocator is set:
+// glibc's malloc, which heaptrack and valgrind can trace and which hack/bench compares against.
 
 #[tokio::main]
 async fn main() -> ExitCode {

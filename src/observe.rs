@@ -12,7 +12,6 @@ use crate::schedule::{AFTER_THE_PAUSE, MAX_REQUEUE, backstop};
 use crate::visit::Visit;
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
-use kube::runtime::reflector::ObjectRef;
 
 /// What was read, and how.
 pub(crate) struct Reading {
@@ -58,7 +57,7 @@ pub(crate) async fn observe(
 ) -> Result<Observed, Error> {
     let (mut acting, mut resolved) = (None, None);
     let (mut from_snapshot, mut triggered_by_group) = (false, false);
-    let me = || ObjectRef::from_obj(mc);
+    let me = || crate::batch::member_ref(mc);
     let observation = match ctx.take_unwritten(&visit.uid, visit.poll) {
         Some(o) => o,
         None => match ctx.prober.target(mc).await? {

@@ -23,7 +23,6 @@ use crate::status::{self, Outcome};
 use crate::visit::Visit;
 use k8s_openapi::jiff::Timestamp;
 use kube::runtime::controller::Action;
-use kube::runtime::reflector::ObjectRef;
 use kube::{Api, ResourceExt};
 use std::sync::Arc;
 use std::time::Duration;
@@ -203,7 +202,7 @@ async fn watch_offsets(
     if target.source.kind() != crate::resolve::SourceKind::KafkaConnect {
         return;
     }
-    let prev = stored.and_then(|s| s.offsets_progress.as_ref());
+    let prev = stored.and_then(|s| s.offsets_progress.as_deref());
     let progress = match ctx
         .prober
         .source(target.source.kind())
@@ -277,7 +276,7 @@ async fn suspend(mc: &ManagedConnector, ctx: &Context, visit: &Visit) -> Result<
         .unwrap_or_else(|e| e.into_inner())
         .remove(&(visit.namespace.clone(), visit.name.clone()));
     ctx.note_result(&visit.uid, false);
-    ctx.batcher.leave(&ObjectRef::from_obj(mc));
+    ctx.batcher.leave(&crate::batch::member_ref(mc));
     Ok(Action::await_change())
 }
 
@@ -342,7 +341,7 @@ async fn act(
         && execute::may_act(target, &ctx.prober.config).is_ok()
         && claimed_by(ctx, mc, target).is_none()
     {
-        managed.management.owned = Some(target.identity());
+        managed.management.owned = Some(Box::new(target.identity()));
     }
     // Connectors quote their configuration in traces and errors (a JDBC driver prints the
     // connection URL): nothing the source said reaches status, Events or logs with a Secret value.

@@ -140,6 +140,8 @@ pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(86_400);
 #[x_kube(validation = Rule::new("!has(self.configFrom) || !has(self.config) || self.configFrom.all(f, !(f.key in self.config))").message("a configFrom key is also set in config: set each key once"))]
 #[x_kube(validation = Rule::new("has(self.connectClusterRef) ? !has(self.dataplane) && !has(self.kafkaConnect) : has(self.dataplane) != has(self.kafkaConnect)").message("set exactly one of connectClusterRef (a ConnectCluster the platform declares), dataplane (Redpanda Cloud Data Plane API; `dataplane: {}` uses the operator's defaults) and kafkaConnect (a Kafka Connect REST API)"))]
 #[x_kube(validation = Rule::new("!has(self.config) || self.config.map(k, size(k) + size(self.config[k])).sum() <= 262144").message("spec.config holds at most 256 KiB of keys and values (put large values in a Secret and use configFrom)"))]
+// kafkaConnect, restartPolicy and offsets are boxed: most resources have none of them, and the
+// watch cache holds a spec per resource (a `None` box is 8 bytes, the inline structs 72-144).
 pub struct ManagedConnectorSpec {
     /// Name of the connector in Kafka Connect. Defaults to the resource's `metadata.name`; set it
     /// when the connector's name is not a valid Kubernetes name (upper case, underscores, dots...).
@@ -164,7 +166,7 @@ pub struct ManagedConnectorSpec {
     /// Confluent Platform, Apache Kafka) instead of the Data Plane API. Exactly one of `dataplane`
     /// and `kafkaConnect` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kafka_connect: Option<KafkaConnectSource>,
+    pub kafka_connect: Option<Box<KafkaConnectSource>>,
 
     /// A `ConnectCluster` the platform team declares (cluster-scoped): its source, credentials
     /// and what this namespace may do there. Instead of `dataplane` and `kafkaConnect`; with it,
@@ -188,7 +190,7 @@ pub struct ManagedConnectorSpec {
     /// Restart failed tasks or a failed connector automatically. Unset or `type: Never`: never
     /// (the operator only reports).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<RestartPolicy>,
+    pub restart_policy: Option<Box<RestartPolicy>>,
 
     /// The connector's configuration, declared here (opt-in). When set, the operator creates the
     /// connector if it does not exist and puts this configuration whenever the connector's actual
@@ -233,7 +235,7 @@ pub struct ManagedConnectorSpec {
     /// `alter`, `reset`) read and write the connector's offsets, on Kafka Connect. The Data Plane
     /// API has no offsets endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offsets: Option<OffsetsSpec>,
+    pub offsets: Option<Box<OffsetsSpec>>,
 }
 
 /// Offsets of a Kafka Connect connector (KIP-875), on request.

@@ -97,7 +97,7 @@ pub fn wants_management(
     annotations: &BTreeMap<String, String>,
 ) -> bool {
     spec.config.is_some()
-        || Policy::from_spec(spec.restart_policy.as_ref()).is_some()
+        || Policy::from_spec(spec.restart_policy.as_deref()).is_some()
         || annotations.contains_key(restart::RESTART_ANNOTATION)
         || annotations.contains_key(restart::RESTART_TASK_ANNOTATION)
         || super::offsets::wants(annotations)
@@ -129,7 +129,7 @@ pub fn plan(i: &Inputs<'_>) -> Plan {
     declare(i, &mut plan);
 
     // 2. Restarts: on request, else automatic; never alongside another command.
-    let policy = Policy::from_spec(i.spec.restart_policy.as_ref());
+    let policy = Policy::from_spec(i.spec.restart_policy.as_deref());
     let mut restarts = stored_restarts.clone().unwrap_or_default();
     if let Some((status, assessment)) = found
         && plan.steps.is_empty()

@@ -30,7 +30,7 @@ pub(super) fn fill_connector(
     let counts = status.task_counts();
     next.tasks_ready = Some(format!("{}/{}", counts.running, counts.total));
     next.task_count = Some(i32::try_from(counts.total).unwrap_or(i32::MAX));
-    next.omitted_tasks = omitted_tasks(status.omitted);
+    next.omitted_tasks = omitted_tasks(status.omitted).map(Box::new);
     next.errors = bound_errors(errors);
     if let Some(omitted) = &next.omitted_tasks {
         let failed = status.omitted.failed;
@@ -73,7 +73,7 @@ pub(super) fn omitted_tasks(c: TaskCounts) -> Option<OmittedTasks> {
 pub fn shrunk(mut status: ManagedConnectorStatus, why: &str) -> ManagedConnectorStatus {
     let counts = task_counts(&status);
     status.tasks = Vec::new();
-    status.omitted_tasks = omitted_tasks(counts);
+    status.omitted_tasks = omitted_tasks(counts).map(Box::new);
     if let Some(c) = status.connector.as_mut() {
         c.trace = String::new();
     }

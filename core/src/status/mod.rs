@@ -193,11 +193,11 @@ pub struct Management {
     /// What the conditions should add.
     pub note: Option<Note>,
     /// `status.ownedConnector` to record.
-    pub owned: Option<OwnedConnector>,
+    pub owned: Option<Box<OwnedConnector>>,
     /// `status.plugin` to record.
-    pub plugin: Option<PluginStatus>,
+    pub plugin: Option<Box<PluginStatus>>,
     /// `status.offsets` to record.
-    pub offsets: Option<OffsetsStatus>,
+    pub offsets: Option<Box<OffsetsStatus>>,
     /// `status.handledTopicsReset` to record.
     pub topics_reset: Option<String>,
     /// `status.offsetsProgress` to record, and `spec.offsets.stallAfter` when the offsets are
@@ -314,8 +314,9 @@ pub fn desired_status_managed(
             next.holistic_state = Some(assessment.state);
             next.last_sync_time = Some(Time(now));
             let progress = management.progress.as_ref();
-            next.stall = stall::track(last_known.stall.as_ref(), stuck(status), now)
-                .or_else(|| stall::not_moving(progress, now));
+            next.stall = stall::track(last_known.stall.as_deref(), stuck(status), now)
+                .or_else(|| stall::not_moving(progress, now))
+                .map(Box::new);
             let mut targets = outcome::found(subject, assessment.state, &next);
             if let Some(s) = &next.stall {
                 let limit = progress.map_or(settings.stall_after, |(_, limit)| *limit);
@@ -348,7 +349,10 @@ pub fn desired_status_managed(
         next.plugin = management.plugin.clone();
         next.offsets = management.offsets.clone();
         next.handled_topics_reset = management.topics_reset.clone();
-        next.offsets_progress = management.progress.as_ref().map(|(p, _)| p.clone());
+        next.offsets_progress = management
+            .progress
+            .as_ref()
+            .map(|(p, _)| Box::new(p.clone()));
         if let Some(note) = &management.note {
             overlay(&mut targets, note);
         }

@@ -219,11 +219,11 @@ fn messages_say_what_to_do() {
 fn the_config_map_is_the_specs_or_named_after_the_resource() {
     let default = ManagedConnectorSpec::default();
     let named = ManagedConnectorSpec {
-        offsets: Some(OffsetsSpec {
+        offsets: Some(Box::new(OffsetsSpec {
             list_to_config_map: Some("out".into()),
             alter_from_config_map: Some("in".into()),
             stall_after: None,
-        }),
+        })),
         ..Default::default()
     };
     let cm = |value, spec| match decide_with(

@@ -11,11 +11,11 @@ fn not_found() -> Observation {
 
 fn on_failure(max: Option<u32>) -> ManagedConnectorSpec {
     ManagedConnectorSpec {
-        restart_policy: Some(crate::crd::RestartPolicy {
+        restart_policy: Some(Box::new(crate::crd::RestartPolicy {
             type_: crate::crd::RestartPolicyType::OnFailure,
             max_restarts: max,
             ..Default::default()
-        }),
+        })),
         ..Default::default()
     }
 }

@@ -135,6 +135,8 @@ pub struct Batcher {
     membership: Mutex<HashMap<ObjectRef<ManagedConnector>, Arc<GroupKey>>>,
     trigger: mpsc::UnboundedSender<ObjectRef<ManagedConnector>>,
     store: OnceLock<Store<ManagedConnector>>,
+    /// Pollers started so far: the k-th takes phase [`phase`]`(k)` of the interval.
+    pollers_started: std::sync::atomic::AtomicU32,
 }
 
 impl Batcher {
@@ -154,6 +156,7 @@ impl Batcher {
                 membership: Mutex::default(),
                 trigger,
                 store: OnceLock::new(),
+                pollers_started: Default::default(),
             },
             triggered,
         )
@@ -203,7 +206,10 @@ impl Batcher {
                 url = %crate::policy::display_url(target.source.url()),
                 cluster = key.cluster
             );
-            let poller = poll_group(self.clone(), prober.clone(), group.clone());
+            let slot = self
+                .pollers_started
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let poller = poll_group(self.clone(), prober.clone(), group.clone(), slot);
             let poller = crate::heap::accounted(crate::heap::Share::Batch, poller);
             tokio::spawn(poller.instrument(span));
         }
@@ -429,7 +435,7 @@ async fn confirm_left_out(
 
 /// The group's poller: lists, fans out, triggers, sleeps; ends when the group stops being
 /// batched (members left, list unsupported).
-async fn poll_group(batcher: Arc<Batcher>, prober: Arc<Prober>, group: Arc<Group>) {
+async fn poll_group(batcher: Arc<Batcher>, prober: Arc<Prober>, group: Arc<Group>, slot: u32) {
     let mut failures = 0u32;
     let mut first = true;
     loop {
@@ -485,7 +491,8 @@ async fn poll_group(batcher: Arc<Batcher>, prober: Arc<Prober>, group: Arc<Group
                     result: Ok(found),
                 };
                 deliver(&batcher, &group, snapshot, Some(pages));
-                wait_until_due(&group, started, interval, std::mem::take(&mut first)).await;
+                let shift = std::mem::take(&mut first).then(|| phase(slot));
+                wait_until_due(&group, started, interval, shift).await;
                 Duration::ZERO
             }
             Err(ListFailure::Deferred(left)) => left,
@@ -553,16 +560,16 @@ fn next_round(batcher: &Batcher, group: &Group) -> Option<(Target, Duration, Vec
 }
 
 /// The next listing is due one interval after this one started; the interval is read again
-/// while waiting, as triggered members register their current one. After the first listing,
-/// groups that started together (an operator start) shift their next one by a random part of
-/// half an interval, so that they do not keep contending for the request rate at the same
-/// moments.
-async fn wait_until_due(group: &Group, started: Instant, interval: Duration, first: bool) {
-    let due = if first {
-        let shift = interval.mul_f64(rand::random::<f64>() / 2.0);
-        (started + interval).checked_sub(shift).unwrap_or(started)
-    } else {
-        started + interval
+/// while waiting, as triggered members register their current one. After its first listing a
+/// group moves its cycle earlier by `shift` (a share of the interval, [`phase`]), so that
+/// groups started together (an operator start) list spread over the interval instead of at the
+/// same moments.
+async fn wait_until_due(group: &Group, started: Instant, interval: Duration, shift: Option<f64>) {
+    let due = match shift {
+        Some(share) => (started + interval)
+            .checked_sub(interval.mul_f64(share))
+            .unwrap_or(started),
+        None => started + interval,
     };
     loop {
         let current = group
@@ -580,6 +587,15 @@ async fn wait_until_due(group: &Group, started: Instant, interval: Duration, fir
         }
         tokio::time::sleep(left.min(Duration::from_secs(1))).await;
     }
+}
+
+/// The share of the interval the `slot`-th poller shifts its cycle by (pure): the fractional
+/// parts of multiples of the golden ratio (0, .62, .24, .85, .47, .09, ...): for any number of
+/// groups the largest gap between their listings is under twice an even spread's, where random
+/// shifts bunch.
+pub fn phase(slot: u32) -> f64 {
+    const GOLDEN: f64 = 0.618_033_988_749_894_9;
+    (f64::from(slot) * GOLDEN).fract()
 }
 
 /// Stores the snapshot and triggers every member.

@@ -2,14 +2,17 @@
 //! again without asking the source: an API server outage must not become a request storm), the
 //! group's snapshot ([`crate::batch`]), or one read of its own ([`crate::prober`]).
 
+use crate::apply;
 use crate::batch::Serve;
 use crate::context::{Context, Error};
-use crate::crd::ManagedConnector;
+use crate::crd::{ManagedConnector, ManagedConnectorStatus};
 use crate::manage::plan;
 use crate::probe::{Failure, Observation};
 use crate::resolve::Target;
 use crate::schedule::{AFTER_THE_PAUSE, MAX_REQUEUE, backstop};
+use crate::status::{self, Outcome};
 use crate::visit::Visit;
+use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
 
@@ -42,6 +45,51 @@ impl Reading {
     }
 }
 
+/// The status a reconcile starts from. A resource the operator has not reported on says
+/// "Probing" before anything that may take a while (its own read of the source, or waiting for
+/// its group's first listing), so kubectl, Argo CD and Flux show progress at once; one served
+/// from its group's snapshot goes straight to its first status. At an operator start that is
+/// most resources: one status write each instead of two.
+pub(crate) struct Start<'a> {
+    mc: &'a ManagedConnector,
+    stored: Option<ManagedConnectorStatus>,
+    probing_due: bool,
+}
+
+impl<'a> Start<'a> {
+    pub(crate) fn new(mc: &'a ManagedConnector) -> Self {
+        Start {
+            mc,
+            stored: mc.status.clone(),
+            probing_due: !mc.status.as_ref().is_some_and(|s| s.reported()),
+        }
+    }
+
+    /// Writes "Probing" once, on a first visit about to wait.
+    async fn before_waiting(&mut self, ctx: &Context, visit: &Visit) -> Result<(), Error> {
+        if !std::mem::take(&mut self.probing_due) {
+            return Ok(());
+        }
+        let settings = ctx.prober.config.settings;
+        let stored = self.stored.as_ref();
+        let next = status::desired_status(
+            stored,
+            &visit.subject,
+            &Outcome::NotProbed,
+            Timestamp::now(),
+            &settings,
+        );
+        let written = apply::apply(self.mc, visit.key(), ctx, stored, next, &settings).await?;
+        self.stored = Some(written);
+        Ok(())
+    }
+
+    /// The status stored now (the one just written, if any).
+    pub(crate) fn into_stored(self) -> Option<ManagedConnectorStatus> {
+        self.stored
+    }
+}
+
 /// A reading now, or a time to come back having learnt nothing.
 pub(crate) enum Observed {
     Now(Box<Reading>),
@@ -54,6 +102,7 @@ pub(crate) async fn observe(
     mc: &ManagedConnector,
     ctx: &Context,
     visit: &Visit,
+    start: &mut Start<'_>,
 ) -> Result<Observed, Error> {
     let (mut acting, mut resolved) = (None, None);
     let (mut from_snapshot, mut triggered_by_group) = (false, false);
@@ -67,14 +116,19 @@ pub(crate) async fn observe(
             }
             Ok(target) if plan::wants_management(&mc.spec, mc.annotations()) => {
                 ctx.batcher.leave(&me());
+                start.before_waiting(ctx, visit).await?;
                 ctx.prober.fetch_one(acting.insert(target)).await
             }
             Ok(target) => {
                 let target = resolved.insert(target);
                 match ctx.batcher.serve(&ctx.prober, me(), target, visit.poll) {
-                    Serve::Single => ctx.prober.fetch_one(target).await,
+                    Serve::Single => {
+                        start.before_waiting(ctx, visit).await?;
+                        ctx.prober.fetch_one(target).await
+                    }
                     Serve::Once => {
                         triggered_by_group = true;
+                        start.before_waiting(ctx, visit).await?;
                         ctx.prober.fetch_one(target).await
                     }
                     Serve::Observed(o) => {
@@ -83,6 +137,7 @@ pub(crate) async fn observe(
                     }
                     // The group's first listing ends by triggering this reconcile.
                     Serve::Pending => {
+                        start.before_waiting(ctx, visit).await?;
                         let back = backstop(visit.poll, rand::random::<f64>());
                         return Ok(Observed::Later(Action::requeue(back)));
                     }
@@ -94,6 +149,7 @@ pub(crate) async fn observe(
         // The origin asked for a pause: nothing learned, nothing written; back at its end
         // (spread over a second so the resources of one origin do not return at once).
         ctx.metrics.probe("deferred");
+        start.before_waiting(ctx, visit).await?;
         let back = left.saturating_add(AFTER_THE_PAUSE.mul_f64(rand::random::<f64>()));
         tracing::debug!(namespace = visit.namespace, name = visit.name, back_in = ?back, "origin paused; probe deferred");
         return Ok(Observed::Later(Action::requeue(back.min(MAX_REQUEUE))));

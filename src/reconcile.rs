@@ -16,7 +16,7 @@ use crate::crd::{ManagedConnector, ManagedConnectorStatus};
 use crate::deletion::finalize;
 use crate::manage::{execute, finalizer};
 
-use crate::observe::{Observed, Reading, observe};
+use crate::observe::{Observed, Reading, Start, observe};
 use crate::probe::{Failure, FailureKind, Observation};
 use crate::schedule::{backstop, kube_backoff, next_poll};
 use crate::status::{self, Outcome};
@@ -77,11 +77,12 @@ async fn reconcile_resource(mc: Arc<ManagedConnector>, ctx: Arc<Context>) -> Res
     if mc.spec.suspend {
         return suspend(&mc, &ctx, &visit).await;
     }
-    let stored = first_visit(&mc, &ctx, &visit).await?;
-    let observed = match observe(&mc, &ctx, &visit).await? {
+    let mut start = Start::new(&mc);
+    let observed = match observe(&mc, &ctx, &visit, &mut start).await? {
         Observed::Later(action) => return Ok(action),
         Observed::Now(observed) => observed,
     };
+    let stored = start.into_stored();
     let failure = observed.failure();
     ctx.metrics
         .probe(failure.as_ref().map(|f| f.kind.reason()).unwrap_or("ok"));
@@ -278,29 +279,6 @@ async fn suspend(mc: &ManagedConnector, ctx: &Context, visit: &Visit) -> Result<
     ctx.note_result(&visit.uid, false);
     ctx.batcher.leave(&crate::batch::member_ref(mc));
     Ok(Action::await_change())
-}
-
-/// The stored status, after writing "not probed yet" on a first visit.
-async fn first_visit(
-    mc: &ManagedConnector,
-    ctx: &Context,
-    visit: &Visit,
-) -> Result<Option<ManagedConnectorStatus>, Error> {
-    let stored = mc.status.as_ref();
-    if stored.is_some_and(|s| !s.conditions.is_empty()) {
-        return Ok(stored.cloned());
-    }
-    let settings = ctx.prober.config.settings;
-    let next = status::desired_status(
-        stored,
-        &visit.subject,
-        &Outcome::NotProbed,
-        Timestamp::now(),
-        &settings,
-    );
-    Ok(Some(
-        apply::apply(mc, visit.key(), ctx, stored, next, &settings).await?,
-    ))
 }
 
 /// Acting on the connector when the resource asks for it and the read taught something (a

@@ -183,20 +183,14 @@ async fn no_more(handle: &mut ApiHandle) {
     }
 }
 
-/// A first visit says "Probing" before anything is read, then reads the Secret; a missing
-/// Secret is a condition a person must act on, with one Warning Event, and nothing more.
+/// A first visit whose Secret is missing learns that before anything slow: it writes the lasting
+/// condition a person must act on (no "Probing" first), with one Warning Event, and nothing more.
 #[tokio::test]
-async fn a_first_visit_with_a_missing_secret_writes_twice_and_warns_once() {
+async fn a_first_visit_with_a_missing_secret_writes_once_and_warns_once() {
     let (sim, url) = dataplane().await;
     let (ctx, mut handle) = context(&url);
     let mc = Arc::new(resource(None, false));
     let reconciled = tokio::spawn(reconcile(mc, ctx));
-
-    let (method, path, patch, send) = next(&mut handle).await;
-    assert_eq!((method, path.as_str()), (Method::PATCH, STATUS_PATH));
-    assert_eq!(condition(&patch, "Ready")["reason"], "Probing");
-    assert_eq!(condition(&patch, "Reconciling")["status"], "True");
-    stored(send, &patch);
 
     let (method, path, _, send) = next(&mut handle).await;
     assert_eq!((method, path.as_str()), (Method::GET, SECRET_PATH));
@@ -229,6 +223,42 @@ async fn a_first_visit_with_a_missing_secret_writes_twice_and_warns_once() {
         0,
         "nothing was sent without credentials"
     );
+}
+
+/// A first visit that must read the source on its own says "Probing" before the read (a slow
+/// source shows progress, not nothing), then writes what the read found: two writes, the
+/// source read once, after the first.
+#[tokio::test]
+async fn a_first_visit_says_probing_before_reading_the_source() {
+    let (sim, url) = dataplane().await;
+    let (ctx, mut handle) = context(&url);
+    let mc = Arc::new(resource(None, false));
+    let reconciled = tokio::spawn(reconcile(mc, ctx));
+
+    let (method, path, _, send) = next(&mut handle).await;
+    assert_eq!((method, path.as_str()), (Method::GET, SECRET_PATH));
+    respond(send, StatusCode::OK, &secret());
+
+    let (method, path, patch, send) = next(&mut handle).await;
+    assert_eq!((method, path.as_str()), (Method::PATCH, STATUS_PATH));
+    assert_eq!(condition(&patch, "Ready")["reason"], "Probing", "{patch}");
+    assert_eq!(condition(&patch, "Reconciling")["status"], "True");
+    assert_eq!(sim.counts().total, 0, "Probing is written before the read");
+    stored(send, &patch);
+
+    let (method, path, patch, send) = next(&mut handle).await;
+    assert_eq!((method, path.as_str()), (Method::PATCH, STATUS_PATH));
+    assert_eq!(condition(&patch, "Ready")["status"], "True", "{patch}");
+    assert_eq!(patch["status"]["holisticState"], "Healthy", "{patch}");
+    assert!(sim.counts().total > 0, "the source was read");
+    stored(send, &patch);
+
+    // The transition's Event (Healthy), then nothing else.
+    let (method, path, event, send) = next(&mut handle).await;
+    assert_eq!((method, path.as_str()), (Method::POST, EVENTS_PATH));
+    respond(send, StatusCode::CREATED, &event);
+    reconciled.await.expect("no panic").expect("no error");
+    no_more(&mut handle).await;
 }
 
 /// A status the API server refused is written on the next reconcile from what was read then:

@@ -136,3 +136,19 @@ fn healthy_traces_are_dropped_unhealthy_kept() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn pollers_started_together_spread_their_listings_over_the_interval() {
+    for groups in 1..=64u32 {
+        let mut phases: Vec<f64> = (0..groups).map(phase).collect();
+        assert!(phases.iter().all(|p| (0.0..1.0).contains(p)), "{phases:?}");
+        phases.sort_by(f64::total_cmp);
+        let wrap = 1.0 - phases[phases.len() - 1] + phases[0];
+        let largest = phases.windows(2).map(|w| w[1] - w[0]).fold(wrap, f64::max);
+        let even = 1.0 / f64::from(groups);
+        assert!(
+            largest < 2.0 * even,
+            "{groups} groups: a gap of {largest:.3} of the interval, even is {even:.3}"
+        );
+    }
+}

@@ -5,9 +5,10 @@
 //! Events) → schedule ([`crate::schedule`], pure).
 //!
 //! Each step returns a value; only three writes happen on the way, each for a reason: the
-//! first visit's "not probed yet" (before a possibly rate-limited read, so nobody wonders
-//! whether the operator saw the resource), the restart record (before the restart is sent, so it
-//! is sent at most once), and the one status at the end.
+//! first visit's "not probed yet" when it has to wait (before its own, possibly rate-limited
+//! read or its group's first listing, so nobody wonders whether the operator saw the resource;
+//! [`crate::observe::Start`]), the restart record (before the restart is sent, so it is sent at
+//! most once), and the one status at the end.
 
 use crate::act::{Managed, claimed_by, manage_connector};
 use crate::apply;

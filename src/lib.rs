@@ -29,6 +29,7 @@ pub use managed_connector_core::{
 };
 
 pub mod act;
+pub mod allocator;
 pub mod apply;
 pub mod batch;
 pub mod cli;

@@ -20,6 +20,7 @@ static GLOBAL: managed_connector_operator::heap::Counting =
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    managed_connector_operator::allocator::purge_freed_memory_at_once();
     let as_plugin = std::env::args_os()
         .next()
         .is_some_and(|argv0| invoked_as_plugin(&argv0));

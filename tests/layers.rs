@@ -31,6 +31,7 @@ const SOURCES: &[&str] = &[
 /// placed in a layer on purpose).
 const SHELL: &[&str] = &[
     "act",
+    "allocator",
     "apply",
     "batch",
     "cli",

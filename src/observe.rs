@@ -146,8 +146,9 @@ pub(crate) async fn observe(
         },
     };
     if let Observation::Deferred(left) = &observation {
-        // The origin asked for a pause: nothing learned, nothing written; back at its end
-        // (spread over a second so the resources of one origin do not return at once).
+        // The origin asked for a pause: nothing learned, nothing written (but Probing on a
+        // first visit); back at its end (spread over a second so the resources of one origin do
+        // not return at once).
         ctx.metrics.probe("deferred");
         start.before_waiting(ctx, visit).await?;
         let back = left.saturating_add(AFTER_THE_PAUSE.mul_f64(rand::random::<f64>()));

@@ -46,13 +46,20 @@ pub fn install_crd() {
         // The API server warns about what it does not understand (a schema `format` it does not
         // know, say): a user applying the CRDs would see it too.
         assert!(!said.contains("Warning"), "applying crds/ warned: {said}");
-        kubectl_ok(&[
-            "wait",
-            "--for=condition=Established",
-            "--timeout=60s",
-            "crd/managedconnectors.connectors.dataplane.dev",
-            "crd/connectclusters.connectors.dataplane.dev",
-        ]);
+        // hack/wait-established asks again where `kubectl wait` gives up on a CRD that has no
+        // conditions yet.
+        let waited = Command::new(root().join("hack/wait-established"))
+            .args([
+                "crd/managedconnectors.connectors.dataplane.dev",
+                "crd/connectclusters.connectors.dataplane.dev",
+            ])
+            .output()
+            .expect("hack/wait-established runs");
+        assert!(
+            waited.status.success(),
+            "the CRDs are not Established: {}",
+            String::from_utf8_lossy(&waited.stderr)
+        );
     });
 }
 

@@ -79,6 +79,21 @@ pub async fn apply(
     Ok(next)
 }
 
+/// Writes the status `outcome` gives now (Probing, Suspended: outcomes that read nothing) over
+/// `stored`; the status now stored.
+pub(crate) async fn apply_outcome(
+    mc: &ManagedConnector,
+    visit: &crate::visit::Visit,
+    ctx: &Context,
+    stored: Option<&ManagedConnectorStatus>,
+    outcome: &status::Outcome,
+) -> Result<ManagedConnectorStatus, Error> {
+    let settings = ctx.prober.config.settings;
+    let now = k8s_openapi::jiff::Timestamp::now();
+    let next = status::desired_status(stored, &visit.subject, outcome, now, &settings);
+    apply(mc, visit.key(), ctx, stored, next, &settings).await
+}
+
 /// Longest Event note sent (the API server allows 1024 bytes).
 pub const EVENT_NOTE_LIMIT: usize = 1000;
 

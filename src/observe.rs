@@ -10,9 +10,8 @@ use crate::manage::plan;
 use crate::probe::{Failure, Observation};
 use crate::resolve::Target;
 use crate::schedule::{AFTER_THE_PAUSE, MAX_REQUEUE, backstop};
-use crate::status::{self, Outcome};
+use crate::status::Outcome;
 use crate::visit::Visit;
-use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
 
@@ -70,16 +69,9 @@ impl<'a> Start<'a> {
         if !std::mem::take(&mut self.probing_due) {
             return Ok(());
         }
-        let settings = ctx.prober.config.settings;
         let stored = self.stored.as_ref();
-        let next = status::desired_status(
-            stored,
-            &visit.subject,
-            &Outcome::NotProbed,
-            Timestamp::now(),
-            &settings,
-        );
-        let written = apply::apply(self.mc, visit.key(), ctx, stored, next, &settings).await?;
+        let written =
+            apply::apply_outcome(self.mc, visit, ctx, stored, &Outcome::NotProbed).await?;
         self.stored = Some(written);
         Ok(())
     }

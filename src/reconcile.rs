@@ -262,16 +262,7 @@ async fn keep_finalizer(mc: &ManagedConnector, ctx: &Context) -> Result<(), Erro
 /// A suspended resource says so and is not read; its series go (a ready of 0 would keep an
 /// alert firing for a resource nobody asked to watch) until the next probe after resuming.
 async fn suspend(mc: &ManagedConnector, ctx: &Context, visit: &Visit) -> Result<Action, Error> {
-    let settings = ctx.prober.config.settings;
-    let stored = mc.status.as_ref();
-    let next = status::desired_status(
-        stored,
-        &visit.subject,
-        &Outcome::Suspended,
-        Timestamp::now(),
-        &settings,
-    );
-    apply::apply(mc, visit.key(), ctx, stored, next, &settings).await?;
+    apply::apply_outcome(mc, visit, ctx, mc.status.as_ref(), &Outcome::Suspended).await?;
     ctx.metrics.forget(&visit.who);
     ctx.tracked
         .lock()

@@ -31,6 +31,7 @@ pub async fn apply(
         return Err(Error::Fenced);
     }
     let api: Api<ManagedConnector> = Api::namespaced(ctx.client.clone(), namespace);
+    let next = whole(&api, name, next).await?;
     let write = |status: &ManagedConnectorStatus| {
         let patch = serde_json::json!({
             "apiVersion": ManagedConnector::api_version(&()),
@@ -76,6 +77,22 @@ pub async fn apply(
         "Probe",
     )
     .await;
+    Ok(next)
+}
+
+/// `next` with the parts it carried over from a trimmed status (the watch cache's: traces,
+/// workers, errors) put back from the stored object: a server-side apply of the status without
+/// them would remove them. One GET per such write (a failed read after a good one, a
+/// suspension, a failed deletion), none for a status read afresh.
+async fn whole(
+    api: &Api<ManagedConnector>,
+    name: &str,
+    mut next: ManagedConnectorStatus,
+) -> Result<ManagedConnectorStatus, Error> {
+    if next.trimmed.is_some() {
+        let stored = api.get_status(name).await?;
+        crate::trim::restore(&mut next, stored.status.as_ref());
+    }
     Ok(next)
 }
 

@@ -324,3 +324,126 @@ async fn a_suspended_resource_is_written_once_and_not_read() {
     no_more(&mut handle).await;
     assert_eq!(sim.counts().total, 0, "a suspended resource is not read");
 }
+
+/// The status of a degraded `orders` as the API server stores it: a failed task with its
+/// worker and trace, and the error parsed from it (the parts the watch cache trims).
+fn degraded() -> Value {
+    let condition = |type_: &str, status: &str, reason: &str| {
+        json!({"type": type_, "status": status, "reason": reason, "message": "as it was",
+               "lastTransitionTime": "2026-01-01T00:00:00Z", "observedGeneration": 1})
+    };
+    json!({
+        "observedGeneration": 1, "connectorName": "orders", "source": "DataPlane",
+        "type": "source", "holisticState": "Degraded",
+        "connector": {"state": "RUNNING", "workerId": "10.0.3.7:8083"},
+        "tasks": [{"id": 0, "state": "FAILED", "workerId": "10.0.3.7:8083",
+                   "trace": "org.apache.kafka.connect.errors.ConnectException: boom\n\tat Task.run"}],
+        "taskCount": 1, "tasksReady": "0/1",
+        "errors": [{"type": "Error", "title": "Connector orders Task 0 is in failed state.",
+                    "content": "boom"}],
+        "lastSyncTime": "2026-01-01T00:00:00Z",
+        "conditions": [condition("Ready", "False", "Degraded"), condition("Synced", "True", "Synced"),
+                       condition("Reconciling", "False", "Degraded"),
+                       condition("Stalled", "False", "Degraded")],
+    })
+}
+
+/// A resource as the watch cache holds it: traces, workers and errors trimmed to a digest.
+fn cached(status: Value) -> ManagedConnector {
+    let mut mc = resource(Some(status), false);
+    managed_connector_operator::trim::trim(&mut mc);
+    mc
+}
+
+/// A read that finds what the trimmed cache stands for writes nothing: the digest compares the
+/// dropped parts, so an unchanged connector costs no write and no read of the whole object.
+#[tokio::test]
+async fn an_unchanged_connector_over_a_trimmed_status_writes_nothing() {
+    let (sim, url) = dataplane().await;
+    let (ctx, mut handle) = context(&url);
+    let first = tokio::spawn(reconcile(Arc::new(resource(None, false)), ctx.clone()));
+    let (_, _, _, send) = next(&mut handle).await;
+    respond(send, StatusCode::OK, &secret());
+    let healthy = loop {
+        let (method, path, body, send) = next(&mut handle).await;
+        if method == Method::PATCH && body["status"]["holisticState"] == "Healthy" {
+            stored(send, &body);
+            break body["status"].clone();
+        }
+        // Probing, and its answer.
+        assert_eq!((method, path.as_str()), (Method::PATCH, STATUS_PATH));
+        stored(send, &body);
+    };
+    let (method, _, event, send) = next(&mut handle).await;
+    assert_eq!(method, Method::POST);
+    respond(send, StatusCode::CREATED, &event);
+    first.await.expect("no panic").expect("no error");
+    let mc = cached(healthy.clone());
+    let trimmed = mc.status.as_ref().expect("a status");
+    assert!(
+        trimmed.trimmed.is_some(),
+        "the workers were trimmed: {trimmed:?}"
+    );
+    assert!(trimmed.tasks.iter().all(|t| t.worker_id.is_empty()));
+
+    let reads = sim.counts().endpoint("status");
+    let mut second = tokio::spawn(reconcile(Arc::new(mc), ctx));
+    tokio::select! {
+        done = &mut second => done.expect("no panic").expect("no error"),
+        Some((request, _)) = handle.next_request() => {
+            panic!("an unexpected request: {} {}", request.method(), request.uri())
+        }
+    };
+    no_more(&mut handle).await;
+    assert_eq!(sim.counts().endpoint("status"), reads + 1, "read once more");
+}
+
+/// A failed read keeps the last known tasks and errors. From a trimmed cache the reconcile does
+/// not have them, so the write reads the stored status first and puts them back: a server-side
+/// apply without them would remove them.
+#[tokio::test]
+async fn a_failed_read_over_a_trimmed_status_keeps_the_tasks_and_errors_stored() {
+    let unreachable = Url::parse("http://127.0.0.1:9").expect("a URL");
+    let (ctx, mut handle) = context(&unreachable);
+    let reconciled = tokio::spawn(reconcile(Arc::new(cached(degraded())), ctx));
+    let (method, path, _, send) = next(&mut handle).await;
+    assert_eq!((method, path.as_str()), (Method::GET, SECRET_PATH));
+    respond(send, StatusCode::OK, &secret());
+
+    let (method, path, _, send) = next(&mut handle).await;
+    assert_eq!((method, path.as_str()), (Method::GET, STATUS_PATH));
+    let mut whole = serde_json::to_value(resource(None, false)).expect("JSON");
+    whole["status"] = degraded();
+    respond(send, StatusCode::OK, &whole);
+
+    let (method, path, patch, send) = next(&mut handle).await;
+    assert_eq!((method, path.as_str()), (Method::PATCH, STATUS_PATH));
+    assert_eq!(condition(&patch, "Synced")["status"], "False", "{patch}");
+    assert_eq!(patch["status"]["tasks"], degraded()["tasks"], "{patch}");
+    assert_eq!(patch["status"]["errors"], degraded()["errors"], "{patch}");
+    assert_eq!(
+        patch["status"]["connector"],
+        degraded()["connector"],
+        "{patch}"
+    );
+    stored(send, &patch);
+    // The Events of the failure, then nothing else.
+    let done = loop {
+        if reconciled.is_finished() {
+            break reconciled.await.expect("no panic");
+        }
+        if let Ok(Some((request, send))) =
+            tokio::time::timeout(Duration::from_millis(100), handle.next_request()).await
+        {
+            assert_eq!(
+                request.method(),
+                Method::POST,
+                "only Events: {}",
+                request.uri()
+            );
+            respond(send, StatusCode::CREATED, &json!({}));
+        }
+    };
+    done.expect("no error");
+    no_more(&mut handle).await;
+}

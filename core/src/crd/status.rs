@@ -125,6 +125,14 @@ pub struct ManagedConnectorStatus {
     /// The last value of the `connectors.dataplane.dev/reset-topics` annotation acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handled_topics_reset: Option<String>,
+
+    /// Never read from or written to the API server: set only in the operator's watch cache,
+    /// where the traces, the tasks' workers and the parsed errors are dropped (they are most of
+    /// a failing connector's status, up to about 50 KiB each). The digest of what was dropped:
+    /// a status built from this one carries it, and its write puts those parts back from the
+    /// stored object first (see `crate::trim`).
+    #[serde(skip)]
+    pub trimmed: Option<u64>,
 }
 
 impl ManagedConnectorStatus {

@@ -10,6 +10,8 @@ pub(super) fn fill_connector(
     errors: &[ConnectorError],
 ) {
     let mut budget = TRACE_BUDGET;
+    // Every part the cache trims is set afresh here: nothing is carried over.
+    next.trimmed = None;
     next.type_ = (!status.type_.is_empty()).then(|| status.type_.clone());
     next.connector = Some(ConnectorInstance {
         state: status.connector.state.clone(),
@@ -112,6 +114,7 @@ pub fn task_counts(status: &ManagedConnectorStatus) -> TaskCounts {
 }
 
 pub(super) fn clear_connector(next: &mut ManagedConnectorStatus) {
+    next.trimmed = None;
     next.type_ = None;
     next.holistic_state = None;
     next.connector = None;

@@ -12,6 +12,12 @@ pub fn needs_write(
     let Some(stored) = stored else {
         return true;
     };
+    // A trimmed status (the watch cache's) is compared by its digest.
+    let trimmed = stored.trimmed.is_some() || next.trimmed.is_some();
+    let (stored, next) = (
+        &*crate::trim::comparable(stored, trimmed),
+        &*crate::trim::comparable(next, trimmed),
+    );
     if without_timestamps(stored) != without_timestamps(next) {
         return true;
     }

@@ -380,3 +380,5 @@ pub fn delete_failed(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod trim_tests;

@@ -4,11 +4,11 @@ use crate::probe::Failure;
 
 const T0: i64 = 1_700_000_000;
 
-fn at(secs: i64) -> Timestamp {
+pub(super) fn at(secs: i64) -> Timestamp {
     Timestamp::from_second(T0 + secs).expect("valid time")
 }
 
-fn subject() -> Subject {
+pub(super) fn subject() -> Subject {
     Subject {
         generation: Some(3),
         created: Some(at(0)),
@@ -18,7 +18,7 @@ fn subject() -> Subject {
     }
 }
 
-fn found(connector: &str, tasks: &[&str]) -> Outcome {
+pub(super) fn found(connector: &str, tasks: &[&str]) -> Outcome {
     let status = ConnectStatus {
         name: "orders".into(),
         connector: InstanceStatus {
@@ -47,7 +47,7 @@ fn found(connector: &str, tasks: &[&str]) -> Outcome {
     Outcome::Probed(Observation::Found { status, assessment })
 }
 
-fn failed(kind: FailureKind) -> Outcome {
+pub(super) fn failed(kind: FailureKind) -> Outcome {
     Outcome::Probed(Observation::Failed(Failure::new(
         kind,
         format!("{} happened", kind.reason()),
@@ -72,7 +72,7 @@ fn kstatus(s: &ManagedConnectorStatus) -> &'static str {
     }
 }
 
-fn build(
+pub(super) fn build(
     prev: Option<&ManagedConnectorStatus>,
     outcome: &Outcome,
     now: i64,

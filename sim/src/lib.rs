@@ -124,11 +124,10 @@ impl Sim {
             if let Some(s) = &c.synthetic {
                 for i in 1..=s.count {
                     let name = format!("{}{i:05}", s.prefix);
-                    let tasks = vec!["RUNNING"; s.tasks];
                     connectors.insert(
                         (cluster.clone(), name.clone()),
                         Live {
-                            spec: ConnectorScenario::new(&name, "RUNNING", &tasks),
+                            spec: s.connector(&name),
                             since: started,
                             config: BTreeMap::new(),
                             created: None,

@@ -216,6 +216,29 @@ pub struct Synthetic {
     /// Running tasks each.
     #[serde(default = "one")]
     pub tasks: usize,
+    /// When above 0, every task is FAILED instead, with a trace of about this many bytes (the
+    /// sample trace, its frames repeated): a fleet on a bad day, for the benchmark.
+    #[serde(default)]
+    pub failed_trace: usize,
+}
+
+impl Synthetic {
+    /// One generated connector's initial state.
+    pub fn connector(&self, name: &str) -> ConnectorScenario {
+        if self.failed_trace == 0 {
+            return ConnectorScenario::new(name, "RUNNING", &vec!["RUNNING"; self.tasks]);
+        }
+        let mut c = ConnectorScenario::new(name, "RUNNING", &vec!["FAILED"; self.tasks]);
+        let frame = "\tat org.apache.kafka.connect.runtime.WorkerTask.doRun(WorkerTask.java:193)\n";
+        let mut trace = SAMPLE_TRACE.to_string();
+        while trace.len() < self.failed_trace {
+            trace.push_str(frame);
+        }
+        for t in &mut c.tasks {
+            t.trace.clone_from(&trace);
+        }
+        c
+    }
 }
 
 fn default_prefix() -> String {

@@ -12,11 +12,17 @@ fn a_status_built_from_the_trimmed_cache_is_the_one_built_from_the_whole() {
     let outcomes = [
         ("the same read", found("RUNNING", &["RUNNING", "FAILED"])),
         ("another read", found("RUNNING", &["RUNNING", "RUNNING"])),
-        ("a failure that passes", failed(FailureKind::DataPlaneUnavailable)),
+        (
+            "a failure that passes",
+            failed(FailureKind::DataPlaneUnavailable),
+        ),
         ("a failure to act on", failed(FailureKind::PermissionDenied)),
         ("no such connector", failed(FailureKind::ConnectorNotFound)),
         ("suspended", Outcome::Suspended),
-        ("deferred", Outcome::Probed(Observation::Deferred(Duration::from_secs(5)))),
+        (
+            "deferred",
+            Outcome::Probed(Observation::Deferred(Duration::from_secs(5))),
+        ),
     ];
     // Degraded with a failed task's trace and its error: every part the cache trims.
     let whole = build(None, &found("RUNNING", &["RUNNING", "FAILED"]), 0);
@@ -41,5 +47,9 @@ fn a_status_built_from_the_trimmed_cache_is_the_one_built_from_the_whole() {
     let failed_deletion = |prev| delete_failed(prev, Some(3), "could not delete", at(20));
     let mut from_cache = failed_deletion(Some(&cached));
     restore(&mut from_cache, Some(&whole));
-    assert_eq!(from_cache, failed_deletion(Some(&whole)), "a failed deletion");
+    assert_eq!(
+        from_cache,
+        failed_deletion(Some(&whole)),
+        "a failed deletion"
+    );
 }

@@ -31,7 +31,7 @@ pub async fn apply(
         return Err(Error::Fenced);
     }
     let api: Api<ManagedConnector> = Api::namespaced(ctx.client.clone(), namespace);
-    let next = whole(&api, name, next).await?;
+    let next = restore_trimmed(&api, name, next).await?;
     let write = |status: &ManagedConnectorStatus| {
         let patch = serde_json::json!({
             "apiVersion": ManagedConnector::api_version(&()),
@@ -84,7 +84,7 @@ pub async fn apply(
 /// workers, errors) put back from the stored object: a server-side apply of the status without
 /// them would remove them. One GET per such write (a failed read after a good one, a
 /// suspension, a failed deletion), none for a status read afresh.
-async fn whole(
+async fn restore_trimmed(
     api: &Api<ManagedConnector>,
     name: &str,
     mut next: ManagedConnectorStatus,

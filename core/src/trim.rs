@@ -7,12 +7,11 @@
 //!   up to 32 KiB of traces and 20 KiB of errors per failing connector, read by no reconcile.
 //!   Task ids and states stay (the task series count them). In their place the status keeps a
 //!   digest (`status.trimmed`), so the write decision still compares everything
-//!   ([`comparable`]), and a status that carries the dropped parts over (a failed read keeps
+//!   (`status::needs_write` trims both sides when one is), and a status that carries the dropped parts over (a failed read keeps
 //!   the last known tasks and errors) gets them back from the stored object before it is
 //!   written ([`restore`]): one GET per such write, none per reconcile.
 
 use crate::crd::{ErrorType, ManagedConnector, ManagedConnectorStatus};
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -76,20 +75,6 @@ pub fn trim_status(status: &mut ManagedConnectorStatus) {
         t.trace = String::new();
     }
     status.errors = Vec::new();
-}
-
-/// The form a status is compared in (pure): as it is, or trimmed when either side of the
-/// comparison was (`trimmed`), so a digest stands for the parts it replaced.
-pub fn comparable(
-    status: &ManagedConnectorStatus,
-    trimmed: bool,
-) -> Cow<'_, ManagedConnectorStatus> {
-    if !trimmed {
-        return Cow::Borrowed(status);
-    }
-    let mut s = status.clone();
-    trim_status(&mut s);
-    Cow::Owned(s)
 }
 
 /// Puts back into `next` the parts a trimmed status carried over, from the status the API server
@@ -197,15 +182,6 @@ mod tests {
             d,
             "the same parts, the same digest"
         );
-    }
-
-    #[test]
-    fn a_comparison_with_a_trimmed_side_trims_the_other() {
-        let full = failing("a");
-        let cached = trimmed(full.clone());
-        assert_eq!(*comparable(&full, true), cached);
-        assert_eq!(*comparable(&full, false), full);
-        assert_ne!(*comparable(&failing("b"), true), cached);
     }
 
     #[test]

@@ -14,11 +14,7 @@ pub fn needs_write(
     };
     // A trimmed status (the watch cache's) is compared by its digest.
     let trimmed = stored.trimmed.is_some() || next.trimmed.is_some();
-    let (stored, next) = (
-        &*crate::trim::comparable(stored, trimmed),
-        &*crate::trim::comparable(next, trimmed),
-    );
-    if without_timestamps(stored) != without_timestamps(next) {
+    if comparable(stored, trimmed) != comparable(next, trimmed) {
         return true;
     }
     match (&stored.last_sync_time, &next.last_sync_time) {
@@ -28,9 +24,14 @@ pub fn needs_write(
     }
 }
 
-pub(super) fn without_timestamps(s: &ManagedConnectorStatus) -> ManagedConnectorStatus {
+/// The form a status is compared in: without its timestamps, and trimmed when either side of
+/// the comparison was (one copy).
+fn comparable(s: &ManagedConnectorStatus, trimmed: bool) -> ManagedConnectorStatus {
     let epoch = Time(Timestamp::UNIX_EPOCH);
     let mut s = s.clone();
+    if trimmed {
+        crate::trim::trim_status(&mut s);
+    }
     s.last_sync_time = None;
     for c in &mut s.conditions {
         c.last_transition_time = epoch.clone();

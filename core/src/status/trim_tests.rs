@@ -53,3 +53,17 @@ fn a_status_built_from_the_trimmed_cache_is_the_one_built_from_the_whole() {
         "a failed deletion"
     );
 }
+
+/// The comparison trims the other side when one is trimmed: the whole status of the same
+/// connector needs no write over its trimmed copy, another one does.
+#[test]
+fn a_comparison_with_a_trimmed_side_trims_the_other() {
+    let whole = build(None, &found("RUNNING", &["RUNNING", "FAILED"]), 0);
+    let mut cached = whole.clone();
+    trim_status(&mut cached);
+    let heartbeat = Settings::default().heartbeat;
+    assert!(!needs_write(Some(&cached), &whole, heartbeat));
+    assert!(!needs_write(Some(&whole), &cached, heartbeat));
+    let other = build(None, &found("RUNNING", &["FAILED", "FAILED"]), 0);
+    assert!(needs_write(Some(&cached), &other, heartbeat));
+}

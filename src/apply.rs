@@ -83,14 +83,16 @@ pub async fn apply(
 /// `next` with the parts it carried over from a trimmed status (the watch cache's: traces,
 /// workers, errors) put back from the stored object: a server-side apply of the status without
 /// them would remove them. One GET per such write (a failed read after a good one, a
-/// suspension, a failed deletion), none for a status read afresh.
+/// suspension, a failed deletion), none for a status read afresh. The GET is of the object, not
+/// of its status subresource: the chart's RBAC grants `get` on `managedconnectors` and only
+/// `patch` on `managedconnectors/status`, and both answers carry the same status.
 async fn restore_trimmed(
     api: &Api<ManagedConnector>,
     name: &str,
     mut next: ManagedConnectorStatus,
 ) -> Result<ManagedConnectorStatus, Error> {
     if next.trimmed.is_some() {
-        let stored = api.get_status(name).await?;
+        let stored = api.get(name).await?;
         crate::trim::restore(&mut next, stored.status.as_ref());
     }
     Ok(next)

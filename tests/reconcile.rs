@@ -28,6 +28,9 @@ use std::time::Duration;
 use tower_test::mock::Handle;
 use url::Url;
 
+const OBJECT_PATH: &str =
+    "/apis/connectors.dataplane.dev/v1alpha1/namespaces/tenant/managedconnectors/orders";
+/// The status subresource: the operator may only patch it (the chart's RBAC), never get it.
 const STATUS_PATH: &str =
     "/apis/connectors.dataplane.dev/v1alpha1/namespaces/tenant/managedconnectors/orders/status";
 const SECRET_PATH: &str = "/api/v1/namespaces/tenant/secrets/creds";
@@ -411,7 +414,7 @@ async fn a_failed_read_over_a_trimmed_status_keeps_the_tasks_and_errors_stored()
     respond(send, StatusCode::OK, &secret());
 
     let (method, path, _, send) = next(&mut handle).await;
-    assert_eq!((method, path.as_str()), (Method::GET, STATUS_PATH));
+    assert_eq!((method, path.as_str()), (Method::GET, OBJECT_PATH));
     let mut whole = serde_json::to_value(resource(None, false)).expect("JSON");
     whole["status"] = degraded();
     respond(send, StatusCode::OK, &whole);
